@@ -1,0 +1,52 @@
+// The whole registry: one chart per QuayRegistry, one construct per managed component.
+// `quay` is always managed; it also carries the config editor the seeds describe.
+import { Chart } from 'cdk8s';
+import { Construct } from 'constructs';
+import { LABEL_REGISTRY } from '../lib/api/types';
+import type { RegistryModel } from '../lib/model';
+import { Clair } from './clair';
+import { ClairPostgres } from './clair-postgres';
+import { ConfigEditor } from './config-editor';
+import { HorizontalPodAutoscalers } from './hpa';
+import { ManagedKeys } from './managed-keys';
+import { Mirror } from './mirror';
+import { Monitoring } from './monitoring';
+import { ObjectStorage } from './object-storage';
+import { Postgres } from './postgres';
+import { Quay } from './quay';
+import { Redis } from './redis';
+import { Routes } from './route';
+import type { ComponentProps } from './shared/component';
+
+export interface RegistryChartProps {
+  readonly model: RegistryModel;
+}
+
+type ComponentConstruct = new (scope: Construct, id: string, props: ComponentProps) => Construct;
+
+/** Component kind → the construct that renders it when managed. tls renders through quay and route. */
+const COMPONENTS: readonly [keyof RegistryModel['components'], ComponentConstruct][] = [
+  ['postgres', Postgres],
+  ['clairpostgres', ClairPostgres],
+  ['redis', Redis],
+  ['objectstorage', ObjectStorage],
+  ['clair', Clair],
+  ['mirror', Mirror],
+  ['horizontalpodautoscaler', HorizontalPodAutoscalers],
+  ['route', Routes],
+  ['monitoring', Monitoring],
+];
+
+export class RegistryChart extends Chart {
+  constructor(scope: Construct, id: string, props: RegistryChartProps) {
+    const { model } = props;
+    // Names are given explicitly everywhere: no path-derived hashes.
+    super(scope, id, { namespace: model.namespace, disableResourceNameHashes: true, labels: { [LABEL_REGISTRY]: model.name } });
+    new ManagedKeys(this, 'managed-keys', { model });
+    new Quay(this, 'quay', { model });
+    new ConfigEditor(this, 'config-editor', { model });
+    for (const [kind, Component] of COMPONENTS) {
+      if (model.components[kind].managed) new Component(this, kind, { model });
+    }
+  }
+}

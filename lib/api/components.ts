@@ -1,0 +1,81 @@
+// Resolves the full component list: what the user declared plus defaults for the platform.
+// Computed in memory (and reported in status.components); the user's spec is never rewritten.
+import { Problem, problem } from '../problems';
+import { COMPONENT_KINDS, Component, ComponentKind, Overrides, QuayRegistrySpec } from './types';
+
+/** What the cluster offers. The controller detects it; the CLI takes it from --platform. */
+export interface Capabilities {
+  /** route.openshift.io/v1 Route */
+  readonly routes: boolean;
+  /** objectbucket.io/v1alpha1 ObjectBucketClaim */
+  readonly objectBucketClaims: boolean;
+  /** monitoring.coreos.com/v1 ServiceMonitor and PrometheusRule */
+  readonly monitoring: boolean;
+  /** The operator watches all namespaces; monitoring needs it (seeds). */
+  readonly allNamespaces: boolean;
+}
+
+export type Platform = 'openshift' | 'kubernetes';
+export const PLATFORMS: readonly Platform[] = ['openshift', 'kubernetes'];
+
+export function platformCapabilities(platform: Platform): Capabilities {
+  const openshift = platform === 'openshift';
+  return { routes: openshift, objectBucketClaims: openshift, monitoring: openshift, allNamespaces: true };
+}
+
+export interface ResolvedComponent {
+  readonly kind: ComponentKind;
+  readonly managed: boolean;
+  readonly overrides: Overrides;
+  /** false when the operator chose the default. */
+  readonly declared: boolean;
+}
+
+export type ResolvedComponents = Readonly<Record<ComponentKind, ResolvedComponent>>;
+
+/** Why a component cannot be managed on this cluster, or undefined if it can. */
+function unavailableReason(kind: ComponentKind, caps: Capabilities): string | undefined {
+  switch (kind) {
+    case 'route':
+    case 'tls':
+      return caps.routes ? undefined : 'Route API not available (route.openshift.io/v1)';
+    case 'objectstorage':
+      return caps.objectBucketClaims ? undefined : 'ObjectStorage API not available (objectbucket.io/v1alpha1 ObjectBucketClaim)';
+    case 'monitoring':
+      if (!caps.monitoring) return 'Prometheus API not available (monitoring.coreos.com/v1 ServiceMonitor, PrometheusRule)';
+      return caps.allNamespaces ? undefined : 'monitoring is only supported in AllNamespaces mode';
+    default:
+      return undefined;
+  }
+}
+
+export interface ResolveResult {
+  readonly components: ResolvedComponents;
+  readonly problems: Problem[];
+}
+
+/**
+ * Declared components keep their setting; the rest default to managed when the cluster supports
+ * them. tls defaults to unmanaged when the bundle carries ssl.cert and ssl.key (the user's own
+ * certificate), as upstream does.
+ */
+export function resolveComponents(spec: QuayRegistrySpec, caps: Capabilities, bundleHasCertificate: boolean): ResolveResult {
+  const declared = new Map<ComponentKind, [Component, number]>();
+  (spec.components ?? []).forEach((c, i) => declared.set(c.kind, [c, i]));
+  const problems: Problem[] = [];
+  const entries = COMPONENT_KINDS.map((kind): ResolvedComponent => {
+    const reason = unavailableReason(kind, caps);
+    const found = declared.get(kind);
+    if (found) {
+      const [c, i] = found;
+      if (c.managed && reason) {
+        problems.push(problem(`spec.components[${i}]`, `error validating component \`${kind}\`: ${reason}; mark it managed: false and configure it in the config bundle`, 'ComponentUnsupported'));
+      }
+      return { kind, managed: c.managed, overrides: c.overrides ?? {}, declared: true };
+    }
+    const managed = reason === undefined && !(kind === 'tls' && bundleHasCertificate);
+    return { kind, managed, overrides: {}, declared: false };
+  });
+  const components = Object.fromEntries(entries.map((c) => [c.kind, c])) as Record<ComponentKind, ResolvedComponent>;
+  return { components, problems };
+}

@@ -1,0 +1,233 @@
+// The one source of truth for the QuayRegistry CRD schema. The CRD (./crd.ts), the committed
+// deploy/crd.yaml and the in-code validation (./validate.ts) all derive from these definitions.
+import { COMPONENT_KINDS } from './types';
+
+export type JSONSchema = {
+  type?: string;
+  description?: string;
+  properties?: Record<string, JSONSchema>;
+  items?: JSONSchema;
+  required?: string[];
+  enum?: string[];
+  additionalProperties?: JSONSchema;
+  pattern?: string;
+  minimum?: number;
+  maxLength?: number;
+  maxItems?: number;
+  maxProperties?: number;
+  format?: string;
+  nullable?: boolean;
+  anyOf?: JSONSchema[];
+  'x-kubernetes-int-or-string'?: boolean;
+  'x-kubernetes-preserve-unknown-fields'?: boolean;
+  'x-kubernetes-list-type'?: string;
+  'x-kubernetes-list-map-keys'?: string[];
+  'x-kubernetes-map-type'?: string;
+  'x-kubernetes-validations'?: { rule: string; message: string }[];
+};
+
+/** CEL rules and the messages the code reports for the same violations. */
+export const RULE_MESSAGES = {
+  quayUnmanaged: 'component `quay` cannot be unmanaged',
+  overridesOnUnmanaged: 'cannot set overrides on unmanaged component',
+  duplicateKinds: 'each component kind may be listed only once',
+} as const;
+
+// Kubernetes resource.Quantity, as the API server's own schemas spell it.
+export const QUANTITY_PATTERN =
+  '^(\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$';
+
+const quantity: JSONSchema = {
+  'x-kubernetes-int-or-string': true,
+  anyOf: [{ type: 'integer' }, { type: 'string' }],
+  pattern: QUANTITY_PATTERN,
+};
+
+const stringMap = (description: string): JSONSchema => ({
+  type: 'object',
+  description,
+  additionalProperties: { type: 'string', maxLength: 63 * 1024 },
+  maxProperties: 64,
+});
+
+const condition: JSONSchema = {
+  type: 'object',
+  required: ['type', 'status'],
+  properties: {
+    type: { type: 'string', description: 'Type of the condition, e.g. Available, RolloutBlocked, ComponentQuayReady.' },
+    status: { type: 'string', enum: ['True', 'False', 'Unknown'], description: 'Status of the condition.' },
+    reason: { type: 'string', description: "A machine-readable CamelCase reason for the condition's last transition." },
+    message: { type: 'string', description: 'A human-readable explanation.' },
+    lastTransitionTime: { type: 'string', format: 'date-time', description: 'When the status last changed.' },
+    lastUpdateTime: { type: 'string', format: 'date-time', description: 'When the condition was last written.' },
+    observedGeneration: { type: 'integer', format: 'int64', description: 'The .metadata.generation the condition was computed from.' },
+  },
+};
+
+export const overridesSchema: JSONSchema = {
+  type: 'object',
+  description:
+    'Changes to the objects the operator renders for this component. Each component accepts only the overrides that make sense for it (see the README); only managed components take overrides.',
+  properties: {
+    env: {
+      type: 'array',
+      description: 'Environment variables added to (or replacing those of) every container of the component, e.g. HTTP_PROXY, NO_PROXY, DEBUGLOG, QUAY_DISTRIBUTED_STORAGE_PREFERENCE.',
+      maxItems: 128,
+      'x-kubernetes-list-type': 'map',
+      'x-kubernetes-list-map-keys': ['name'],
+      items: {
+        type: 'object',
+        required: ['name'],
+        properties: {
+          name: { type: 'string', description: 'Name of the environment variable.', maxLength: 256 },
+          value: { type: 'string', description: 'Value of the environment variable.' },
+          valueFrom: {
+            type: 'object',
+            description: 'Source for the value (secretKeyRef, configMapKeyRef, fieldRef, resourceFieldRef), as in a Pod spec.',
+            'x-kubernetes-preserve-unknown-fields': true,
+          },
+        },
+      },
+    },
+    replicas: {
+      type: 'integer',
+      format: 'int32',
+      minimum: 0,
+      nullable: true,
+      description:
+        'Number of pods. 0 scales the component down (as the seeds\' backup procedure does). Other values need the horizontalpodautoscaler component unmanaged. null or absent lets the operator or the HPA decide.',
+    },
+    volumeSize: {
+      ...quantity,
+      description: 'Size of the component\'s volume: the database PVC for postgres and clairpostgres (default 50Gi; PVCs can grow, never shrink), the /var/tmp layer volume for clair (default 20Gi).',
+    },
+    resources: {
+      type: 'object',
+      description: 'Compute resource requests and limits for the component\'s main container.',
+      properties: {
+        requests: { type: 'object', description: 'Minimum resources, e.g. cpu: 2000m, memory: 8Gi.', additionalProperties: quantity },
+        limits: { type: 'object', description: 'Maximum resources.', additionalProperties: quantity },
+      },
+    },
+    affinity: {
+      type: 'object',
+      description: 'Pod affinity rules, as in a Pod spec (nodeAffinity, podAffinity, podAntiAffinity). Replaces the operator\'s default anti-affinity.',
+      'x-kubernetes-preserve-unknown-fields': true,
+    },
+    tolerations: {
+      type: 'array',
+      description: 'Tolerations for the component\'s pods, e.g. to run on tainted infrastructure nodes.',
+      maxItems: 32,
+      items: {
+        type: 'object',
+        properties: {
+          key: { type: 'string', description: 'Taint key the toleration applies to.' },
+          operator: { type: 'string', enum: ['Exists', 'Equal'], description: 'Exists or Equal (default).' },
+          value: { type: 'string', description: 'Taint value the toleration matches.' },
+          effect: { type: 'string', enum: ['NoSchedule', 'PreferNoSchedule', 'NoExecute'], description: 'Taint effect to match; empty matches all.' },
+          tolerationSeconds: { type: 'integer', format: 'int64', description: 'How long a NoExecute taint is tolerated.' },
+        },
+      },
+    },
+    nodeSelector: stringMap('Node labels the component\'s pods must run on, e.g. node-role.kubernetes.io/infra: "".'),
+    labels: stringMap('Labels added to the component\'s objects and pod templates. quay-component, app and quay-operator/quayregistry are reserved.'),
+    annotations: stringMap('Annotations added to the component\'s objects and pod templates.'),
+  },
+};
+
+export const componentSchema: JSONSchema = {
+  type: 'object',
+  description: 'A dependency of the registry and whether the operator manages it.',
+  required: ['kind', 'managed'],
+  properties: {
+    kind: {
+      type: 'string',
+      maxLength: 32,
+      enum: [...COMPONENT_KINDS],
+      description:
+        'The component: quay, postgres, clair, clairpostgres, redis, horizontalpodautoscaler, objectstorage, route, mirror, monitoring or tls.',
+    },
+    managed: {
+      type: 'boolean',
+      description: 'true: the operator deploys and configures the component. false: you supply it and its configuration in the config bundle.',
+    },
+    overrides: overridesSchema,
+  },
+  'x-kubernetes-validations': [
+    { rule: "self.kind != 'quay' || self.managed", message: RULE_MESSAGES.quayUnmanaged },
+    { rule: 'self.managed || !has(self.overrides)', message: RULE_MESSAGES.overridesOnUnmanaged },
+  ],
+};
+
+export const specSchema: JSONSchema = {
+  type: 'object',
+  description: 'The desired registry. Every field is optional: an empty spec deploys Quay with every component the platform supports managed.',
+  properties: {
+    configBundleSecret: {
+      type: 'string',
+      maxLength: 253,
+      description:
+        'Name of a Secret in the same namespace holding config.yaml (Quay\'s configuration) and optionally ssl.cert, ssl.key, extra_ca_cert_*, clair-config.yaml, clair-ssl.crt and clair-ssl.key. Its config is the base that managed components\' settings are merged over.',
+    },
+    components: {
+      type: 'array',
+      description: 'Components and whether they are managed. Kinds not listed are managed when the platform supports them.',
+      maxItems: COMPONENT_KINDS.length,
+      items: componentSchema,
+      'x-kubernetes-list-type': 'map',
+      'x-kubernetes-list-map-keys': ['kind'],
+      'x-kubernetes-validations': [
+        { rule: 'self.all(c, self.filter(d, d.kind == c.kind).size() == 1)', message: RULE_MESSAGES.duplicateKinds },
+      ],
+    },
+  },
+};
+
+export const statusSchema: JSONSchema = {
+  type: 'object',
+  description: 'What the operator observed and did. Written only by the operator.',
+  properties: {
+    conditions: {
+      type: 'array',
+      description: 'Available, RolloutBlocked, ComponentsCreated and one Component<Kind>Ready per component.',
+      items: condition,
+      'x-kubernetes-list-type': 'map',
+      'x-kubernetes-list-map-keys': ['type'],
+    },
+    currentVersion: { type: 'string', description: 'Quay version whose database migration has succeeded.' },
+    registryEndpoint: { type: 'string', description: 'URL of the registry (UI, API and docker login).' },
+    configEditorEndpoint: { type: 'string', description: 'URL of the Quay config editor.' },
+    configEditorCredentialsSecret: { type: 'string', description: 'Secret holding the config editor username and password.' },
+    lastUpdated: { type: 'string', description: 'When the operator last wrote this status.' },
+    unhealthyComponents: {
+      type: 'object',
+      description: 'Failing Deployment conditions, keyed by component kind.',
+      additionalProperties: { type: 'array', items: condition },
+    },
+    observedGeneration: { type: 'integer', format: 'int64', description: 'The .metadata.generation this status describes.' },
+    components: {
+      type: 'array',
+      description: 'Every component as the operator resolved it, defaults included. The spec is never rewritten.',
+      items: {
+        type: 'object',
+        required: ['kind', 'managed'],
+        properties: {
+          kind: { type: 'string', description: 'Component kind.' },
+          managed: { type: 'boolean', description: 'Whether the operator manages it.' },
+        },
+      },
+    },
+  },
+};
+
+export const quayRegistrySchema: JSONSchema = {
+  type: 'object',
+  description: 'A Project Quay container registry and its dependencies, deployed and kept running by the Quay operator.',
+  properties: {
+    apiVersion: { type: 'string', description: 'quay.redhat.com/v1' },
+    kind: { type: 'string', description: 'QuayRegistry' },
+    metadata: { type: 'object' },
+    spec: specSchema,
+    status: statusSchema,
+  },
+};

@@ -1,0 +1,239 @@
+// Parses and validates a QuayRegistry. The CLI and the controller both call this, so they reject
+// the same input with the same messages; the CRD's CEL rules enforce the same rules server-side.
+import { Problem, problem } from '../problems';
+import { OVERRIDE_SUPPORT, RESERVED_LABELS, AUTOSCALED } from './override-support';
+import { QUANTITY_PATTERN, RULE_MESSAGES } from './schema';
+import {
+  API_VERSION,
+  COMPONENT_KINDS,
+  Component,
+  ComponentKind,
+  KIND,
+  OVERRIDE_KINDS,
+  OverrideKind,
+  Overrides,
+  QuayRegistry,
+  isComponentKind,
+} from './types';
+
+export interface ParseResult {
+  readonly registry?: QuayRegistry;
+  readonly problems: Problem[];
+}
+
+const DNS_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const QUANTITY = new RegExp(QUANTITY_PATTERN);
+const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
+// `<name>-quay-config-editor` is the longest Service name rendered; Service names are DNS labels (63).
+export const MAX_REGISTRY_NAME = 63 - '-quay-config-editor'.length;
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function isStringMap(v: unknown): v is Record<string, string> {
+  return isObject(v) && Object.values(v).every((x) => typeof x === 'string');
+}
+
+/** Suggests the closest kind for a typo such as the seeds' `mirroring`. */
+function suggestKind(kind: string): string {
+  if (kind.length < 3) return '';
+  // The longest kind that is a prefix of the typo (or that the typo is a prefix of) is the closest.
+  const match = COMPONENT_KINDS.filter((k) => kind.startsWith(k) || k.startsWith(kind)).sort((a, b) => b.length - a.length)[0];
+  return match ? ` (did you mean \`${match}\`?)` : '';
+}
+
+export function parseQuayRegistry(doc: unknown, defaultNamespace = 'default'): ParseResult {
+  const problems: Problem[] = [];
+  if (!isObject(doc)) return { problems: [problem('', 'a QuayRegistry must be a YAML mapping')] };
+  if (doc.apiVersion !== API_VERSION) problems.push(problem('apiVersion', `must be ${API_VERSION}, got ${JSON.stringify(doc.apiVersion)}`));
+  if (doc.kind !== KIND) problems.push(problem('kind', `must be ${KIND}, got ${JSON.stringify(doc.kind)}`));
+
+  const metadata = isObject(doc.metadata) ? doc.metadata : {};
+  const name = metadata.name;
+  if (typeof name !== 'string' || name.length === 0) {
+    problems.push(problem('metadata.name', 'is required'));
+  } else if (!DNS_LABEL.test(name) || name.length > MAX_REGISTRY_NAME) {
+    problems.push(
+      problem(
+        'metadata.name',
+        `\`${name}\` must be a lowercase DNS label of at most ${MAX_REGISTRY_NAME} characters (it prefixes every object name, e.g. ${name}-quay-config-editor)`,
+      ),
+    );
+  }
+  const namespace = metadata.namespace ?? defaultNamespace;
+  if (typeof namespace !== 'string' || !DNS_LABEL.test(namespace)) {
+    problems.push(problem('metadata.namespace', `${JSON.stringify(namespace)} is not a valid namespace name`));
+  }
+
+  const rawSpec = doc.spec ?? {};
+  if (!isObject(rawSpec)) {
+    problems.push(problem('spec', 'must be a mapping'));
+    return { problems };
+  }
+  const bundleName = rawSpec.configBundleSecret;
+  if (bundleName !== undefined && (typeof bundleName !== 'string' || !DNS_SUBDOMAIN.test(bundleName) || bundleName.length > 253)) {
+    problems.push(problem('spec.configBundleSecret', `${JSON.stringify(bundleName)} is not a valid Secret name`));
+  }
+  for (const key of Object.keys(rawSpec)) {
+    if (key !== 'configBundleSecret' && key !== 'components') {
+      problems.push(problem(`spec.${key}`, 'unknown field; the spec has only configBundleSecret and components'));
+    }
+  }
+
+  const components = parseComponents(rawSpec.components, problems);
+  if (problems.length > 0) return { problems };
+
+  const registry: QuayRegistry = {
+    apiVersion: API_VERSION,
+    kind: KIND,
+    metadata: {
+      name: name as string,
+      namespace: namespace as string,
+      ...(typeof metadata.uid === 'string' ? { uid: metadata.uid } : {}),
+      ...(typeof metadata.generation === 'number' ? { generation: metadata.generation } : {}),
+      ...(typeof metadata.resourceVersion === 'string' ? { resourceVersion: metadata.resourceVersion } : {}),
+      ...(isStringMap(metadata.labels) ? { labels: metadata.labels } : {}),
+      ...(isStringMap(metadata.annotations) ? { annotations: metadata.annotations } : {}),
+      ...(typeof metadata.deletionTimestamp === 'string' ? { deletionTimestamp: metadata.deletionTimestamp } : {}),
+    },
+    spec: {
+      ...(typeof bundleName === 'string' ? { configBundleSecret: bundleName } : {}),
+      ...(components ? { components } : {}),
+    },
+    ...(isObject(doc.status) ? { status: doc.status as QuayRegistry['status'] } : {}),
+  };
+  problems.push(...validateOverrideCombinations(registry.spec.components ?? []));
+  return problems.length > 0 ? { problems } : { registry, problems };
+}
+
+function parseComponents(raw: unknown, problems: Problem[]): Component[] | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  if (!Array.isArray(raw)) {
+    problems.push(problem('spec.components', 'must be a list of {kind, managed, overrides}'));
+    return undefined;
+  }
+  const seen = new Set<string>();
+  const out: Component[] = [];
+  raw.forEach((item, i) => {
+    const path = `spec.components[${i}]`;
+    if (!isObject(item)) {
+      problems.push(problem(path, 'must be a mapping with kind and managed'));
+      return;
+    }
+    const { kind, managed, overrides } = item;
+    for (const key of Object.keys(item)) {
+      if (!['kind', 'managed', 'overrides'].includes(key)) problems.push(problem(`${path}.${key}`, 'unknown field; a component has kind, managed and overrides'));
+    }
+    if (!isComponentKind(kind)) {
+      const shown = typeof kind === 'string' ? `\`${kind}\`` : JSON.stringify(kind);
+      problems.push(problem(`${path}.kind`, `unknown component kind ${shown}${typeof kind === 'string' ? suggestKind(kind) : ''}; valid kinds are ${COMPONENT_KINDS.join(', ')}`));
+      return;
+    }
+    if (seen.has(kind)) problems.push(problem(`${path}.kind`, `${RULE_MESSAGES.duplicateKinds}: \`${kind}\` appears twice`));
+    seen.add(kind);
+    if (typeof managed !== 'boolean') {
+      problems.push(problem(`${path}.managed`, 'is required and must be true or false'));
+      return;
+    }
+    if (kind === 'quay' && !managed) problems.push(problem(`${path}.managed`, RULE_MESSAGES.quayUnmanaged));
+    let parsedOverrides: Overrides | undefined;
+    if (overrides !== undefined && overrides !== null) {
+      if (!managed) {
+        problems.push(problem(`${path}.overrides`, `${RULE_MESSAGES.overridesOnUnmanaged} \`${kind}\``, 'ComponentOverrideInvalid'));
+      } else {
+        parsedOverrides = parseOverrides(kind, overrides, `${path}.overrides`, problems);
+      }
+    }
+    out.push({ kind, managed, ...(parsedOverrides ? { overrides: parsedOverrides } : {}) });
+  });
+  return out;
+}
+
+function parseOverrides(kind: ComponentKind, raw: unknown, path: string, problems: Problem[]): Overrides | undefined {
+  const bad = (field: string, message: string) => problems.push(problem(`${path}.${field}`, message, 'ComponentOverrideInvalid'));
+  if (!isObject(raw)) {
+    problems.push(problem(path, 'must be a mapping', 'ComponentOverrideInvalid'));
+    return undefined;
+  }
+  const supported = OVERRIDE_SUPPORT[kind];
+  for (const [field, value] of Object.entries(raw)) {
+    if (!(OVERRIDE_KINDS as readonly string[]).includes(field)) {
+      bad(field, `unknown override; valid overrides are ${OVERRIDE_KINDS.join(', ')}`);
+      continue;
+    }
+    if (value === null || value === undefined) continue;
+    if (!supported.includes(field as OverrideKind)) {
+      bad(field, `component \`${kind}\` does not support \`${field}\` overrides${supported.length ? ` (it takes ${supported.join(', ')})` : ''}`);
+      continue;
+    }
+    switch (field as OverrideKind) {
+      case 'env':
+        if (!Array.isArray(value)) bad(field, 'must be a list of {name, value} or {name, valueFrom}');
+        else
+          value.forEach((e, i) => {
+            if (!isObject(e) || typeof e.name !== 'string' || !ENV_NAME.test(e.name)) bad(`${field}[${i}].name`, 'must be a valid environment variable name');
+            else if (e.value !== undefined && typeof e.value !== 'string') bad(`${field}[${i}].value`, 'must be a string (quote numbers and booleans)');
+            else if (e.valueFrom !== undefined && !isObject(e.valueFrom)) bad(`${field}[${i}].valueFrom`, 'must be a mapping');
+          });
+        break;
+      case 'replicas':
+        if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) bad(field, 'must be a whole number of at least 0');
+        break;
+      case 'volumeSize':
+        if ((typeof value !== 'string' && typeof value !== 'number') || !QUANTITY.test(String(value))) bad(field, `${JSON.stringify(value)} is not a Kubernetes quantity such as 50Gi`);
+        break;
+      case 'resources':
+        if (!isObject(value)) bad(field, 'must be a mapping with requests and/or limits');
+        else
+          for (const [k, v] of Object.entries(value)) {
+            if (k !== 'requests' && k !== 'limits') bad(`${field}.${k}`, 'unknown field; use requests or limits');
+            else if (!isObject(v)) bad(`${field}.${k}`, 'must be a mapping such as {cpu: 2000m, memory: 8Gi}');
+            else
+              for (const [res, q] of Object.entries(v)) {
+                if ((typeof q !== 'string' && typeof q !== 'number') || !QUANTITY.test(String(q))) bad(`${field}.${k}.${res}`, `${JSON.stringify(q)} is not a Kubernetes quantity`);
+              }
+          }
+        break;
+      case 'affinity':
+        if (!isObject(value)) bad(field, 'must be a mapping (nodeAffinity, podAffinity, podAntiAffinity)');
+        break;
+      case 'tolerations':
+        if (!Array.isArray(value) || !value.every(isObject)) bad(field, 'must be a list of tolerations');
+        break;
+      case 'nodeSelector':
+      case 'annotations':
+        if (!isStringMap(value)) bad(field, 'must be a mapping of strings to strings');
+        break;
+      case 'labels':
+        if (!isStringMap(value)) bad(field, 'must be a mapping of strings to strings');
+        else
+          for (const reserved of RESERVED_LABELS) {
+            if (reserved in value) bad(`${field}.${reserved}`, `label \`${reserved}\` is reserved: the operator selects pods with it`);
+          }
+        break;
+    }
+  }
+  return raw as Overrides;
+}
+
+/** Rules that involve more than one component. */
+function validateOverrideCombinations(components: readonly Component[]): Problem[] {
+  const hpa = components.find((c) => c.kind === 'horizontalpodautoscaler');
+  const hpaManaged = hpa ? hpa.managed : true;
+  const problems: Problem[] = [];
+  components.forEach((c, i) => {
+    const replicas = c.overrides?.replicas;
+    if (hpaManaged && AUTOSCALED.includes(c.kind) && typeof replicas === 'number' && replicas > 0) {
+      problems.push(
+        problem(
+          `spec.components[${i}].overrides.replicas`,
+          `cannot override replicas with managed HPA: set horizontalpodautoscaler unmanaged to pin \`${c.kind}\` at ${replicas} replicas (0 is allowed and scales it down)`,
+          'ComponentOverrideInvalid',
+        ),
+      );
+    }
+  });
+  return problems;
+}

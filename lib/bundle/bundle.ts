@@ -1,0 +1,133 @@
+// The config bundle: a Secret (or a directory) holding config.yaml and the files that go with it.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as yaml from 'js-yaml';
+import { Problem, problem } from '../problems';
+
+/** Keys with a meaning of their own; any other key is passed through to Quay's config volume. */
+export const BUNDLE_KEYS = {
+  config: 'config.yaml',
+  sslCert: 'ssl.cert',
+  sslKey: 'ssl.key',
+  clairConfig: 'clair-config.yaml',
+  clairSslCert: 'clair-ssl.crt',
+  clairSslKey: 'clair-ssl.key',
+  extraCaPrefix: 'extra_ca_cert_',
+} as const;
+
+const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
+
+export interface ConfigBundle {
+  /** Secret name, or directory path, for messages. */
+  readonly source: string;
+  /** Every file, by key, as raw bytes. */
+  readonly files: ReadonlyMap<string, Buffer>;
+  /** config.yaml parsed; {} when the bundle has none. */
+  readonly config: Readonly<Record<string, unknown>>;
+  /** clair-config.yaml parsed, when present. */
+  readonly clairConfig?: Readonly<Record<string, unknown>>;
+}
+
+export interface BundleResult {
+  readonly bundle?: ConfigBundle;
+  readonly problems: Problem[];
+}
+
+export function emptyBundle(source = '(no config bundle)'): ConfigBundle {
+  return { source, files: new Map(), config: {} };
+}
+
+export function bundleText(bundle: ConfigBundle, key: string): string | undefined {
+  return bundle.files.get(key)?.toString('utf8');
+}
+
+export function hasCertificate(bundle: ConfigBundle): boolean {
+  return nonEmpty(bundle, BUNDLE_KEYS.sslCert) && nonEmpty(bundle, BUNDLE_KEYS.sslKey);
+}
+
+export function nonEmpty(bundle: ConfigBundle, key: string): boolean {
+  return (bundle.files.get(key)?.length ?? 0) > 0;
+}
+
+/** Parses a YAML file of the bundle that must hold a mapping; errors name the key, line and column. */
+export function parseYamlMapping(key: string, text: string): { value?: Record<string, unknown>; problem?: Problem } {
+  let value: unknown;
+  try {
+    value = yaml.load(text, { filename: key, schema: yaml.DEFAULT_SCHEMA });
+  } catch (err) {
+    if (err instanceof yaml.YAMLException) {
+      const at = err.mark ? ` at line ${err.mark.line + 1}, column ${err.mark.column + 1}` : '';
+      return { problem: problem(key, `invalid YAML${at}: ${err.reason}`) };
+    }
+    throw err;
+  }
+  if (value === undefined || value === null) return { value: {} };
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    return { problem: problem(key, `must be a YAML mapping of config keys, got ${Array.isArray(value) ? 'a list' : typeof value}`) };
+  }
+  return { value: value as Record<string, unknown> };
+}
+
+/** Builds a bundle from its files; parses config.yaml and clair-config.yaml. */
+export function bundleFromFiles(source: string, files: ReadonlyMap<string, Buffer>): BundleResult {
+  const problems: Problem[] = [];
+  for (const key of files.keys()) {
+    if (!SECRET_KEY.test(key)) problems.push(problem(key, 'is not a valid Secret key (letters, digits, -, _ and . only)'));
+  }
+  let config: Record<string, unknown> = {};
+  const configText = files.get(BUNDLE_KEYS.config)?.toString('utf8');
+  if (configText !== undefined) {
+    const parsed = parseYamlMapping(BUNDLE_KEYS.config, configText);
+    if (parsed.problem) problems.push(parsed.problem);
+    else config = parsed.value ?? {};
+  }
+  let clairConfig: Record<string, unknown> | undefined;
+  const clairText = files.get(BUNDLE_KEYS.clairConfig)?.toString('utf8');
+  if (clairText !== undefined) {
+    const parsed = parseYamlMapping(BUNDLE_KEYS.clairConfig, clairText);
+    if (parsed.problem) problems.push(parsed.problem);
+    else clairConfig = parsed.value;
+  }
+  if (problems.length > 0) return { problems };
+  return { bundle: { source, files, config, ...(clairConfig ? { clairConfig } : {}) }, problems };
+}
+
+/** Reads a Secret object: `data` is base64, `stringData` is plain text and wins, as in the API server. */
+export function bundleFromSecret(secret: Record<string, unknown>): BundleResult {
+  const meta = (secret.metadata ?? {}) as Record<string, unknown>;
+  const source = `Secret ${String(meta.namespace ?? 'default')}/${String(meta.name ?? '')}`;
+  const files = new Map<string, Buffer>();
+  const problems: Problem[] = [];
+  const data = secret.data ?? {};
+  const stringData = secret.stringData ?? {};
+  if (typeof data !== 'object' || Array.isArray(data) || typeof stringData !== 'object' || Array.isArray(stringData)) {
+    return { problems: [problem('data', 'data and stringData must be mappings of file name to content')] };
+  }
+  for (const [key, value] of Object.entries(data as Record<string, unknown>)) {
+    const compact = typeof value === 'string' ? value.replace(/\s+/g, '') : undefined;
+    // As strict as the API server: the base64 alphabet, padded to a multiple of 4.
+    if (compact === undefined || !/^[A-Za-z0-9+/]*={0,2}$/.test(compact) || compact.length % 4 !== 0) {
+      problems.push(problem(`data.${key}`, 'is not base64; put plain text under stringData instead'));
+      continue;
+    }
+    files.set(key, Buffer.from(compact, 'base64'));
+  }
+  for (const [key, value] of Object.entries(stringData as Record<string, unknown>)) {
+    if (typeof value !== 'string') {
+      problems.push(problem(`stringData.${key}`, 'must be a string'));
+      continue;
+    }
+    files.set(key, Buffer.from(value, 'utf8'));
+  }
+  if (problems.length > 0) return { problems };
+  return bundleFromFiles(source, files);
+}
+
+/** Reads every regular file of a directory (not recursive), as `oc create secret --from-file=DIR` does. */
+export function bundleFromDirectory(dir: string): BundleResult {
+  const files = new Map<string, Buffer>();
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    if (entry.isFile()) files.set(entry.name, fs.readFileSync(path.join(dir, entry.name)));
+  }
+  return bundleFromFiles(dir, files);
+}

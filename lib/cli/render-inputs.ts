@@ -1,0 +1,106 @@
+// Turns the CLI's inputs into rendered registries: finds each registry's bundle, managed keys and
+// bucket credentials among the inputs, builds the model and synthesizes it.
+import { BundleResult, ConfigBundle, bundleFromDirectory, bundleFromFiles, bundleFromSecret } from '../bundle/bundle';
+import { keysFromSecret, managedKeysSecretName } from '../keys';
+import { Environment, RegistryModel, buildModel } from '../model';
+import { Problem, problem } from '../problems';
+import { Rendered, renderRegistry } from '../synth';
+import { objectBucketFromProvisioner } from '../../constructs/object-storage';
+import { SHARED_NAMES } from '../../constructs/shared/component';
+import { InputDocument, Inputs, objectKey } from './inputs';
+import * as fs from 'node:fs';
+import * as yaml from 'js-yaml';
+
+export interface PreparedInput {
+  /** `<file> (QuayRegistry <ns>/<name>)`, for messages. */
+  readonly source: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly model?: RegistryModel;
+  readonly problems: Problem[];
+  readonly warnings: string[];
+}
+
+export interface RegistryOutcome extends PreparedInput {
+  readonly rendered?: Rendered;
+}
+
+/** --bundle: a directory of files, a file holding a Secret, or a plain config.yaml. */
+export function loadBundleOption(path: string): BundleResult {
+  if (fs.statSync(path).isDirectory()) return bundleFromDirectory(path);
+  const text = fs.readFileSync(path, 'utf8');
+  let doc: unknown;
+  try {
+    doc = yaml.load(text);
+  } catch {
+    doc = undefined; // not a Secret: parse it as config.yaml below, which reports the YAML error
+  }
+  if (doc && typeof doc === 'object' && (doc as Record<string, unknown>).kind === 'Secret') return bundleFromSecret(doc as Record<string, unknown>);
+  return bundleFromFiles(path, new Map([['config.yaml', Buffer.from(text)]]));
+}
+
+function withPrefix(prefix: string, problems: readonly Problem[]): Problem[] {
+  return problems.map((p) => ({ ...p, path: [prefix, p.path].filter(Boolean).join(': ') }));
+}
+
+export interface InputOptions {
+  readonly defaultNamespace: string;
+  readonly bundle?: ConfigBundle;
+}
+
+/** Finds what a registry references among the inputs and builds its model. */
+export function prepareInput(doc: InputDocument, inputs: Inputs, environment: Environment, options: InputOptions): PreparedInput {
+  const meta = (doc.object.metadata ?? {}) as Record<string, unknown>;
+  const name = typeof meta.name === 'string' ? meta.name : '';
+  const namespace = typeof meta.namespace === 'string' ? meta.namespace : options.defaultNamespace;
+  const source = `${doc.file} (QuayRegistry ${namespace}/${name || `#${doc.index}`})`;
+  const warnings: string[] = [];
+  const registry = { ...doc.object, metadata: { ...meta, namespace } };
+  const lookup = (kind: string, n: string) => inputs.objects.get(objectKey(kind, namespace, n))?.object;
+
+  let bundle = options.bundle;
+  const spec = (doc.object.spec ?? {}) as Record<string, unknown>;
+  if (!bundle && typeof spec.configBundleSecret === 'string') {
+    const secret = lookup('Secret', spec.configBundleSecret);
+    if (!secret) {
+      return {
+        source, namespace, name, warnings,
+        problems: [problem('spec.configBundleSecret', `Secret \`${spec.configBundleSecret}\` not found in namespace ${namespace}: pass it with -f, or the bundle with --bundle`)],
+      };
+    }
+    const result = bundleFromSecret(secret);
+    if (!result.bundle) return { source, namespace, name, warnings, problems: withPrefix(`Secret ${namespace}/${spec.configBundleSecret}`, result.problems) };
+    bundle = result.bundle;
+  }
+
+  const keysSecret = name ? lookup('Secret', managedKeysSecretName(name)) : undefined;
+  if (name && !keysSecret) {
+    warnings.push(
+      `generated new secret keys for ${namespace}/${name}: keep the rendered Secret ${managedKeysSecretName(name)} and pass it with -f on the next render, or the database password and SECRET_KEY change`,
+    );
+  }
+  const datastore = `${name}-${SHARED_NAMES.datastore}`;
+  const objectBucket = objectBucketFromProvisioner(lookup('Secret', datastore), lookup('ConfigMap', datastore));
+
+  const result = buildModel({
+    registry,
+    ...(bundle ? { bundle } : {}),
+    ...(keysSecret ? { existingKeys: keysFromSecret(keysSecret) } : {}),
+    ...(objectBucket ? { objectBucket } : {}),
+    environment,
+  });
+  if (!result.model) return { source, namespace, name, warnings, problems: result.problems };
+  return { source, namespace, name, model: result.model, problems: [], warnings };
+}
+
+export function renderInput(doc: InputDocument, inputs: Inputs, environment: Environment, options: InputOptions): RegistryOutcome {
+  const prepared = prepareInput(doc, inputs, environment, options);
+  if (!prepared.model) return prepared;
+  const rendered = renderRegistry(prepared.model);
+  const datastore = `${prepared.name}-${SHARED_NAMES.datastore}`;
+  const warnings = [
+    ...prepared.warnings,
+    ...rendered.deferred.map((d) => `${prepared.namespace}/${prepared.name}: ${d}; pass the bucket's Secret and ConfigMap ${datastore} with -f to render them`),
+  ];
+  return { ...prepared, rendered, warnings };
+}

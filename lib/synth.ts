@@ -1,0 +1,69 @@
+// Synthesis: a RegistryModel in, Kubernetes objects out. Pure: the same model gives the same
+// objects, in the same order, every time. Used by the CLI, `cdk8s synth`, tests and the controller.
+import { App } from 'cdk8s';
+import { RegistryChart } from '../constructs/registry-chart';
+import { quayConfigReady, SHARED_NAMES } from '../constructs/shared/component';
+import type { RegistryModel } from './model';
+
+export interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string>; [k: string]: unknown };
+  [k: string]: unknown;
+}
+
+export interface Rendered {
+  readonly objects: KubeObject[];
+  /** What is not rendered yet, and why (shown by the CLI, reported by the controller). */
+  readonly deferred: string[];
+}
+
+/** Apply order: what others mount or select first, workloads after, things that point at them last. */
+export const KIND_ORDER = [
+  'CustomResourceDefinition',
+  'Namespace',
+  'ServiceAccount',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'Role',
+  'RoleBinding',
+  'Secret',
+  'ConfigMap',
+  'PersistentVolumeClaim',
+  'ObjectBucketClaim',
+  'Service',
+  'Deployment',
+  'Job',
+  'HorizontalPodAutoscaler',
+  'Route',
+  'ServiceMonitor',
+  'PrometheusRule',
+];
+
+export function kindRank(kind: string): number {
+  const i = KIND_ORDER.indexOf(kind);
+  return i < 0 ? KIND_ORDER.length : i;
+}
+
+export function sortObjects<T extends KubeObject>(objects: T[]): T[] {
+  return objects.sort(
+    (a, b) =>
+      kindRank(a.kind) - kindRank(b.kind) ||
+      a.kind.localeCompare(b.kind) ||
+      (a.metadata.namespace ?? '').localeCompare(b.metadata.namespace ?? '') ||
+      a.metadata.name.localeCompare(b.metadata.name),
+  );
+}
+
+export function renderRegistry(model: RegistryModel): Rendered {
+  const app = new App();
+  const chart = new RegistryChart(app, model.name, { model });
+  const objects = sortObjects(chart.toJson() as KubeObject[]);
+  const deferred: string[] = [];
+  if (!quayConfigReady(model)) {
+    deferred.push(
+      `Quay's config Secret, Deployments (quay-app, quay-mirror, quay-config-editor) and migration Job wait for ObjectBucketClaim ${model.name}-${SHARED_NAMES.datastore} to be bound: its credentials go into Quay's config`,
+    );
+  }
+  return { objects, deferred };
+}

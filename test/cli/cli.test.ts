@@ -1,0 +1,129 @@
+// Runs the real `quay-operator` binary (built by `npm test` before Jest starts) on the examples.
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as yaml from 'js-yaml';
+import { validateAll } from '../support/schema';
+
+const ROOT = path.resolve(__dirname, '../..');
+const BIN = path.join(ROOT, 'build/lib/cli/bin.js');
+
+function run(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', ...env } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('quay-operator synth', () => {
+  test('renders the example registry: valid, labelled objects on stdout', () => {
+    const r = run(['synth', '-f', 'examples/quayregistry.yaml']);
+    expect(r.stderr).not.toMatch(/^error/m);
+    expect(r.code).toBe(0);
+    const objects = yaml.loadAll(r.stdout) as any[];
+    const names = objects.map((o) => `${o.kind}/${o.metadata.name}`);
+    expect(names).toEqual(expect.arrayContaining(['Deployment/example-registry-quay-app', 'Deployment/example-registry-quay-database', 'Route/example-registry-quay']));
+    for (const o of objects) expect(o.metadata.labels['quay-operator/quayregistry']).toBe('example-registry');
+    validateAll(objects);
+    // No managed-keys Secret among the inputs: the keys are new, and the admin is told to keep them.
+    expect(r.stderr).toMatch(/^warning: generated new secret keys for quay-enterprise\/example-registry/m);
+  });
+
+  test('-o writes one file per registry', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'synth-'));
+    const r = run(['synth', '-f', 'examples/quayregistry.yaml', '-o', dir]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('');
+    const file = path.join(dir, 'quay-enterprise-example-registry.k8s.yaml');
+    expect((yaml.loadAll(fs.readFileSync(file, 'utf8')) as any[]).length).toBeGreaterThan(20);
+  });
+
+  test('without the bucket credentials, Quay waits and a warning says why', () => {
+    const r = run(['synth', '-f', 'examples/minimal.yaml', '--apps-domain', 'apps.example.com']);
+    expect(r.code).toBe(0);
+    const kinds = (yaml.loadAll(r.stdout) as any[]).map((o) => `${o.kind}/${o.metadata.name}`);
+    expect(kinds).toContain('ObjectBucketClaim/example-registry-quay-datastore');
+    expect(kinds).not.toContain('Deployment/example-registry-quay-app');
+    expect(r.stderr).toMatch(/warning: quay-enterprise\/example-registry: .*wait for ObjectBucketClaim example-registry-quay-datastore/);
+  });
+
+  test('the minimal registry needs SERVER_HOSTNAME or --apps-domain', () => {
+    const r = run(['synth', '-f', 'examples/minimal.yaml']);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('SERVER_HOSTNAME is not set and the cluster apps domain is unknown');
+  });
+
+  test.each([
+    ['unmanaged-route.yaml', 'required component `route` marked as unmanaged, but `configBundleSecret` is missing necessary fields'],
+    ['unmanaged-tls.yaml', 'required component `tls` marked as unmanaged, but `configBundleSecret` is missing necessary fields'],
+    ['unmanaged-postgres.yaml', 'required component `postgres` marked as unmanaged, but `configBundleSecret` is missing necessary fields'],
+    ['unknown-kind.yaml', 'spec.components[0].kind: unknown component kind `mirroring` (did you mean `mirror`?)'],
+    ['bad-yaml.yaml', 'Secret quay-enterprise/config-bundle-secret: config.yaml: invalid YAML at line 4, column'],
+  ])('invalid example %s exits 2 with the documented message and prints nothing', (file, message) => {
+    const r = run(['synth', '-f', `examples/invalid/${file}`, '--apps-domain', 'apps.example.com']);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain(`error: examples/invalid/${file} (QuayRegistry quay-enterprise/example-registry): `);
+    expect(r.stderr).toContain(message);
+    for (const line of r.stderr.trimEnd().split('\n')) expect(line).toMatch(/^error: /);
+  });
+
+  test('a file that is not YAML names the file, line and column', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'synth-'));
+    const file = path.join(dir, 'broken.yaml');
+    fs.writeFileSync(file, 'kind: QuayRegistry\nmetadata: [unclosed\n');
+    const r = run(['synth', '-f', file]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(new RegExp(`^error: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: invalid YAML at line \\d+, column \\d+: `));
+  });
+
+  test('a bad image override in the environment is an error naming the variable', () => {
+    const r = run(['synth', '-f', 'examples/quayregistry.yaml'], { RELATED_IMAGE_COMPONENT_QUAY: 'quay.io/projectquay/quay' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('error: environment: RELATED_IMAGE_COMPONENT_QUAY: image override must be referenced by tag or digest');
+  });
+
+  test('an image override by digest is used', () => {
+    const image = `quay.io/projectquay/quay@sha256:${'a'.repeat(64)}`;
+    const r = run(['synth', '-f', 'examples/quayregistry.yaml'], { RELATED_IMAGE_COMPONENT_QUAY: image });
+    expect(r.code).toBe(0);
+    const app = (yaml.loadAll(r.stdout) as any[]).find((o) => o.kind === 'Deployment' && o.metadata.name === 'example-registry-quay-app');
+    expect(app.spec.template.spec.containers[0].image).toBe(image);
+  });
+
+  test('usage errors exit 2', () => {
+    expect(run(['synth']).code).toBe(2);
+    expect(run(['synth', '-f', 'examples/quayregistry.yaml', '--platform', 'nomad']).code).toBe(2);
+    expect(run(['synth', '--no-such-flag']).code).toBe(2);
+    expect(run(['frobnicate']).code).toBe(2);
+  });
+});
+
+describe('quay-operator validate', () => {
+  test('valid input: exit 0, no output', () => {
+    const r = run(['validate', '-f', 'examples/quayregistry.yaml']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('');
+  });
+
+  test('invalid input: exit 2 with the problems', () => {
+    const r = run(['validate', '-f', 'examples/invalid/unmanaged-postgres.yaml']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('required component `postgres` marked as unmanaged');
+  });
+});
+
+describe('quay-operator crd and help', () => {
+  test('crd prints the committed deploy/crd.yaml', () => {
+    const r = run(['crd']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(fs.readFileSync(path.join(ROOT, 'deploy/crd.yaml'), 'utf8'));
+  });
+
+  test.each(['synth', 'validate', 'crd'])('%s --help shows usage and examples', (command) => {
+    const r = run([command, '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`quay-operator ${command}`);
+    expect(r.stdout).toContain('Examples:');
+  });
+});

@@ -1,0 +1,322 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { App, Chart } from 'cdk8s';
+import * as yaml from 'js-yaml';
+import { Clair, clairConfigSecretName } from '../../constructs/clair';
+import { ClairPostgres } from '../../constructs/clair-postgres';
+import { clairConfig } from '../../lib/config/clair-config';
+import { quayConfig } from '../../lib/config/quay-config';
+import type { RegistryModel } from '../../lib/model';
+import { TestModelOptions, testModel } from '../support/model';
+import { validateAll } from '../support/schema';
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+type Obj = Record<string, any>;
+
+function render(model: RegistryModel, withDatabase = false): Obj[] {
+  const chart = new Chart(new App(), 'test', { namespace: 'quay-enterprise', disableResourceNameHashes: true });
+  new Clair(chart, 'clair', { model });
+  if (withDatabase) new ClairPostgres(chart, 'clair-postgres', { model });
+  const objs = chart.toJson();
+  validateAll(objs);
+  return objs;
+}
+
+function find(objs: Obj[], kind: string, name: string): Obj {
+  const found = objs.find((o) => o.kind === kind && o.metadata.name === name);
+  if (!found) throw new Error(`${kind} ${name} not rendered; got ${objs.map((o) => `${o.kind}/${o.metadata.name}`).join(', ')}`);
+  return found;
+}
+
+const NAME = 'example-registry-clair-app';
+const SECRET_PATTERN = /^example-registry-clair-config-secret-[0-9a-f]{10}$/;
+const decode = (secret: Obj, key: string) => Buffer.from(secret.data[key], 'base64').toString('utf8');
+const configSecretOf = (objs: Obj[]) => {
+  const s = objs.filter((o) => o.kind === 'Secret' && SECRET_PATTERN.test(o.metadata.name));
+  expect(s).toHaveLength(1);
+  return s[0];
+};
+const configOf = (objs: Obj[]) => yaml.load(decode(configSecretOf(objs), 'config.yaml')) as Obj;
+const deploymentOf = (objs: Obj[]) => find(objs, 'Deployment', NAME);
+const podOf = (objs: Obj[]) => deploymentOf(objs).spec.template.spec;
+const containerOf = (objs: Obj[]) => podOf(objs).containers[0];
+const volume = (objs: Obj[], name: string) => podOf(objs).volumes.find((v: Obj) => v.name === name);
+const mount = (objs: Obj[], name: string) => containerOf(objs).volumeMounts.find((m: Obj) => m.name === name);
+const withClair = (overrides: Obj, files?: Record<string, string>): TestModelOptions => ({
+  ...(files ? { files } : {}),
+  spec: { components: [{ kind: 'clair', managed: true, overrides }] },
+});
+const tls = (f: string) => fs.readFileSync(path.join(__dirname, '../fixtures/tls', f), 'utf8');
+
+function kubernetesModel(): RegistryModel {
+  return testModel({
+    platform: 'kubernetes',
+    appsDomain: null,
+    objectBucket: null,
+    files: {
+      'config.yaml': [
+        'SERVER_HOSTNAME: example-registry-quay-quay-enterprise.apps.example.com',
+        'DISTRIBUTED_STORAGE_CONFIG: {default: [LocalStorage, {storage_path: /data}]}',
+        'DISTRIBUTED_STORAGE_PREFERENCE: [default]',
+        'DISTRIBUTED_STORAGE_DEFAULT_LOCATIONS: [default]',
+      ].join('\n'),
+      'ssl.cert': tls('leaf.crt'),
+      'ssl.key': tls('leaf.key'),
+    },
+  });
+}
+
+describe('Clair', () => {
+  const model = testModel();
+  const objs = render(model);
+  const selector = { 'quay-component': 'clair-app', 'quay-operator/quayregistry': 'example-registry' };
+
+  it('renders a hashed config secret, a ServiceAccount, a Service and a Deployment, labelled clair-app', () => {
+    const secretName = configSecretOf(objs).metadata.name;
+    expect(secretName).toBe(clairConfigSecretName(model));
+    expect(objs.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([`Deployment/${NAME}`, `Secret/${secretName}`, `Service/${NAME}`, `ServiceAccount/${NAME}`]);
+    for (const o of objs) expect(o.metadata.labels).toEqual(selector);
+  });
+
+  it('serves the API on 80 and introspection on 8089', () => {
+    const service = find(objs, 'Service', NAME);
+    expect(service.spec.type).toBe('ClusterIP');
+    expect(service.spec.selector).toEqual(selector);
+    expect(service.spec.ports).toEqual([
+      { name: 'clair-http', protocol: 'TCP', port: 80, targetPort: 8080 },
+      { name: 'clair-introspection', protocol: 'TCP', port: 8089, targetPort: 8089 },
+    ]);
+    expect(deploymentOf(objs).spec.selector.matchLabels).toEqual(selector);
+    expect(deploymentOf(objs).spec.template.metadata.labels).toEqual(selector);
+  });
+
+  describe('config secret', () => {
+    it('holds clairConfig(model) as sorted YAML', () => {
+      const text = decode(configSecretOf(objs), 'config.yaml');
+      expect(text).toBe(yaml.dump(clairConfig(model), { sortKeys: true, lineWidth: -1, noRefs: true }));
+      expect(configOf(objs)).toEqual(clairConfig(model));
+      expect(Object.keys(configSecretOf(objs).data)).toEqual(['config.yaml']);
+    });
+
+    it("shares Quay's PSK", () => {
+      expect(configOf(objs).auth.psk.key).toBe(quayConfig(model).SECURITY_SCANNER_V4_PSK);
+    });
+
+    it("connects to the managed Clair database with that database's password", () => {
+      const both = render(model, true);
+      const db = find(both, 'Secret', 'example-registry-clairpostgres-config-secret');
+      const conn = configOf(both).indexer.connstring as string;
+      expect(conn).toContain('host=example-registry-clair-postgres ');
+      expect(conn).toContain(` user=${decode(db, 'database-username')} `);
+      expect(conn).toContain(` password=${decode(db, 'database-password')} `);
+      expect(conn).toContain(` dbname=${decode(db, 'database-name')} `);
+    });
+
+    it('gets a new name when the PSK changes, and the Deployment follows', () => {
+      const rotated = render({ ...model, keys: { ...model.keys, SECURITY_SCANNER_V4_PSK: Buffer.from('another-psk-another-psk-another!').toString('base64') } });
+      const name = configSecretOf(rotated).metadata.name;
+      expect(name).not.toBe(configSecretOf(objs).metadata.name);
+      expect(volume(rotated, 'config').secret.secretName).toBe(name);
+    });
+
+    it("keeps its name when only Quay's config.yaml changes", () => {
+      const a = render(testModel({ files: { 'config.yaml': 'REGISTRY_TITLE: One\n' } }));
+      const b = render(testModel({ files: { 'config.yaml': 'REGISTRY_TITLE: Two\n' } }));
+      expect(JSON.stringify(b)).toEqual(JSON.stringify(a));
+    });
+
+    it("merges the user's clair-config.yaml; airgap disables the updaters", () => {
+      const o = render(testModel({ files: { 'config.yaml': '', 'clair-config.yaml': 'log_level: debug\nindexer:\n  airgap: true\n' } }));
+      const config = configOf(o);
+      expect(config.log_level).toBe('debug');
+      expect(config.indexer.airgap).toBe(true);
+      expect(config.indexer.connstring).toContain('host=example-registry-clair-postgres ');
+      expect(config.matcher.disable_updaters).toBe(true);
+      expect(configOf(objs).matcher.disable_updaters).toBeUndefined();
+      expect(configSecretOf(o).metadata.name).not.toBe(configSecretOf(objs).metadata.name);
+    });
+
+    it("uses the user's connstrings when clairpostgres is unmanaged", () => {
+      const conn = 'host=db.example.com port=5432 dbname=clair user=clair password=secret sslmode=verify-full';
+      const o = render(
+        testModel({
+          files: { 'config.yaml': '', 'clair-config.yaml': yaml.dump({ indexer: { connstring: conn }, matcher: { connstring: conn }, notifier: { connstring: conn } }) },
+          spec: { components: [{ kind: 'clairpostgres', managed: false }] },
+        }),
+      );
+      for (const section of ['indexer', 'matcher', 'notifier']) expect(configOf(o)[section].connstring).toBe(conn);
+    });
+
+    it("carries the bundle's certificates and Clair's TLS pair, never Quay's key", () => {
+      const files = {
+        'config.yaml': '',
+        'extra_ca_cert_rds-ca-2019-root.pem': tls('ca.crt'),
+        'clair-ssl.crt': tls('wildcard.crt'),
+        'clair-ssl.key': tls('wildcard.key'),
+        'ssl.cert': tls('leaf.crt'),
+        'ssl.key': tls('leaf.key'),
+      };
+      const o = render(testModel({ files }));
+      const secret = configSecretOf(o);
+      expect(Object.keys(secret.data).sort()).toEqual(['clair-ssl.crt', 'clair-ssl.key', 'config.yaml', 'extra_ca_cert_rds-ca-2019-root.pem', 'ssl.cert']);
+      expect(decode(secret, 'extra_ca_cert_rds-ca-2019-root.pem')).toBe(tls('ca.crt'));
+      // /clair: config.yaml next to Clair's own certificate and key.
+      expect(volume(o, 'config').secret.items).toEqual([
+        { key: 'config.yaml', path: 'config.yaml' },
+        { key: 'clair-ssl.crt', path: 'clair-ssl.crt' },
+        { key: 'clair-ssl.key', path: 'clair-ssl.key' },
+      ]);
+      // /var/run/certs (in the image's SSL_CERT_DIR): the extra CA under its own name, as upstream.
+      expect(volume(o, 'certificates').projected.sources[0]).toEqual({
+        secret: {
+          name: secret.metadata.name,
+          items: [
+            { key: 'extra_ca_cert_rds-ca-2019-root.pem', path: 'rds-ca-2019-root.pem' },
+            { key: 'ssl.cert', path: 'ssl.cert' },
+          ],
+        },
+      });
+    });
+
+    it('gets a new name when an extra CA changes', () => {
+      const a = render(testModel({ files: { 'config.yaml': '', 'extra_ca_cert_corp.pem': tls('ca.crt') } }));
+      const b = render(testModel({ files: { 'config.yaml': '', 'extra_ca_cert_corp.pem': tls('wildcard.crt') } }));
+      expect(configSecretOf(a).metadata.name).not.toBe(configSecretOf(b).metadata.name);
+    });
+  });
+
+  describe('Deployment', () => {
+    it('runs clair-app in combo mode with its config from /clair', () => {
+      const c = containerOf(objs);
+      expect(c.name).toBe('clair-app');
+      expect(c.image).toBe(model.environment.images.clair);
+      expect(c.env).toEqual([
+        { name: 'CLAIR_CONF', value: '/clair/config.yaml' },
+        { name: 'CLAIR_MODE', value: 'combo' },
+      ]);
+      expect(c.ports).toEqual([
+        { name: 'clair-http', containerPort: 8080, protocol: 'TCP' },
+        { name: 'clair-intro', containerPort: 8089, protocol: 'TCP' },
+      ]);
+      expect(c.resources).toEqual({ requests: { cpu: '2000m', memory: '2Gi' }, limits: { cpu: '4000m', memory: '16Gi' } });
+      expect(podOf(objs).serviceAccountName).toBe(NAME);
+      expect(podOf(objs).automountServiceAccountToken).toBe(false);
+    });
+
+    it('probes as upstream: long startup for migrations, readiness on the API, liveness on /healthz', () => {
+      const c = containerOf(objs);
+      expect(c.startupProbe).toEqual({ tcpSocket: { port: 'clair-intro' }, periodSeconds: 10, failureThreshold: 300 });
+      expect(c.readinessProbe.tcpSocket).toEqual({ port: 'clair-http' });
+      expect(c.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'clair-intro', scheme: 'HTTP' });
+    });
+
+    it('mounts config, certificates, the cluster CA bundle and the layer scratch volume', () => {
+      expect(mount(objs, 'config')).toEqual({ name: 'config', mountPath: '/clair', readOnly: true });
+      expect(volume(objs, 'config').secret).toEqual({ secretName: configSecretOf(objs).metadata.name, items: [{ key: 'config.yaml', path: 'config.yaml' }] });
+      expect(mount(objs, 'certificates')).toEqual({ name: 'certificates', mountPath: '/var/run/certs', readOnly: true });
+      expect(volume(objs, 'certificates').projected.sources).toEqual([{ configMap: { name: 'example-registry-cluster-service-ca', optional: true } }]);
+      expect(mount(objs, 'cluster-trusted-ca')).toEqual({ name: 'cluster-trusted-ca', mountPath: '/etc/pki/ca-trust/extracted/pem', readOnly: true });
+      expect(volume(objs, 'cluster-trusted-ca').configMap).toEqual({
+        name: 'example-registry-cluster-trusted-ca',
+        items: [{ key: 'ca-bundle.crt', path: 'tls-ca-bundle.pem' }],
+        optional: true,
+      });
+      expect(mount(objs, 'indexer-layer-storage')).toEqual({ name: 'indexer-layer-storage', mountPath: '/var/tmp' });
+      expect(volume(objs, 'indexer-layer-storage').ephemeral.volumeClaimTemplate.spec).toEqual({
+        accessModes: ['ReadWriteOnce'],
+        resources: { requests: { storage: '20Gi' } },
+      });
+    });
+
+    it('leaves replicas to the HPA while it is managed, and spreads pods across nodes', () => {
+      expect(deploymentOf(objs).spec.replicas).toBeUndefined();
+      expect(podOf(objs).affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm.labelSelector.matchExpressions).toContainEqual({
+        key: 'quay-component',
+        operator: 'In',
+        values: ['clair-app'],
+      });
+    });
+
+    it('runs 2 replicas without the HPA, or what the override says', () => {
+      const noHpa = { kind: 'horizontalpodautoscaler', managed: false };
+      expect(deploymentOf(render(testModel({ spec: { components: [noHpa] } }))).spec.replicas).toBe(2);
+      expect(deploymentOf(render(testModel({ spec: { components: [noHpa, { kind: 'clair', managed: true, overrides: { replicas: 3 } }] } }))).spec.replicas).toBe(3);
+    });
+
+    it("passes the operator's proxy on, with Quay's hostname exempt", () => {
+      const o = render({ ...model, environment: { ...model.environment, proxy: { httpProxy: 'http://proxy:3128', httpsProxy: 'http://proxy:3128', noProxy: '.cluster.local, 10.0.0.0/8' } } });
+      expect(containerOf(o).env.slice(2)).toEqual([
+        { name: 'HTTP_PROXY', value: 'http://proxy:3128' },
+        { name: 'HTTPS_PROXY', value: 'http://proxy:3128' },
+        { name: 'NO_PROXY', value: 'example-registry-quay-quay-enterprise.apps.example.com,.cluster.local,10.0.0.0/8' },
+      ]);
+    });
+
+    it('uses the operator-configured image', () => {
+      const images = { ...model.environment.images, clair: 'quay.io/projectquay/clair:4.9.1' };
+      expect(containerOf(render({ ...model, environment: { ...model.environment, images } })).image).toBe('quay.io/projectquay/clair:4.9.1');
+    });
+  });
+
+  describe('overrides', () => {
+    it('volumeSize sizes the layer scratch volume', () => {
+      const o = render(testModel(withClair({ volumeSize: '100Gi' })));
+      expect(volume(o, 'indexer-layer-storage').ephemeral.volumeClaimTemplate.spec.resources.requests.storage).toBe('100Gi');
+    });
+
+    it('env replaces defaults and adds variables', () => {
+      const o = render(testModel(withClair({ env: [{ name: 'CLAIR_MODE', value: 'indexer' }, { name: 'HTTPS_PROXY', value: 'http://other:8080' }] })));
+      expect(containerOf(o).env).toEqual([
+        { name: 'CLAIR_CONF', value: '/clair/config.yaml' },
+        { name: 'CLAIR_MODE', value: 'indexer' },
+        { name: 'HTTPS_PROXY', value: 'http://other:8080' },
+      ]);
+    });
+
+    it('resources replace the defaults key by key', () => {
+      const o = render(testModel(withClair({ resources: { requests: { cpu: '500m' }, limits: { memory: '4Gi' } } })));
+      expect(containerOf(o).resources).toEqual({ requests: { cpu: '500m', memory: '2Gi' }, limits: { cpu: '4000m', memory: '4Gi' } });
+    });
+
+    it("an affinity replaces the default spreading; tolerations and nodeSelector are added", () => {
+      const affinity = { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'scanner', operator: 'Exists' }] }] } } };
+      const tolerations = [{ key: 'scanner', operator: 'Exists' }];
+      const o = render(testModel(withClair({ affinity, tolerations, nodeSelector: { pool: 'scan' } })));
+      expect(podOf(o).affinity).toEqual(affinity);
+      expect(podOf(o).tolerations).toEqual(tolerations);
+      expect(podOf(o).nodeSelector).toEqual({ pool: 'scan' });
+    });
+
+    it('labels and annotations go on every object and the pods, selectors unchanged', () => {
+      const o = render(testModel(withClair({ labels: { scanner: 'clair' }, annotations: { 'example.com/owner': 'sec' } })));
+      for (const obj of o) {
+        expect(obj.metadata.labels.scanner).toBe('clair');
+        expect(obj.metadata.annotations['example.com/owner']).toBe('sec');
+      }
+      expect(deploymentOf(o).spec.template.metadata).toEqual({ labels: { ...selector, scanner: 'clair' }, annotations: { 'example.com/owner': 'sec' } });
+      expect(deploymentOf(o).spec.selector.matchLabels).toEqual(selector);
+      expect(find(o, 'Service', NAME).spec.selector).toEqual(selector);
+    });
+  });
+
+  describe('pod security', () => {
+    it("leaves UIDs to OpenShift's SCC", () => {
+      expect(podOf(objs).securityContext).toEqual({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+      expect(containerOf(objs).securityContext).toEqual({
+        allowPrivilegeEscalation: false,
+        runAsNonRoot: true,
+        capabilities: { drop: ['ALL'] },
+        seccompProfile: { type: 'RuntimeDefault' },
+      });
+    });
+
+    it('runs as nobody (65534) elsewhere, without OpenShift-only CA ConfigMaps', () => {
+      const o = render(kubernetesModel());
+      expect(podOf(o).securityContext).toMatchObject({ runAsUser: 65534, fsGroup: 65534 });
+      expect(volume(o, 'cluster-trusted-ca')).toBeUndefined();
+      expect(mount(o, 'cluster-trusted-ca')).toBeUndefined();
+      // Quay's own certificate (ssl.cert, the user's TLS) is still trusted.
+      expect(volume(o, 'certificates').projected.sources).toEqual([{ secret: { name: configSecretOf(o).metadata.name, items: [{ key: 'ssl.cert', path: 'ssl.cert' }] } }]);
+    });
+  });
+});

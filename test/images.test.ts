@@ -1,0 +1,113 @@
+import { DEFAULT_IMAGES, IMAGE_ENV, checkImageReference, imagesFromEnv } from '../lib/images';
+import { Problem } from '../lib/problems';
+
+const DIGEST = `sha256:${'0123456789abcdef'.repeat(4)}`;
+const invalid = (path: string, message: string): Problem => ({ path, message, reason: 'ConfigInvalid' });
+
+describe('imagesFromEnv', () => {
+  it('uses the defaults when nothing is set', () => {
+    expect(imagesFromEnv({})).toEqual({ images: DEFAULT_IMAGES, problems: [] });
+    expect(DEFAULT_IMAGES).toEqual({
+      quay: 'quay.io/projectquay/quay:latest',
+      clair: 'quay.io/projectquay/clair:4.9.0',
+      postgres: 'quay.io/sclorg/postgresql-13-c9s:latest',
+      clairpostgres: 'quay.io/sclorg/postgresql-15-c9s:latest',
+      redis: 'quay.io/sclorg/redis-7-c9s:latest',
+    });
+  });
+
+  it('reads RELATED_IMAGE_COMPONENT_* for each component', () => {
+    expect(IMAGE_ENV).toEqual({
+      quay: 'RELATED_IMAGE_COMPONENT_QUAY',
+      clair: 'RELATED_IMAGE_COMPONENT_CLAIR',
+      postgres: 'RELATED_IMAGE_COMPONENT_POSTGRES',
+      clairpostgres: 'RELATED_IMAGE_COMPONENT_CLAIRPOSTGRES',
+      redis: 'RELATED_IMAGE_COMPONENT_REDIS',
+    });
+  });
+
+  it('ignores an empty variable', () => {
+    expect(imagesFromEnv({ RELATED_IMAGE_COMPONENT_QUAY: '' })).toEqual({ images: DEFAULT_IMAGES, problems: [] });
+  });
+
+  it('overrides an image by tag', () => {
+    expect(imagesFromEnv({ RELATED_IMAGE_COMPONENT_QUAY: 'quay.io/projectquay/quay:v3.12.0' })).toEqual({
+      images: { ...DEFAULT_IMAGES, quay: 'quay.io/projectquay/quay:v3.12.0' },
+      problems: [],
+    });
+  });
+
+  it('overrides an image by digest', () => {
+    const ref = `registry.redhat.io/rhel8/postgresql-13@${DIGEST}`;
+    expect(imagesFromEnv({ RELATED_IMAGE_COMPONENT_POSTGRES: ref })).toEqual({ images: { ...DEFAULT_IMAGES, postgres: ref }, problems: [] });
+  });
+
+  it('accepts a tag and a digest together', () => {
+    const ref = `quay.io/projectquay/clair:4.9.0@${DIGEST}`;
+    expect(imagesFromEnv({ RELATED_IMAGE_COMPONENT_CLAIR: ref })).toEqual({ images: { ...DEFAULT_IMAGES, clair: ref }, problems: [] });
+  });
+
+  it('accepts `host:5000/img:tag` (a registry port and a tag)', () => {
+    expect(imagesFromEnv({ RELATED_IMAGE_COMPONENT_REDIS: 'mirror.example.com:5000/sclorg/redis-7-c9s:20240101' })).toEqual({
+      images: { ...DEFAULT_IMAGES, redis: 'mirror.example.com:5000/sclorg/redis-7-c9s:20240101' },
+      problems: [],
+    });
+  });
+
+  it('rejects an image without tag or digest, naming the variable', () => {
+    expect(imagesFromEnv({ RELATED_IMAGE_COMPONENT_QUAY: 'quay.io/projectquay/quay' })).toEqual({
+      images: DEFAULT_IMAGES,
+      problems: [invalid('RELATED_IMAGE_COMPONENT_QUAY', 'image override must be referenced by tag or digest, got `quay.io/projectquay/quay`')],
+    });
+  });
+
+  it('rejects `host:5000/img`: the port is not a tag', () => {
+    expect(imagesFromEnv({ RELATED_IMAGE_COMPONENT_CLAIRPOSTGRES: 'host:5000/img' })).toEqual({
+      images: DEFAULT_IMAGES,
+      problems: [invalid('RELATED_IMAGE_COMPONENT_CLAIRPOSTGRES', 'image override must be referenced by tag or digest, got `host:5000/img`')],
+    });
+  });
+
+  it('rejects a bad digest', () => {
+    expect(imagesFromEnv({ RELATED_IMAGE_COMPONENT_CLAIR: 'quay.io/projectquay/clair@sha256:abc' })).toEqual({
+      images: DEFAULT_IMAGES,
+      problems: [invalid('RELATED_IMAGE_COMPONENT_CLAIR', 'is not a valid image reference (bad digest), got `quay.io/projectquay/clair@sha256:abc`')],
+    });
+  });
+
+  it('reports each bad variable and keeps the good overrides', () => {
+    const result = imagesFromEnv({
+      RELATED_IMAGE_COMPONENT_QUAY: 'quay.io/projectquay/quay:v3.12.0',
+      RELATED_IMAGE_COMPONENT_REDIS: 'redis',
+      RELATED_IMAGE_COMPONENT_POSTGRES: 'Not An Image:tag',
+    });
+    expect(result.images).toEqual({ ...DEFAULT_IMAGES, quay: 'quay.io/projectquay/quay:v3.12.0' });
+    expect(result.problems).toEqual([
+      invalid('RELATED_IMAGE_COMPONENT_POSTGRES', 'is not a valid image reference, got `Not An Image:tag`'),
+      invalid('RELATED_IMAGE_COMPONENT_REDIS', 'image override must be referenced by tag or digest, got `redis`'),
+    ]);
+  });
+});
+
+describe('checkImageReference', () => {
+  it.each([
+    'quay.io/projectquay/quay:v3.12.0',
+    'localhost:5000/quay:dev',
+    'quay:latest',
+    `quay.io/projectquay/quay@${DIGEST}`,
+  ])('accepts %s', (ref) => {
+    expect(checkImageReference(ref)).toBeUndefined();
+  });
+
+  it.each([
+    ['quay.io/projectquay/quay@sha256:ABC', 'is not a valid image reference (bad digest)'],
+    [`quay.io/projectquay/quay@md5:${'0'.repeat(32)}`, 'is not a valid image reference (bad digest)'],
+    [`a@${DIGEST}@${DIGEST}`, 'is not a valid image reference (bad digest)'],
+    ['quay.io/projectquay/quay:', 'is not a valid image reference'],
+    ['quay.io/projectquay/quay:-bad', 'is not a valid image reference'],
+    ['quay.io//quay:v1', 'is not a valid image reference'],
+    ['host:5000/img', 'image override must be referenced by tag or digest'],
+  ])('rejects %s', (ref, message) => {
+    expect(checkImageReference(ref)).toBe(message);
+  });
+});
