@@ -54,8 +54,10 @@ export function clairDatabaseConfigured(bundle: ConfigBundle): boolean {
   });
 }
 
-function hasNecessaryConfig(kind: ComponentKind, bundle: ConfigBundle): boolean {
-  if (kind === 'tls') return hasCertificate(bundle);
+function hasNecessaryConfig(kind: ComponentKind, components: ResolvedComponents, bundle: ConfigBundle): boolean {
+  // Unmanaged TLS means Quay serves the user's certificate, unless the user also runs their own
+  // ingress (route unmanaged) and says it terminates TLS: then Quay serves plain HTTP behind it.
+  if (kind === 'tls') return hasCertificate(bundle) || (!components.route.managed && bundle.config.EXTERNAL_TLS_TERMINATION === true);
   return (REQUIRED_WHEN_UNMANAGED[kind] ?? []).every((k) => present(bundle.config, k));
 }
 
@@ -68,7 +70,7 @@ export function checkComponentConfig(components: ResolvedComponents, bundle: Con
       if (fields.length > 0 && !CONFIG_ALLOWED_WHEN_MANAGED.includes(c.kind)) {
         problems.push(problem('configBundleSecret', `${c.kind} component marked as managed, but \`configBundleSecret\` contains required fields (${fields.join(', ')})`));
       }
-    } else if (requiredKind && !hasNecessaryConfig(c.kind, bundle)) {
+    } else if (requiredKind && !hasNecessaryConfig(c.kind, components, bundle)) {
       problems.push(problem('configBundleSecret', `required component \`${c.kind}\` marked as unmanaged, but \`configBundleSecret\` is missing necessary fields`));
     }
   }

@@ -61,6 +61,14 @@ describe('checkComponentConfig: unmanaged components need their config', () => {
     expect(check({ 'ssl.cert': 'CERT' }, { tls: false })).toEqual([missing('tls')]);
   });
 
+  it('accepts an unmanaged tls without certificates when the user\'s own ingress terminates TLS (route unmanaged, EXTERNAL_TLS_TERMINATION: true)', () => {
+    expect(check({ 'config.yaml': 'SERVER_HOSTNAME: quay.example.com\nEXTERNAL_TLS_TERMINATION: true\n' }, { route: false, tls: false })).toEqual([]);
+  });
+
+  it('still needs certificates for an unmanaged tls behind the managed Route, whatever EXTERNAL_TLS_TERMINATION says', () => {
+    expect(check({ 'config.yaml': 'EXTERNAL_TLS_TERMINATION: true\n' }, { route: true, tls: false })).toEqual([missing('tls')]);
+  });
+
   it('accepts an unmanaged tls with ssl.cert and ssl.key', () => {
     expect(check({ ...CERTS }, { tls: false })).toEqual([]);
   });
