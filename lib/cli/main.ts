@@ -9,7 +9,11 @@ import { DEFAULT_QUAY_VERSION, imagesFromEnv } from '../images';
 import { Environment } from '../model';
 import { formatProblem } from '../problems';
 import { toYamlDocument, toYamlStream } from '../yaml';
+import { App } from 'cdk8s';
+import { OperatorInstall } from '../../constructs/operator-install';
+import { KubeObject, sortObjects } from '../synth';
 import { readInputs } from './inputs';
+import { runOperator } from './run';
 import { loadBundleOption, renderInput } from './render-inputs';
 
 export interface Io {
@@ -18,6 +22,8 @@ export interface Io {
   env: Readonly<Record<string, string | undefined>>;
 }
 
+export const DEFAULT_OPERATOR_IMAGE = 'quay.io/projectquay/quay-operator-ts:v0.1.0';
+
 const USAGE = `quay-operator: a Kubernetes operator for Project Quay
 
 Usage:
@@ -25,6 +31,9 @@ Usage:
                       [--apps-domain DOMAIN] [-n NAMESPACE] [-o DIR]
   quay-operator validate -f FILE [-f FILE ...] [same options as synth]
   quay-operator crd
+  quay-operator manifests [--namespace NS] [--watch-namespace NS] [--image IMAGE]
+  quay-operator run [--namespace NS] [--kubeconfig PATH] [--leader-elect] [--metrics-port 8080]
+                    [--health-port 8081] [--concurrency 4] [--log-level info]
   quay-operator help [COMMAND]
 
 Run \`quay-operator COMMAND --help\` for a command's options and examples.
@@ -70,6 +79,46 @@ the input is valid, 2 when it is not, with one "error: <where>: <message>" line 
 Examples:
   quay-operator validate -f examples/quayregistry.yaml
   quay-operator validate -f registry.yaml --bundle config.yaml --platform kubernetes
+`,
+  manifests: `quay-operator manifests: print the operator's install manifests
+
+Usage: quay-operator manifests [--namespace NS] [--watch-namespace NS] [--image IMAGE] [--replicas N]
+
+Prints the QuayRegistry CRD, the operator's Namespace, ServiceAccount, least-privilege RBAC
+(a namespaced Role when it watches one namespace) and its Deployment.
+
+Options:
+      --namespace NS        where the operator runs (default quay-operator)
+      --watch-namespace NS  watch only this namespace (monitoring then stays unmanaged)
+      --image IMAGE         the operator image (default ${DEFAULT_OPERATOR_IMAGE})
+      --replicas N          operator replicas; leader election keeps one active (default 1)
+
+Examples:
+  quay-operator manifests | kubectl apply --server-side -f -
+  quay-operator manifests --namespace quay --watch-namespace quay-enterprise | kubectl apply --server-side -f -
+`,
+  run: `quay-operator run: run the operator against a cluster
+
+Usage: quay-operator run [options]
+
+Uses --kubeconfig, else KUBECONFIG or ~/.kube/config, else the in-cluster service account.
+Watches QuayRegistries in every namespace, or in --namespace only. Stops gracefully on SIGTERM:
+reconciles in flight finish and the leader lease is released.
+
+Options:
+      --namespace NS       watch only this namespace
+      --kubeconfig PATH    kubeconfig file
+      --leader-elect       hold a coordination.k8s.io Lease, so several replicas can run
+      --metrics-port PORT  Prometheus /metrics (default 8080)
+      --health-port PORT   /healthz and /readyz (default 8081)
+      --concurrency N      registries reconciled at once (default 4)
+      --log-level LEVEL    debug, info, warn or error (default info)
+
+Environment: RELATED_IMAGE_COMPONENT_* (component images), QUAY_VERSION, HTTP_PROXY/HTTPS_PROXY/
+NO_PROXY (passed on to Quay, Clair and mirror), POD_NAME and POD_NAMESPACE (leader election).
+
+Examples:
+  quay-operator run --kubeconfig ~/.kube/config --namespace quay-enterprise
 `,
   crd: `quay-operator crd: print the QuayRegistry CustomResourceDefinition
 
@@ -161,13 +210,87 @@ function render(args: string[], io: Io, write: boolean): number {
   return 0;
 }
 
+function manifests(args: string[], io: Io): number {
+  const { values } = parseArgs({
+    args,
+    options: {
+      namespace: { type: 'string', default: 'quay-operator' },
+      'watch-namespace': { type: 'string' },
+      image: { type: 'string', default: DEFAULT_OPERATOR_IMAGE },
+      replicas: { type: 'string', default: '1' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    io.stdout(HELP.manifests);
+    return 0;
+  }
+  const replicas = Number(values.replicas);
+  if (!Number.isInteger(replicas) || replicas < 1) throw new UsageError(`--replicas must be a whole number of at least 1, got ${values.replicas}`);
+  for (const ns of [values.namespace, values['watch-namespace']]) {
+    if (ns !== undefined && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(ns)) throw new UsageError(`${JSON.stringify(ns)} is not a namespace name`);
+  }
+  const app = new App();
+  const chart = new OperatorInstall(app, 'install', {
+    namespace: values.namespace,
+    ...(values['watch-namespace'] ? { watchNamespace: values['watch-namespace'] } : {}),
+    image: values.image,
+    replicas,
+    images: imagesFromEnv(io.env).images,
+    quayVersion: io.env.QUAY_VERSION || DEFAULT_QUAY_VERSION,
+  });
+  io.stdout(toYamlStream(sortObjects(chart.toJson() as KubeObject[])));
+  return 0;
+}
+
+function runCommand(args: string[], io: Io): number | Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      namespace: { type: 'string' },
+      kubeconfig: { type: 'string' },
+      'leader-elect': { type: 'boolean', default: false },
+      'metrics-port': { type: 'string', default: '8080' },
+      'health-port': { type: 'string', default: '8081' },
+      concurrency: { type: 'string', default: '4' },
+      'log-level': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    io.stdout(HELP.run);
+    return 0;
+  }
+  const port = (flag: string, v: string) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`--${flag} must be a port number, got ${v}`);
+    return n;
+  };
+  const concurrency = Number(values.concurrency);
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError(`--concurrency must be a whole number of at least 1, got ${values.concurrency}`);
+  return runOperator(
+    {
+      ...(values.namespace ? { namespace: values.namespace } : {}),
+      ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}),
+      leaderElect: values['leader-elect'],
+      metricsPort: port('metrics-port', values['metrics-port']),
+      healthPort: port('health-port', values['health-port']),
+      concurrency,
+      ...(values['log-level'] ? { logLevel: values['log-level'] } : {}),
+    },
+    io.env,
+  );
+}
+
 function crd(args: string[], io: Io): number {
   const { values } = parseArgs({ args, options: { help: { type: 'boolean', short: 'h' } }, strict: true });
   io.stdout(values.help ? HELP.crd : toYamlDocument(quayRegistryCrd()));
   return 0;
 }
 
-export function main(argv: string[], io: Io): number {
+export function main(argv: string[], io: Io): number | Promise<number> {
   const [command, ...rest] = argv;
   try {
     switch (command) {
@@ -177,6 +300,10 @@ export function main(argv: string[], io: Io): number {
         return render(rest, io, false);
       case 'crd':
         return crd(rest, io);
+      case 'manifests':
+        return manifests(rest, io);
+      case 'run':
+        return runCommand(rest, io);
       case 'help':
       case '--help':
       case '-h':

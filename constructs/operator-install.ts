@@ -1,0 +1,131 @@
+// The operator's own install manifests: the CRD, its ServiceAccount, least-privilege RBAC and its
+// Deployment, synthesized with cdk8s like everything else (`quay-operator manifests`).
+import { ApiObject, Chart } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { quayRegistryCrd } from '../lib/api/crd';
+import { DEFAULT_IMAGES, DEFAULT_QUAY_VERSION, IMAGE_ENV, Images } from '../lib/images';
+import { restrictedSecurityContext } from './shared/pod';
+
+export const OPERATOR_NAME = 'quay-operator';
+
+export interface OperatorInstallProps {
+  /** Where the operator runs. */
+  readonly namespace: string;
+  /** The one namespace it watches; all namespaces when undefined. */
+  readonly watchNamespace?: string;
+  readonly image: string;
+  readonly replicas?: number;
+  readonly images?: Images;
+  readonly quayVersion?: string;
+}
+
+const RW = ['get', 'list', 'watch', 'create', 'patch', 'update', 'delete'];
+const READ = ['get', 'list', 'watch'];
+
+/** What the operator needs on the namespaces it manages. */
+export function namespacedRules(): k8s.PolicyRule[] {
+  return [
+    { apiGroups: ['quay.redhat.com'], resources: ['quayregistries'], verbs: ['get', 'list', 'watch', 'patch', 'update'] },
+    { apiGroups: ['quay.redhat.com'], resources: ['quayregistries/status'], verbs: ['get', 'patch', 'update'] },
+    // blockOwnerDeletion on owned objects needs update on the owner's finalizers (OpenShift enforces it).
+    { apiGroups: ['quay.redhat.com'], resources: ['quayregistries/finalizers'], verbs: ['update'] },
+    { apiGroups: [''], resources: ['secrets', 'configmaps', 'services', 'serviceaccounts', 'persistentvolumeclaims'], verbs: RW },
+    { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
+    // Granted onward by the monitoring Role (Kubernetes refuses to let a Role grant more than its creator holds).
+    { apiGroups: [''], resources: ['pods', 'endpoints'], verbs: READ },
+    { apiGroups: ['apps'], resources: ['deployments'], verbs: RW },
+    { apiGroups: ['batch'], resources: ['jobs'], verbs: RW },
+    { apiGroups: ['autoscaling'], resources: ['horizontalpodautoscalers'], verbs: RW },
+    { apiGroups: ['rbac.authorization.k8s.io'], resources: ['roles', 'rolebindings'], verbs: RW },
+    { apiGroups: ['route.openshift.io'], resources: ['routes'], verbs: RW },
+    { apiGroups: ['route.openshift.io'], resources: ['routes/custom-host'], verbs: ['create', 'update', 'patch'] },
+    { apiGroups: ['objectbucket.io'], resources: ['objectbucketclaims'], verbs: RW },
+    { apiGroups: ['monitoring.coreos.com'], resources: ['servicemonitors', 'prometheusrules'], verbs: RW },
+  ];
+}
+
+export class OperatorInstall extends Chart {
+  constructor(scope: Construct, id: string, props: OperatorInstallProps) {
+    super(scope, id, { disableResourceNameHashes: true });
+    const labels = { 'app.kubernetes.io/name': OPERATOR_NAME };
+    const ns = props.namespace;
+    new ApiObject(this, 'crd', quayRegistryCrd() as never);
+    new k8s.KubeNamespace(this, 'namespace', { metadata: { name: ns, labels } });
+    new k8s.KubeServiceAccount(this, 'sa', { metadata: { name: OPERATOR_NAME, namespace: ns, labels } });
+    const subject = { kind: 'ServiceAccount', name: OPERATOR_NAME, namespace: ns };
+
+    // Cluster-scoped reads the operator always needs: discovery of the apps domain.
+    const clusterRules: k8s.PolicyRule[] = [{ apiGroups: ['config.openshift.io'], resources: ['ingresses'], verbs: ['get'] }];
+    if (props.watchNamespace) {
+      const scope = props.watchNamespace;
+      new k8s.KubeRole(this, 'role', { metadata: { name: OPERATOR_NAME, namespace: scope, labels }, rules: namespacedRules() });
+      new k8s.KubeRoleBinding(this, 'role-binding', {
+        metadata: { name: OPERATOR_NAME, namespace: scope, labels },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: OPERATOR_NAME },
+        subjects: [subject],
+      });
+    } else {
+      clusterRules.push(...namespacedRules());
+    }
+    new k8s.KubeClusterRole(this, 'cluster-role', { metadata: { name: OPERATOR_NAME, labels }, rules: clusterRules });
+    new k8s.KubeClusterRoleBinding(this, 'cluster-role-binding', {
+      metadata: { name: OPERATOR_NAME, labels },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: OPERATOR_NAME },
+      subjects: [subject],
+    });
+    // Leader election, in the operator's own namespace.
+    new k8s.KubeRole(this, 'lease-role', {
+      metadata: { name: `${OPERATOR_NAME}-leader-election`, namespace: ns, labels },
+      rules: [{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] }],
+    });
+    new k8s.KubeRoleBinding(this, 'lease-role-binding', {
+      metadata: { name: `${OPERATOR_NAME}-leader-election`, namespace: ns, labels },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: `${OPERATOR_NAME}-leader-election` },
+      subjects: [subject],
+    });
+
+    const images = props.images ?? DEFAULT_IMAGES;
+    const args = ['run', '--leader-elect', '--metrics-port', '8080', '--health-port', '8081', ...(props.watchNamespace ? ['--namespace', props.watchNamespace] : [])];
+    new k8s.KubeDeployment(this, 'deployment', {
+      metadata: { name: OPERATOR_NAME, namespace: ns, labels },
+      spec: {
+        replicas: props.replicas ?? 1,
+        selector: { matchLabels: labels },
+        template: {
+          metadata: { labels },
+          spec: {
+            serviceAccountName: OPERATOR_NAME,
+            securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
+            containers: [
+              {
+                name: OPERATOR_NAME,
+                image: props.image,
+                command: ['node', '/opt/quay-operator/build/lib/cli/bin.js'],
+                args,
+                env: [
+                  { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+                  { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+                  { name: 'QUAY_VERSION', value: props.quayVersion ?? DEFAULT_QUAY_VERSION },
+                  ...(Object.keys(IMAGE_ENV) as (keyof Images)[]).map((k) => ({ name: IMAGE_ENV[k], value: images[k] })),
+                ],
+                ports: [
+                  { name: 'metrics', containerPort: 8080 },
+                  { name: 'health', containerPort: 8081 },
+                ],
+                livenessProbe: { httpGet: { path: '/healthz', port: k8s.IntOrString.fromString('health') }, periodSeconds: 20 },
+                readinessProbe: { httpGet: { path: '/readyz', port: k8s.IntOrString.fromString('health') }, periodSeconds: 10 },
+                resources: {
+                  requests: { cpu: k8s.Quantity.fromString('100m'), memory: k8s.Quantity.fromString('128Mi') },
+                  limits: { memory: k8s.Quantity.fromString('512Mi') },
+                },
+                securityContext: { ...restrictedSecurityContext(), readOnlyRootFilesystem: true },
+              },
+            ],
+            terminationGracePeriodSeconds: 60,
+          },
+        },
+      },
+    });
+  }
+}

@@ -1,0 +1,105 @@
+// `quay-operator run`: the in-cluster (or out-of-cluster) operator process.
+import { KubeConfig } from '@kubernetes/client-node';
+import * as os from 'node:os';
+import { Controller } from '../controller/controller';
+import { KubeClient } from '../controller/kube-client';
+import { LeaderElector } from '../controller/runtime/leader-election';
+import { startProbeServer } from '../controller/runtime/http-server';
+import { Level, createLogger, parseLevel } from '../controller/runtime/logger';
+import { Registry } from '../controller/runtime/metrics';
+import { DEFAULT_QUAY_VERSION, imagesFromEnv } from '../images';
+import { formatProblem } from '../problems';
+
+export interface RunOptions {
+  readonly namespace?: string;
+  readonly kubeconfig?: string;
+  readonly leaderElect: boolean;
+  readonly metricsPort: number;
+  readonly healthPort: number;
+  readonly concurrency: number;
+  readonly logLevel?: string;
+}
+
+export function loadKubeConfig(path: string | undefined): KubeConfig {
+  const kc = new KubeConfig();
+  if (path) kc.loadFromFile(path);
+  else kc.loadFromDefault(); // KUBECONFIG, ~/.kube/config, or the in-cluster service account
+  return kc;
+}
+
+/** Runs until SIGTERM/SIGINT; resolves with the exit code. */
+export async function runOperator(options: RunOptions, env: Readonly<Record<string, string | undefined>>, kubeConfig?: KubeConfig): Promise<number> {
+  const logger = createLogger({ level: parseLevel(options.logLevel ?? env.LOG_LEVEL, 'info' as Level) });
+  const { images, problems } = imagesFromEnv(env);
+  if (problems.length > 0) {
+    for (const p of problems) logger.error(formatProblem('environment', p));
+    return 2;
+  }
+  const client = new KubeClient(kubeConfig ?? loadKubeConfig(options.kubeconfig));
+  const metrics = new Registry();
+  const proxy = { httpProxy: env.HTTP_PROXY, httpsProxy: env.HTTPS_PROXY, noProxy: env.NO_PROXY };
+  const controller = new Controller({
+    client,
+    ...(options.namespace ? { namespace: options.namespace } : {}),
+    environment: { images, quayVersion: env.QUAY_VERSION || DEFAULT_QUAY_VERSION, ...(proxy.httpProxy || proxy.httpsProxy ? { proxy } : {}) },
+    logger,
+    metrics,
+    concurrency: options.concurrency,
+  });
+
+  let healthy = true;
+  const probes = await startProbeServer({ port: options.healthPort, isReady: () => controller.isReady(), isHealthy: () => healthy, metrics: () => metrics.render() });
+  const metricsServer =
+    options.metricsPort === options.healthPort ? undefined : await startProbeServer({ port: options.metricsPort, isReady: () => true, isHealthy: () => true, metrics: () => metrics.render() });
+  logger.info('quay-operator starting', { namespace: options.namespace ?? '(all)', leaderElect: options.leaderElect, quayVersion: env.QUAY_VERSION || DEFAULT_QUAY_VERSION });
+
+  let elector: LeaderElector | undefined;
+  let shuttingDown = false;
+  const stopped = new Promise<void>((resolve) => {
+    const stop = () => {
+      shuttingDown = true;
+      resolve();
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+  const startController = () =>
+    controller.start().catch((err) => {
+      healthy = false;
+      logger.error('controller failed to start', { err: (err as Error).message });
+    });
+
+  if (options.leaderElect) {
+    const identity = env.POD_NAME || `${os.hostname()}-${process.pid}`;
+    elector = new LeaderElector({
+      client,
+      namespace: env.POD_NAMESPACE || options.namespace || 'default',
+      name: 'quay-operator-leader',
+      identity,
+      logger,
+      onStartedLeading: () => {
+        logger.info('became leader', { identity });
+        void startController();
+      },
+      onStoppedLeading: () => {
+        if (shuttingDown) return; // we released the lease ourselves
+        // Another replica may now reconcile: stop at once rather than risk two writers.
+        logger.error('lost leadership; exiting', { identity });
+        healthy = false;
+        process.kill(process.pid, 'SIGTERM');
+      },
+    });
+    elector.start();
+  } else {
+    await startController();
+  }
+
+  await stopped;
+  logger.info('shutting down: finishing reconciles in flight');
+  await controller.stop();
+  if (elector) await elector.stop();
+  await probes.close();
+  if (metricsServer) await metricsServer.close();
+  logger.info('stopped');
+  return 0;
+}

@@ -1,0 +1,186 @@
+// The controller: informers on QuayRegistries and what they own, a work queue that serializes each
+// registry and runs different registries in parallel, and the reconciler. Everything the operator
+// does starts as an event mapped to a registry key (`namespace/name`).
+import { LABEL_REGISTRY_NAMESPACE } from '../../constructs/monitoring';
+import { SHARED_NAMES } from '../../constructs/shared/component';
+import { LABEL_REGISTRY } from '../api/types';
+import type { Environment } from '../model';
+import type { KubeObject } from '../synth';
+import { Applier } from './applier';
+import { ClusterFacts, discover, sameFacts } from './discovery';
+import { KubeClient } from './kube-client';
+import { Reconciler, ReadCache } from './reconciler';
+import { OWNED_KINDS, typeOf } from './resources';
+import { Informer, dropManagedFields, dropSecretData } from './runtime/informer';
+import { Logger } from './runtime/logger';
+import { Registry } from './runtime/metrics';
+import { WorkQueue } from './runtime/workqueue';
+
+export interface ControllerOptions {
+  readonly client: KubeClient;
+  /** Watch one namespace; all when undefined. */
+  readonly namespace?: string;
+  /** Images, Quay version and proxy; capabilities and the apps domain come from discovery. */
+  readonly environment: Omit<Environment, 'capabilities' | 'appsDomain'>;
+  readonly logger: Logger;
+  readonly metrics: Registry;
+  /** Registries reconciled at once (default 4). */
+  readonly concurrency?: number;
+  /** How often every registry is reconciled even without events (default 10 min). */
+  readonly resyncMs?: number;
+  /** How often optional APIs are re-discovered (default 5 min). */
+  readonly discoveryIntervalMs?: number;
+}
+
+/** ConfigMaps and Secrets are cached without their data: the operator reads the few it needs directly. */
+function dropData(obj: KubeObject): KubeObject {
+  const { binaryData: _binary, ...rest } = dropSecretData(obj);
+  void _binary;
+  return rest as KubeObject;
+}
+
+export class Controller {
+  readonly queue: WorkQueue<string>;
+  private readonly registries: Informer;
+  private readonly owned = new Map<string, Informer>();
+  private readonly reconciler: Reconciler;
+  private facts: ClusterFacts | undefined;
+  private discoveryTimer: NodeJS.Timeout | undefined;
+  private started = false;
+  private readonly log: Logger;
+
+  constructor(private readonly options: ControllerOptions) {
+    const { client, namespace, logger, metrics } = options;
+    this.log = logger;
+    const selector = namespace ? { namespace } : {};
+    this.registries = new Informer({ client, type: typeOf('QuayRegistry'), selector, transform: dropManagedFields, resyncMs: options.resyncMs ?? 600_000, logger });
+    for (const kind of OWNED_KINDS) {
+      // Secrets and ConfigMaps: every one in scope (metadata only), since the user's bundle and the
+      // bucket provisioner's are not labelled for us. Other kinds: only ours.
+      const unlabelled = kind === 'Secret' || kind === 'ConfigMap';
+      const informer = new Informer({
+        client,
+        type: typeOf(kind),
+        selector: unlabelled ? selector : { ...selector, labelSelector: LABEL_REGISTRY },
+        transform: unlabelled ? dropData : dropManagedFields,
+        logger,
+      });
+      this.owned.set(kind, informer);
+    }
+
+    const reconciles = metrics.counter({ name: 'quay_operator_reconciles_total', help: 'Reconciles, by result.', labelNames: ['result'] });
+    const duration = metrics.histogram({ name: 'quay_operator_reconcile_duration_seconds', help: 'Time a reconcile takes.' });
+    const writes = metrics.counter({ name: 'quay_operator_api_writes_total', help: 'Writes to the Kubernetes API made by reconciles.' });
+    metrics.gauge({ name: 'quay_operator_queue_depth', help: 'Registries waiting to be reconciled.', collect: (g) => g.set({}, this.queue.depth()) });
+    metrics.gauge({ name: 'quay_operator_registries', help: 'QuayRegistries watched.', collect: (g) => g.set({}, this.registries.size()) });
+
+    this.queue = new WorkQueue<string>({
+      onError: (key, err, retryInMs) => this.log.error('reconcile failed', { registry: key, err: (err as Error).message, retryInMs }),
+      onProcessed: (_key, ms, outcome) => {
+        reconciles.inc({ result: outcome });
+        duration.observe({}, ms / 1000);
+      },
+    });
+    const caches = new Map<string, ReadCache>(this.owned);
+    this.reconciler = new Reconciler({
+      client,
+      registries: this.registries,
+      owned: caches,
+      environment: () => this.environment(),
+      applier: new Applier(client),
+      logger,
+    });
+    this.handle = async (key: string) => {
+      const [ns, name] = key.split('/');
+      const result = await this.reconciler.reconcile(ns, name);
+      writes.inc({}, result.writes);
+      return result.requeueAfterMs ? { requeueAfterMs: result.requeueAfterMs } : undefined;
+    };
+    this.wireEvents();
+  }
+
+  private readonly handle: (key: string) => Promise<{ requeueAfterMs: number } | undefined>;
+
+  environment(): Environment {
+    if (!this.facts) throw new Error('cluster facts not discovered yet');
+    return { ...this.options.environment, capabilities: this.facts.capabilities, ...(this.facts.appsDomain ? { appsDomain: this.facts.appsDomain } : {}) };
+  }
+
+  private enqueue(namespace: string | undefined, name: string | undefined): void {
+    if (namespace && name) this.queue.add(`${namespace}/${name}`);
+  }
+
+  private wireEvents(): void {
+    this.registries.addEventHandler({
+      onAdd: (o) => this.enqueue(o.metadata.namespace, o.metadata.name),
+      // Status writes (our own) do not trigger a reconcile; spec, metadata and resyncs do.
+      onUpdate: (old, o) => {
+        const changed = old === o || old.metadata.generation !== o.metadata.generation || JSON.stringify(old.metadata) !== JSON.stringify({ ...o.metadata, resourceVersion: old.metadata.resourceVersion });
+        if (changed) this.enqueue(o.metadata.namespace, o.metadata.name);
+      },
+    });
+    const fromOwned = (o: KubeObject) => {
+      const registry = o.metadata.labels?.[LABEL_REGISTRY];
+      if (registry) this.enqueue(o.metadata.labels?.[LABEL_REGISTRY_NAMESPACE] ?? o.metadata.namespace, registry);
+      else if (o.kind === 'Secret' || o.kind === 'ConfigMap') this.enqueueReferencing(o);
+    };
+    for (const informer of this.owned.values()) {
+      informer.addEventHandler({ onAdd: fromOwned, onUpdate: (_old, o) => fromOwned(o), onDelete: fromOwned });
+    }
+  }
+
+  /** A user's config bundle, or a bucket provisioner's Secret or ConfigMap, changed. */
+  private enqueueReferencing(o: KubeObject): void {
+    for (const r of this.registries.list(o.metadata.namespace)) {
+      const spec = (r.spec ?? {}) as { configBundleSecret?: string };
+      const name = o.metadata.name;
+      if ((o.kind === 'Secret' && spec.configBundleSecret === name) || name === `${r.metadata.name}-${SHARED_NAMES.datastore}`) {
+        this.enqueue(r.metadata.namespace, r.metadata.name);
+      }
+    }
+  }
+
+  /** Discovers the cluster, starts the informers, waits for their caches, then starts working. */
+  async start(): Promise<void> {
+    this.facts = await discover(this.options.client, this.options.namespace);
+    this.log.info('cluster discovered', { ...this.facts.capabilities, appsDomain: this.facts.appsDomain ?? null, namespace: this.options.namespace ?? '(all)' });
+    const informers = [this.registries, ...this.owned.values()];
+    for (const i of informers) i.start();
+    await Promise.all(informers.map((i) => i.waitForSync()));
+    this.queue.start(this.options.concurrency ?? 4, this.handle);
+    this.started = true;
+    const interval = this.options.discoveryIntervalMs ?? 300_000;
+    this.discoveryTimer = setInterval(() => void this.rediscover(), interval);
+    this.discoveryTimer.unref();
+  }
+
+  private async rediscover(): Promise<void> {
+    try {
+      const facts = await discover(this.options.client, this.options.namespace);
+      if (this.facts && !sameFacts(facts, this.facts)) {
+        this.log.info('cluster capabilities changed', { ...facts.capabilities, appsDomain: facts.appsDomain ?? null });
+        this.facts = facts;
+        for (const r of this.registries.list()) this.enqueue(r.metadata.namespace, r.metadata.name);
+      }
+    } catch (err) {
+      this.log.warn('discovery failed; keeping what was known', { err: (err as Error).message });
+    }
+  }
+
+  isReady(): boolean {
+    return this.started && this.registries.hasSynced();
+  }
+
+  /** Resolves when nothing is queued or running (tests and the benchmark). */
+  whenIdle(): Promise<void> {
+    return this.queue.whenIdle();
+  }
+
+  /** Graceful stop: finish reconciles in flight, then stop watching. */
+  async stop(): Promise<void> {
+    if (this.discoveryTimer) clearInterval(this.discoveryTimer);
+    await this.queue.shutdown();
+    this.registries.stop();
+    for (const i of this.owned.values()) i.stop();
+  }
+}

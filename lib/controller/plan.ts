@@ -1,0 +1,144 @@
+// Planning: from what synthesis rendered and what the cluster holds, decide what to apply now, what
+// to delete and what waits. Pure, so every sequencing rule is a table-driven unit test.
+//
+// Sequencing ("Day 2 operations": no crash loops on first deploy):
+//   1. Databases, redis, the bucket claim and every non-workload object go first.
+//   2. Quay, Clair, mirror and the config editor (and the migration Job) only once the managed
+//      databases and redis have an available pod and the bucket claim is bound.
+//   3. The migration Job runs before Quay serves: quay-app and mirror are held at 0 replicas until
+//      the Job for this Quay version has succeeded. A succeeded Job is never re-run for the same
+//      version; a Job of another version is replaced, never while it runs.
+import { quayConfigReady, SHARED_NAMES } from '../../constructs/shared/component';
+import { QUAY_VERSION_ANNOTATION } from '../../constructs/quay';
+import type { RegistryModel } from '../model';
+import { APPLIED_HASH, Applier } from './applier';
+import type { KubeObject } from '../synth';
+import { ObservedState, annotation, deploymentAvailable, deploymentRolledOut, findObject, jobState, ownedBy } from './observed';
+
+export type MigrationPhase = 'waiting' | 'running' | 'succeeded' | 'failed' | 'done';
+
+export interface Plan {
+  /** Objects to server-side apply, in order. */
+  readonly apply: KubeObject[];
+  /** Objects to delete. */
+  readonly remove: KubeObject[];
+  /** PersistentVolumeClaims no longer rendered: kept, and reported. */
+  readonly keptVolumes: string[];
+  /** Dependencies not ready yet (component names), holding Quay's workloads back. */
+  readonly waitingFor: string[];
+  readonly migration: { readonly phase: MigrationPhase; readonly message?: string };
+  /** Set when the migration for this version has succeeded. */
+  readonly currentVersion?: string;
+}
+
+/** Workloads that need the databases, redis and the bucket before they start. */
+export function dependentWorkloads(model: RegistryModel): Set<string> {
+  const n = (s: string) => `${model.name}-${s}`;
+  return new Set([
+    `Deployment/${n(SHARED_NAMES.quayApp)}`,
+    `Deployment/${n(SHARED_NAMES.mirror)}`,
+    `Deployment/${n(SHARED_NAMES.configEditor)}`,
+    `Deployment/${n(SHARED_NAMES.clairApp)}`,
+    `Job/${n('quay-app-upgrade')}`,
+    `HorizontalPodAutoscaler/${n(SHARED_NAMES.quayApp)}`,
+    `HorizontalPodAutoscaler/${n(SHARED_NAMES.mirror)}`,
+    `HorizontalPodAutoscaler/${n(SHARED_NAMES.clairApp)}`,
+  ]);
+}
+
+const key = (o: KubeObject) => `${o.kind}/${o.metadata.name}`;
+
+/** Which managed dependencies are not ready, by the names the seeds use for their components. */
+export function unreadyDependencies(model: RegistryModel, observed: ObservedState): string[] {
+  const c = model.components;
+  const waiting: string[] = [];
+  const deployment = (suffix: string) => findObject(observed, 'Deployment', `${model.name}-${suffix}`);
+  if (c.postgres.managed && !deploymentAvailable(deployment(SHARED_NAMES.quayDatabase))) waiting.push('postgres');
+  if (c.clairpostgres.managed && c.clair.managed && !deploymentAvailable(deployment(SHARED_NAMES.clairPostgres))) waiting.push('clairpostgres');
+  if (c.redis.managed && !deploymentAvailable(deployment(SHARED_NAMES.redis))) waiting.push('redis');
+  if (c.objectstorage.managed) {
+    const claim = findObject(observed, 'ObjectBucketClaim', `${model.name}-${SHARED_NAMES.datastore}`) as Record<string, any> | undefined;
+    if (claim?.status?.phase !== 'Bound' || !quayConfigReady(model)) waiting.push('objectstorage');
+  }
+  return waiting;
+}
+
+/** Holds a Deployment at 0 replicas (an HPA does not scale a Deployment at 0); re-stamped, as it differs from the rendered one. */
+function heldAtZero(d: KubeObject): KubeObject {
+  return Applier.stamp({ ...d, spec: { ...(d.spec as object), replicas: 0 } });
+}
+
+export function plan(model: RegistryModel, rendered: readonly KubeObject[], observed: ObservedState, currentVersion: string | undefined, uid: string | undefined): Plan {
+  const version = model.environment.quayVersion;
+  const jobName = `${model.name}-quay-app-upgrade`;
+  const waitingFor = unreadyDependencies(model, observed);
+  const dependents = dependentWorkloads(model);
+
+  // Migration state: done when status says this version migrated, else read from the Job.
+  const liveJob = findObject(observed, 'Job', jobName);
+  let migration: Plan['migration'];
+  let replaceJob = false;
+  if (currentVersion === version) {
+    migration = { phase: 'done' };
+  } else if (!liveJob) {
+    migration = { phase: 'waiting' };
+  } else if (annotation(liveJob, QUAY_VERSION_ANNOTATION) !== version) {
+    // A Job from another version: replace it once it is not running (PROJQUAY-11189).
+    migration = { phase: jobState(liveJob) === 'active' ? 'running' : 'waiting' };
+    replaceJob = jobState(liveJob) !== 'active';
+  } else {
+    const state = jobState(liveJob);
+    migration =
+      state === 'succeeded'
+        ? { phase: 'succeeded' }
+        : state === 'failed'
+          ? { phase: 'failed', message: (liveJob as any).status?.conditions?.find((c: any) => c.type === 'Failed')?.message ?? 'failed to run migrations' }
+          : { phase: 'running' };
+  }
+  const migrated = migration.phase === 'done' || migration.phase === 'succeeded';
+
+  const apply: KubeObject[] = [];
+  for (const obj of rendered) {
+    const k = key(obj);
+    if (waitingFor.length > 0 && dependents.has(k)) continue;
+    if (obj.kind === 'Job' && obj.metadata.name === jobName) {
+      // Jobs are immutable and migrations not idempotent: create it only when this version needs
+      // migrating and no Job for it exists yet.
+      if (!migrated && !liveJob) apply.push(obj);
+      continue;
+    }
+    if (!migrated && (k === `Deployment/${model.name}-${SHARED_NAMES.quayApp}` || k === `Deployment/${model.name}-${SHARED_NAMES.mirror}`)) {
+      apply.push(heldAtZero(obj));
+      continue;
+    }
+    if (!migrated && (k === `HorizontalPodAutoscaler/${model.name}-${SHARED_NAMES.quayApp}` || k === `HorizontalPodAutoscaler/${model.name}-${SHARED_NAMES.mirror}`)) continue;
+    apply.push(obj);
+  }
+
+  // Prune what we own and no longer render. Nothing while rendering is incomplete (a bucket that
+  // lost its credentials must not delete Quay); PVCs never; Secrets and ConfigMaps only once no
+  // Deployment is mid-rollout, since old pods still mount the old ones (PROJQUAY-9157).
+  const wanted = new Set(rendered.map(key));
+  const remove: KubeObject[] = [];
+  const keptVolumes: string[] = [];
+  const complete = quayConfigReady(model);
+  // A Deployment about to be re-applied starts a rollout the observations do not show yet.
+  const rollingNow = rendered.some((o) => o.kind === 'Deployment' && annotation(o, APPLIED_HASH) !== annotation(findObject(observed, 'Deployment', o.metadata.name), APPLIED_HASH));
+  const rolledOut = !rollingNow && observed.owned.filter((o) => o.kind === 'Deployment').every(deploymentRolledOut);
+  for (const obj of observed.owned) {
+    if (obj.metadata.namespace !== model.namespace || !ownedBy(obj, uid) || wanted.has(key(obj))) continue;
+    if (obj.kind === 'PersistentVolumeClaim') keptVolumes.push(obj.metadata.name);
+    else if ((obj.kind === 'Secret' || obj.kind === 'ConfigMap') && !rolledOut) continue;
+    else if (complete) remove.push(obj);
+  }
+  if (replaceJob && liveJob) remove.push(liveJob);
+
+  return {
+    apply,
+    remove,
+    keptVolumes,
+    waitingFor,
+    migration,
+    ...(migrated ? { currentVersion: version } : currentVersion !== undefined ? { currentVersion } : {}),
+  };
+}

@@ -1,0 +1,281 @@
+// One reconcile of one QuayRegistry: observe, synthesize, plan, apply, prune, report. Every decision
+// is made by the pure functions it calls (buildModel, renderRegistry, plan, computeStatus); this
+// file only gathers inputs and performs the writes they ask for.
+import { DASHBOARD_NAMESPACE } from '../../constructs/monitoring';
+import { objectBucketFromProvisioner } from '../../constructs/object-storage';
+import { SHARED_NAMES } from '../../constructs/shared/component';
+import { API_VERSION, Condition, KIND, LABEL_REGISTRY, QuayRegistryStatus } from '../api/types';
+import { bundleFromSecret, ConfigBundle } from '../bundle/bundle';
+import { ensureManagedKeys, keysFromSecret, managedKeysSecretName, MANAGED_KEY_NAMES } from '../keys';
+import { Environment, buildModel } from '../model';
+import { Problem, problem } from '../problems';
+import { secretStrings } from '../secrets';
+import { KubeObject, renderRegistry } from '../synth';
+import { Applier } from './applier';
+import { RegistryEvent, recordEvent } from './events';
+import { ApiError, KubeClient } from './kube-client';
+import { ObservedState } from './observed';
+import { plan as makePlan } from './plan';
+import { OWNED_KINDS, typeOf } from './resources';
+import { computeStatus, statusChanged } from './status';
+import { Logger } from './runtime/logger';
+
+export const FINALIZER = 'quay-operator/finalizer';
+/** Marks a PVC the operator no longer renders and has reported as kept. */
+export const KEPT_ANNOTATION = 'quay-operator/kept';
+
+/** Read access to the informers' caches. */
+export interface ReadCache {
+  get(namespace: string | undefined, name: string): KubeObject | undefined;
+  list(namespace?: string): KubeObject[];
+}
+
+export interface ReconcilerDeps {
+  readonly client: KubeClient;
+  readonly registries: ReadCache;
+  /** One cache per owned kind, holding objects labelled quay-operator/quayregistry. */
+  readonly owned: ReadonlyMap<string, ReadCache>;
+  readonly environment: () => Environment;
+  readonly applier: Applier;
+  readonly logger: Logger;
+  readonly now?: () => Date;
+}
+
+export interface ReconcileResult {
+  readonly requeueAfterMs?: number;
+  /** Writes made (applies, deletes, status), for metrics and tests. */
+  readonly writes: number;
+}
+
+type Obj = Record<string, any>;
+
+function condition(status: QuayRegistryStatus | undefined, type: string): Condition | undefined {
+  return status?.conditions?.find((c) => c.type === type);
+}
+
+export class Reconciler {
+  constructor(private readonly deps: ReconcilerDeps) {}
+
+  private now(): Date {
+    return this.deps.now ? this.deps.now() : new Date();
+  }
+
+  async reconcile(namespace: string, name: string): Promise<ReconcileResult> {
+    const registry = this.deps.registries.get(namespace, name);
+    if (!registry) return { writes: 0 }; // deleted: ownerReferences let the garbage collector clean up
+    if (registry.metadata.deletionTimestamp) return this.finalize(registry);
+
+    const { client } = this.deps;
+    const env = this.deps.environment();
+    const spec = (registry.spec ?? {}) as Obj;
+    let writes = 0;
+
+    // Inputs read straight from the API: the user's bundle is not labelled for us, so it is not cached.
+    const problems: Problem[] = [];
+    let bundle: ConfigBundle | undefined;
+    if (typeof spec.configBundleSecret === 'string') {
+      const secret = await client.get(typeOf('Secret'), namespace, spec.configBundleSecret);
+      if (!secret) problems.push(problem('spec.configBundleSecret', `unable to get \`configBundleSecret\`: Secret ${spec.configBundleSecret} not found`));
+      else {
+        const result = bundleFromSecret(secret as Obj);
+        if (result.bundle) bundle = result.bundle;
+        else problems.push(...result.problems.map((p) => ({ ...p, path: `configBundleSecret ${spec.configBundleSecret}: ${p.path}` })));
+      }
+    }
+    const datastore = `${name}-${SHARED_NAMES.datastore}`;
+    const [datastoreSecret, datastoreConfigMap] = env.capabilities.objectBucketClaims
+      ? await Promise.all([client.get(typeOf('Secret'), namespace, datastore), client.get(typeOf('ConfigMap'), namespace, datastore)])
+      : [undefined, undefined];
+
+    const registryObj = { ...registry, apiVersion: API_VERSION, kind: KIND };
+    if (problems.length === 0) {
+      const keys = await this.managedKeys(registryObj);
+      writes += keys.created ? 1 : 0;
+      const result = buildModel({
+        registry: registryObj,
+        ...(bundle ? { bundle } : {}),
+        existingKeys: keys.values,
+        ...(() => {
+          const bucket = objectBucketFromProvisioner(datastoreSecret, datastoreConfigMap);
+          return bucket ? { objectBucket: bucket } : {};
+        })(),
+        environment: env,
+      });
+      problems.push(...result.problems);
+      if (result.model) return this.rollout(registryObj, result.model, writes);
+    }
+    return this.blocked(registryObj, problems, writes);
+  }
+
+  /** The generated keys: read, or created once. Created before anything else so two reconciles cannot generate two sets. */
+  private async managedKeys(registry: KubeObject): Promise<{ values: Record<string, string>; created: boolean }> {
+    const { client } = this.deps;
+    const name = managedKeysSecretName(registry.metadata.name);
+    const cached = this.deps.owned.get('Secret')?.get(registry.metadata.namespace, name) as Obj | undefined;
+    const existing = (cached?.data ? cached : await client.get(typeOf('Secret'), registry.metadata.namespace, name)) as Obj | undefined;
+    if (existing) {
+      const values = keysFromSecret(existing);
+      if (MANAGED_KEY_NAMES.every((k) => values[k])) return { values, created: false };
+    }
+    const values = ensureManagedKeys(registry.metadata.name, existing ? keysFromSecret(existing) : {});
+    if (existing) return { values, created: false }; // completed keys are applied with the rest
+    try {
+      await client.create(typeOf('Secret'), {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: {
+          name,
+          namespace: registry.metadata.namespace,
+          labels: { [LABEL_REGISTRY]: registry.metadata.name, 'quay-component': 'quay' },
+          ownerReferences: [ownerReference(registry)],
+        },
+        type: 'Opaque',
+        stringData: values,
+      });
+      return { values, created: true };
+    } catch (err) {
+      if (!(err instanceof ApiError && err.status === 409)) throw err;
+      const raced = await client.get(typeOf('Secret'), registry.metadata.namespace, name);
+      return { values: raced ? secretStrings(raced as Obj) : values, created: false };
+    }
+  }
+
+  private observe(registry: KubeObject): ObservedState {
+    const { namespace, name } = registry.metadata as { namespace: string; name: string };
+    const owned: KubeObject[] = [];
+    for (const kind of OWNED_KINDS) {
+      const cache = this.deps.owned.get(kind);
+      if (!cache) continue;
+      for (const o of cache.list(namespace)) if (o.metadata.labels?.[LABEL_REGISTRY] === name) owned.push(o);
+    }
+    return { owned };
+  }
+
+  private async rollout(registry: KubeObject, model: NonNullable<ReturnType<typeof buildModel>['model']>, writesSoFar: number): Promise<ReconcileResult> {
+    const { client, applier } = this.deps;
+    let writes = writesSoFar;
+    // Stamped before planning, so the plan can tell which objects are about to change.
+    const rendered = renderRegistry(model).objects.map((o) => Applier.stamp(withOwner(o, registry)));
+    const observed = this.observe(registry);
+    const previous = registry.status as QuayRegistryStatus | undefined;
+    const thePlan = makePlan(model, rendered, observed, previous?.currentVersion, registry.metadata.uid);
+    const events: RegistryEvent[] = [];
+
+    let applyError: string | undefined;
+    const live = (o: KubeObject) => this.deps.owned.get(o.kind)?.get(o.metadata.namespace, o.metadata.name);
+    for (const obj of thePlan.apply) {
+      try {
+        if (await applier.apply(obj, live(obj))) writes++;
+      } catch (err) {
+        applyError = `error creating/updating object ${obj.kind} ${obj.metadata.name}: ${(err as Error).message}`;
+        break; // later objects may depend on this one; the queue retries with backoff
+      }
+    }
+    if (!applyError) {
+      for (const obj of thePlan.remove) {
+        await client.delete(typeOf(obj.kind), obj.metadata.namespace, obj.metadata.name, obj.kind === 'Job' ? 'Foreground' : 'Background');
+        applier.forget(obj);
+        writes++;
+        this.deps.logger.info('pruned', { registry: registry.metadata.name, kind: obj.kind, name: obj.metadata.name });
+      }
+      if (!model.components.monitoring.managed) writes += await this.removeDashboard(registry);
+      if (model.components.monitoring.managed && !(registry.metadata.finalizers ?? []).includes(FINALIZER)) {
+        // The dashboard lives in another namespace, out of reach of ownerReferences.
+        await client.mergePatch(typeOf('QuayRegistry'), registry.metadata.namespace, registry.metadata.name, {
+          metadata: { finalizers: [...(registry.metadata.finalizers ?? []), FINALIZER], resourceVersion: registry.metadata.resourceVersion },
+        });
+        writes++;
+      }
+    }
+
+    const status = computeStatus({
+      previous,
+      generation: registry.metadata.generation,
+      now: this.now().toISOString(),
+      uid: registry.metadata.uid,
+      ...(applyError ? { applyError } : {}),
+      model,
+      plan: thePlan,
+      observed,
+    });
+    events.push(...transitions(previous, status));
+    // A PVC no longer rendered keeps its data: reported once, and marked so it is not reported again.
+    for (const pvc of thePlan.keptVolumes) {
+      const claim = this.deps.owned.get('PersistentVolumeClaim')?.get(registry.metadata.namespace, pvc);
+      if (!claim || claim.metadata.annotations?.[KEPT_ANNOTATION]) continue;
+      await client.mergePatch(typeOf('PersistentVolumeClaim'), registry.metadata.namespace, pvc, { metadata: { annotations: { [KEPT_ANNOTATION]: 'true' } } });
+      writes++;
+      events.push({ type: 'Warning', reason: 'PersistentVolumeClaimKept', message: `PersistentVolumeClaim ${pvc} is no longer used and was kept with its data; delete it yourself when you no longer need it` });
+    }
+    writes += await this.writeStatus(registry, previous, status, events);
+    if (applyError) throw new Error(applyError);
+    const waiting = thePlan.waitingFor.length > 0 || thePlan.migration.phase === 'running' || thePlan.migration.phase === 'waiting';
+    return { writes, ...(waiting ? { requeueAfterMs: 30_000 } : {}) };
+  }
+
+  private async blocked(registry: KubeObject, problems: Problem[], writesSoFar: number): Promise<ReconcileResult> {
+    const previous = registry.status as QuayRegistryStatus | undefined;
+    const status = computeStatus({ previous, generation: registry.metadata.generation, now: this.now().toISOString(), uid: registry.metadata.uid, problems });
+    const writes = await this.writeStatus(registry, previous, status, transitions(previous, status));
+    this.deps.logger.warn('rollout blocked', { registry: registry.metadata.name, namespace: registry.metadata.namespace, problems: problems.map((p) => `${p.path}: ${p.message}`) });
+    return { writes: writesSoFar + writes };
+  }
+
+  private async writeStatus(registry: KubeObject, previous: QuayRegistryStatus | undefined, status: QuayRegistryStatus, events: RegistryEvent[]): Promise<number> {
+    let writes = 0;
+    if (statusChanged(previous, status)) {
+      await this.deps.client.applyStatus(typeOf('QuayRegistry'), registry.metadata.namespace as string, registry.metadata.name, status);
+      writes++;
+    }
+    for (const e of events) {
+      try {
+        await recordEvent(this.deps.client, registry, e, this.now());
+        writes++;
+      } catch (err) {
+        this.deps.logger.warn('could not record event', { reason: e.reason, err: (err as Error).message });
+      }
+    }
+    return writes;
+  }
+
+  private async removeDashboard(registry: KubeObject): Promise<number> {
+    const dashboard = this.deps.owned.get('ConfigMap')?.get(DASHBOARD_NAMESPACE, `${registry.metadata.name}-grafana-dashboard-quay`);
+    if (!dashboard || dashboard.metadata.labels?.['quay-operator/quayregistry-namespace'] !== registry.metadata.namespace) return 0;
+    await this.deps.client.delete(typeOf('ConfigMap'), DASHBOARD_NAMESPACE, dashboard.metadata.name);
+    return 1;
+  }
+
+  private async finalize(registry: KubeObject): Promise<ReconcileResult> {
+    const finalizers = registry.metadata.finalizers ?? [];
+    if (!finalizers.includes(FINALIZER)) return { writes: 0 };
+    let writes = await this.removeDashboard(registry);
+    await this.deps.client.mergePatch(typeOf('QuayRegistry'), registry.metadata.namespace, registry.metadata.name, {
+      metadata: { finalizers: finalizers.filter((f) => f !== FINALIZER), resourceVersion: registry.metadata.resourceVersion },
+    });
+    writes++;
+    return { writes };
+  }
+}
+
+export function ownerReference(registry: KubeObject) {
+  return { apiVersion: API_VERSION, kind: KIND, name: registry.metadata.name, uid: registry.metadata.uid as string, controller: true, blockOwnerDeletion: true };
+}
+
+/** Objects in the registry's namespace are owned by it, so deleting the registry removes them. */
+function withOwner(obj: KubeObject, registry: KubeObject): KubeObject {
+  if (obj.metadata.namespace !== registry.metadata.namespace) return obj;
+  return { ...obj, metadata: { ...obj.metadata, ownerReferences: [ownerReference(registry)] } };
+}
+
+/** Events for conditions whose status or reason changed. */
+function transitions(previous: QuayRegistryStatus | undefined, next: QuayRegistryStatus): RegistryEvent[] {
+  const events: RegistryEvent[] = [];
+  for (const type of ['RolloutBlocked', 'ComponentsCreated', 'Available']) {
+    const before = condition(previous, type);
+    const after = condition(next, type);
+    if (!after || (before && before.status === after.status && before.reason === after.reason)) continue;
+    const warning = (type === 'RolloutBlocked' && after.status === 'True') || after.reason === 'MigrationsFailed';
+    events.push({ type: warning ? 'Warning' : 'Normal', reason: after.reason, message: after.message });
+  }
+  return events;
+}

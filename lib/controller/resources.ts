@@ -1,0 +1,74 @@
+// The API resources the operator reads and writes, by kind: where they live in the REST API.
+export interface ResourceType {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly plural: string;
+  readonly namespaced: boolean;
+}
+
+const TYPES: readonly ResourceType[] = [
+  { apiVersion: 'quay.redhat.com/v1', kind: 'QuayRegistry', plural: 'quayregistries', namespaced: true },
+  { apiVersion: 'v1', kind: 'Secret', plural: 'secrets', namespaced: true },
+  { apiVersion: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true },
+  { apiVersion: 'v1', kind: 'Service', plural: 'services', namespaced: true },
+  { apiVersion: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts', namespaced: true },
+  { apiVersion: 'v1', kind: 'PersistentVolumeClaim', plural: 'persistentvolumeclaims', namespaced: true },
+  { apiVersion: 'v1', kind: 'Event', plural: 'events', namespaced: true },
+  { apiVersion: 'v1', kind: 'Namespace', plural: 'namespaces', namespaced: false },
+  { apiVersion: 'apps/v1', kind: 'Deployment', plural: 'deployments', namespaced: true },
+  { apiVersion: 'batch/v1', kind: 'Job', plural: 'jobs', namespaced: true },
+  { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', plural: 'horizontalpodautoscalers', namespaced: true },
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', plural: 'roles', namespaced: true },
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', plural: 'rolebindings', namespaced: true },
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', plural: 'clusterroles', namespaced: false },
+  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', plural: 'clusterrolebindings', namespaced: false },
+  { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', plural: 'leases', namespaced: true },
+  { apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', plural: 'customresourcedefinitions', namespaced: false },
+  { apiVersion: 'route.openshift.io/v1', kind: 'Route', plural: 'routes', namespaced: true },
+  { apiVersion: 'objectbucket.io/v1alpha1', kind: 'ObjectBucketClaim', plural: 'objectbucketclaims', namespaced: true },
+  { apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor', plural: 'servicemonitors', namespaced: true },
+  { apiVersion: 'monitoring.coreos.com/v1', kind: 'PrometheusRule', plural: 'prometheusrules', namespaced: true },
+  { apiVersion: 'config.openshift.io/v1', kind: 'Ingress', plural: 'ingresses', namespaced: false },
+];
+
+const BY_KIND = new Map(TYPES.map((t) => [`${t.apiVersion}/${t.kind}`, t]));
+
+export function resourceType(apiVersion: string, kind: string): ResourceType {
+  const t = BY_KIND.get(`${apiVersion}/${kind}`);
+  if (!t) throw new Error(`unknown resource type ${apiVersion} ${kind}`);
+  return t;
+}
+
+export function typeOf(kind: string): ResourceType {
+  const t = TYPES.find((x) => x.kind === kind);
+  if (!t) throw new Error(`unknown kind ${kind}`);
+  return t;
+}
+
+/** The collection path, e.g. /apis/apps/v1/namespaces/ns/deployments, or all namespaces without ns. */
+export function collectionPath(t: ResourceType, namespace?: string): string {
+  const base = t.apiVersion.includes('/') ? `/apis/${t.apiVersion}` : `/api/${t.apiVersion}`;
+  return t.namespaced && namespace ? `${base}/namespaces/${namespace}/${t.plural}` : `${base}/${t.plural}`;
+}
+
+export function objectPath(t: ResourceType, namespace: string | undefined, name: string): string {
+  return `${collectionPath(t, namespace)}/${encodeURIComponent(name)}`;
+}
+
+/** Kinds the operator renders for a registry, watched so drift and readiness changes reconcile. */
+export const OWNED_KINDS = [
+  'Secret',
+  'ConfigMap',
+  'Service',
+  'ServiceAccount',
+  'PersistentVolumeClaim',
+  'Deployment',
+  'Job',
+  'HorizontalPodAutoscaler',
+  'Role',
+  'RoleBinding',
+  'Route',
+  'ObjectBucketClaim',
+  'ServiceMonitor',
+  'PrometheusRule',
+] as const;

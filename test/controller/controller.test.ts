@@ -1,0 +1,244 @@
+// The controller end to end, against the in-process fake API server: the real @kubernetes/client-node
+// (KubeConfig, Watch) and the operator's raw HTTP requests.
+import { Controller } from '../../lib/controller/controller';
+import { KubeClient } from '../../lib/controller/kube-client';
+import { silentLogger } from '../../lib/controller/runtime/logger';
+import { Registry } from '../../lib/controller/runtime/metrics';
+import { DEFAULT_IMAGES } from '../../lib/images';
+import { FakeApiServer } from '../support/fake-apiserver';
+import { admitRoutes, bindBucket, completeJob, eventually, settleDeployments } from '../support/cluster-sim';
+
+type Obj = Record<string, any>;
+const NS = 'quay-enterprise';
+const NAME = 'example-registry';
+const VERSION = 'v3.99.0-dev';
+
+let server: FakeApiServer;
+let controller: Controller;
+
+const get = (apiVersion: string, kind: string, name: string, ns = NS) => server.get(apiVersion, kind, ns, name) as Obj | undefined;
+const deployment = (suffix: string) => get('apps/v1', 'Deployment', `${NAME}-${suffix}`);
+const registry = () => get('quay.redhat.com/v1', 'QuayRegistry', NAME) as Obj;
+const cond = (type: string) => (registry().status?.conditions ?? []).find((c: Obj) => c.type === type);
+const names = (kind: string, apiVersion: string) => (server.list(apiVersion, kind, NS) as Obj[]).map((o) => o.metadata.name).sort();
+
+function bundle(config: string): Obj {
+  return { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'config-bundle-secret', namespace: NS }, stringData: undefined, data: { 'config.yaml': Buffer.from(config).toString('base64') } };
+}
+
+const CONFIG = 'SERVER_HOSTNAME: example-registry-quay-quay-enterprise.apps.example.com\nFEATURE_USER_INITIALIZE: true\n';
+
+function createRegistry(spec: Obj = { configBundleSecret: 'config-bundle-secret' }): void {
+  server.create({ apiVersion: 'quay.redhat.com/v1', kind: 'QuayRegistry', metadata: { name: NAME, namespace: NS }, spec });
+}
+
+function updateSpec(spec: Obj): void {
+  const r = registry();
+  server.update({ ...r, spec });
+}
+
+/** The databases' pods come up (as they are created) and the provisioner binds the bucket, until the migration Job appears. */
+async function databasesUpAndBucketBound(): Promise<void> {
+  await eventually(() => {
+    settleDeployments(server, NS);
+    bindBucket(server, NS, NAME);
+    expect(get('batch/v1', 'Job', `${NAME}-quay-app-upgrade`)).toBeDefined();
+  });
+}
+
+/** Drives a registry to healthy: databases up, bucket bound, migration done, pods and routes ready. */
+async function deployToHealthy(): Promise<void> {
+  await databasesUpAndBucketBound();
+  completeJob(server, NS, `${NAME}-quay-app-upgrade`);
+  await eventually(() => expect(registry().status?.currentVersion).toBe(VERSION));
+  await eventually(() => {
+    settleDeployments(server, NS);
+    admitRoutes(server, NS);
+    expect(cond('Available')).toMatchObject({ status: 'True', reason: 'HealthChecksPassing' });
+  });
+  await controller.whenIdle();
+}
+
+beforeEach(async () => {
+  server = await FakeApiServer.start();
+  server.create({ apiVersion: 'config.openshift.io/v1', kind: 'Ingress', metadata: { name: 'cluster' }, spec: { domain: 'apps.example.com' } });
+  server.create(bundle(CONFIG));
+  controller = new Controller({
+    client: new KubeClient(server.kubeConfig()),
+    environment: { images: DEFAULT_IMAGES, quayVersion: VERSION },
+    logger: silentLogger,
+    metrics: new Registry(),
+    discoveryIntervalMs: 3_600_000,
+  });
+  await controller.start();
+});
+
+afterEach(async () => {
+  await controller.stop();
+  await server.stop();
+});
+
+describe('first deploy, in order, without crash loops', () => {
+  test('databases, redis and the bucket claim first; Quay waits for them', async () => {
+    createRegistry();
+    await eventually(() => expect(deployment('quay-database')).toBeDefined());
+    await controller.whenIdle();
+    expect(names('Deployment', 'apps/v1')).toEqual([`${NAME}-clair-postgres`, `${NAME}-quay-database`, `${NAME}-quay-redis`]);
+    expect(get('objectbucket.io/v1alpha1', 'ObjectBucketClaim', `${NAME}-quay-datastore`)).toBeDefined();
+    expect(get('batch/v1', 'Job', `${NAME}-quay-app-upgrade`)).toBeUndefined();
+    expect(cond('ComponentsCreated')).toMatchObject({ status: 'False', reason: 'AwaitingDependencies' });
+    expect(cond('RolloutBlocked')).toMatchObject({ status: 'False', reason: 'ComponentsCreationSuccess' });
+    // Every object is owned by the registry, so deleting it garbage-collects them (seeds).
+    const uid = registry().metadata.uid;
+    for (const d of server.list('apps/v1', 'Deployment', NS) as Obj[]) expect(d.metadata.ownerReferences).toEqual([expect.objectContaining({ uid, controller: true })]);
+  });
+
+  test('databases available and bucket bound: the migration Job runs while quay-app and mirror are held at 0', async () => {
+    createRegistry();
+    await databasesUpAndBucketBound();
+    await eventually(() => expect(deployment('quay-app')?.spec.replicas).toBe(0));
+    expect(deployment('quay-mirror')?.spec.replicas).toBe(0);
+    expect(get('autoscaling/v2', 'HorizontalPodAutoscaler', `${NAME}-quay-app`)).toBeUndefined();
+    await eventually(() => expect(cond('Available')).toMatchObject({ status: 'False', reason: 'MigrationsInProgress', message: 'running database migrations' }));
+  });
+
+  test('the Job completes: currentVersion is set, Quay scales up under its HPA, and the registry becomes Available', async () => {
+    createRegistry();
+    await deployToHealthy();
+    expect(deployment('quay-app')?.spec).not.toHaveProperty('replicas');
+    expect(get('autoscaling/v2', 'HorizontalPodAutoscaler', `${NAME}-quay-app`)).toBeDefined();
+    expect(registry().status).toMatchObject({
+      currentVersion: VERSION,
+      registryEndpoint: 'https://example-registry-quay-quay-enterprise.apps.example.com',
+      configEditorEndpoint: expect.stringMatching(/^https:\/\//),
+      configEditorCredentialsSecret: expect.stringMatching(new RegExp(`^${NAME}-quay-config-editor-credentials-`)),
+      observedGeneration: 1,
+    });
+    expect(cond('ComponentsCreated')).toMatchObject({ status: 'True', reason: 'ComponentsCreationSuccess' });
+    expect(registry().status.components).toHaveLength(11);
+    // Events tell the admin what happened.
+    const reasons = (server.list('v1', 'Event', NS) as Obj[]).map((e) => e.reason);
+    expect(reasons).toEqual(expect.arrayContaining(['ComponentsCreationSuccess', 'MigrationsInProgress', 'HealthChecksPassing']));
+  });
+
+  test('a succeeded migration is not run again for the same version', async () => {
+    createRegistry();
+    await deployToHealthy();
+    server.delete('batch/v1', 'Job', NS, `${NAME}-quay-app-upgrade`);
+    updateSpec({ ...registry().spec, components: [{ kind: 'quay', managed: true, overrides: { env: [{ name: 'DEBUGLOG', value: 'true' }] } }] });
+    await eventually(() => expect(deployment('quay-app')?.spec.template.spec.containers[0].env).toContainEqual({ name: 'DEBUGLOG', value: 'true' }));
+    await controller.whenIdle();
+    expect(get('batch/v1', 'Job', `${NAME}-quay-app-upgrade`)).toBeUndefined();
+  });
+});
+
+describe('day 2', () => {
+  test('a second reconcile with nothing changed makes zero writes', async () => {
+    createRegistry();
+    await deployToHealthy();
+    server.clearRequests();
+    // A resync re-delivers the registry as if it changed; nothing differs, so nothing is written.
+    server.update({ ...registry(), metadata: { ...registry().metadata, labels: { touched: 'yes' } } });
+    await eventually(() => expect(server.requests.some((r) => r.method === 'GET' && r.path.includes('config-bundle-secret'))).toBe(true));
+    await controller.whenIdle();
+    expect(server.writes().filter((w) => !w.path.endsWith(`/quayregistries/${NAME}`))).toEqual([]);
+  });
+
+  test('a config.yaml change rolls Quay and mirror only; the old config Secret goes once the rollout completes', async () => {
+    createRegistry();
+    await deployToHealthy();
+    const before = Object.fromEntries(['quay-database', 'clair-postgres', 'quay-redis', 'clair-app', 'quay-app', 'quay-mirror'].map((d) => [d, deployment(d)!.metadata.resourceVersion]));
+    const oldSecret = names('Secret', 'v1').find((n) => n.startsWith(`${NAME}-quay-config-secret-`))!;
+    const b = server.get('v1', 'Secret', NS, 'config-bundle-secret') as Obj;
+    server.update({ ...b, data: { 'config.yaml': Buffer.from(`${CONFIG}TAG_EXPIRATION_OPTIONS: [2w, 4w]\n`).toString('base64') } });
+    await eventually(() => expect(deployment('quay-app')!.metadata.resourceVersion).not.toBe(before['quay-app']));
+    await eventually(() => expect(deployment('quay-mirror')!.metadata.resourceVersion).not.toBe(before['quay-mirror']));
+    await controller.whenIdle();
+    for (const d of ['quay-database', 'clair-postgres', 'quay-redis', 'clair-app']) expect([d, deployment(d)!.metadata.resourceVersion]).toEqual([d, before[d]]);
+    // The rollout is in progress (the fake has not updated the Deployments' status): the old Secret stays.
+    expect(names('Secret', 'v1')).toContain(oldSecret);
+    settleDeployments(server, NS);
+    await eventually(() => expect(names('Secret', 'v1')).not.toContain(oldSecret));
+  });
+
+  test('mirror unmanaged: its Deployment and HPA are pruned; managed again: they come back', async () => {
+    createRegistry();
+    await deployToHealthy();
+    updateSpec({ configBundleSecret: 'config-bundle-secret', components: [{ kind: 'mirror', managed: false }] });
+    await eventually(() => expect(deployment('quay-mirror')).toBeUndefined());
+    await eventually(() => expect(get('autoscaling/v2', 'HorizontalPodAutoscaler', `${NAME}-quay-mirror`)).toBeUndefined());
+    await eventually(() => expect(cond('ComponentMirrorReady')).toMatchObject({ status: 'True', reason: 'ComponentNotManaged' }));
+    updateSpec({ configBundleSecret: 'config-bundle-secret', components: [{ kind: 'mirror', managed: true }] });
+    await eventually(() => expect(deployment('quay-mirror')).toBeDefined());
+  });
+
+  test('quay scaled to 0: replicas 0 and no HPA for it', async () => {
+    createRegistry();
+    await deployToHealthy();
+    updateSpec({ configBundleSecret: 'config-bundle-secret', components: [{ kind: 'quay', managed: true, overrides: { replicas: 0 } }] });
+    await eventually(() => expect(deployment('quay-app')?.spec.replicas).toBe(0));
+    await eventually(() => expect(get('autoscaling/v2', 'HorizontalPodAutoscaler', `${NAME}-quay-app`)).toBeUndefined());
+  });
+
+  test('postgres unmanaged: its PVC is kept and reported, never deleted', async () => {
+    createRegistry();
+    await deployToHealthy();
+    const b = server.get('v1', 'Secret', NS, 'config-bundle-secret') as Obj;
+    server.update({ ...b, data: { 'config.yaml': Buffer.from(`${CONFIG}DB_URI: postgresql://u:p@db.example.com/quay\n`).toString('base64') } });
+    updateSpec({ configBundleSecret: 'config-bundle-secret', components: [{ kind: 'postgres', managed: false }] });
+    await eventually(() => expect(deployment('quay-database')).toBeUndefined());
+    expect(get('v1', 'PersistentVolumeClaim', `${NAME}-quay-postgres-13`)).toBeDefined();
+    await eventually(() => expect((server.list('v1', 'Event', NS) as Obj[]).map((e) => e.reason)).toContain('PersistentVolumeClaimKept'));
+  });
+
+  test('an invalid bundle blocks the rollout with ConfigInvalid and deletes nothing', async () => {
+    createRegistry();
+    await deployToHealthy();
+    server.clearRequests();
+    const b = server.get('v1', 'Secret', NS, 'config-bundle-secret') as Obj;
+    server.update({ ...b, data: { 'config.yaml': Buffer.from('SERVER_HOSTNAME: [unclosed\n').toString('base64') } });
+    await eventually(() => expect(cond('RolloutBlocked')).toMatchObject({ status: 'True', reason: 'ConfigInvalid' }));
+    expect(cond('RolloutBlocked').message).toMatch(/config\.yaml|invalid YAML at line 1/);
+    expect(server.writes().filter((w) => w.method === 'DELETE')).toEqual([]);
+    expect(deployment('quay-app')).toBeDefined();
+    expect((server.list('v1', 'Event', NS) as Obj[]).some((e) => e.type === 'Warning' && e.reason === 'ConfigInvalid')).toBe(true);
+  });
+
+  test('a missing bundle Secret and an unknown component kind are reported, not crashed on', async () => {
+    createRegistry({ configBundleSecret: 'no-such-secret' });
+    await eventually(() => expect(cond('RolloutBlocked')).toMatchObject({ status: 'True', reason: 'ConfigInvalid', message: expect.stringContaining('no-such-secret') }));
+    updateSpec({ components: [{ kind: 'mirroring', managed: false }] });
+    await eventually(() => expect(cond('RolloutBlocked')?.message).toContain('unknown component kind `mirroring`'));
+    expect(server.list('apps/v1', 'Deployment', NS)).toEqual([]);
+  });
+
+  test('the spec is never written', async () => {
+    createRegistry();
+    await deployToHealthy();
+    updateSpec({ configBundleSecret: 'config-bundle-secret', components: [{ kind: 'mirror', managed: false }] });
+    await eventually(() => expect(deployment('quay-mirror')).toBeUndefined());
+    expect(registry().spec).toEqual({ configBundleSecret: 'config-bundle-secret', components: [{ kind: 'mirror', managed: false }] });
+    const registryWrites = server.writes().filter((w) => w.path.includes('/quayregistries/') && !w.path.endsWith('/status'));
+    // Only the finalizer (metadata) for the dashboard outside the namespace, never the spec.
+    for (const w of registryWrites) expect(w.contentType).toBe('application/merge-patch+json');
+  });
+});
+
+describe('surviving the API', () => {
+  test('a dropped watch and an expired one: events are not lost', async () => {
+    createRegistry();
+    await eventually(() => expect(deployment('quay-database')).toBeDefined());
+    server.dropWatches();
+    await databasesUpAndBucketBound();
+    server.expireWatches();
+    completeJob(server, NS, `${NAME}-quay-app-upgrade`);
+    await eventually(() => expect(registry().status?.currentVersion).toBe(VERSION));
+  });
+
+  test('a 500 from the API is retried with backoff', async () => {
+    server.failNext({ method: 'PATCH', pathIncludes: '/deployments/' }, 500, 1);
+    createRegistry();
+    await eventually(() => expect(deployment('quay-database')).toBeDefined(), 15_000);
+    await eventually(() => expect(cond('RolloutBlocked')).toMatchObject({ status: 'False' }), 15_000);
+  });
+});

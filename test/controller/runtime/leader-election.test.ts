@@ -1,0 +1,286 @@
+import { KubeObject } from '../../../lib/synth';
+import { ApiError, KubeClient } from '../../../lib/controller/kube-client';
+import { LEASE, LeaderElector, Lease, formatMicroTime, parseMicroTime } from '../../../lib/controller/runtime/leader-election';
+import { ResourceType } from '../../../lib/controller/resources';
+import { FakeApiServer } from '../../support/fake-apiserver';
+import { ManualClock, flush, waitFor } from './helpers';
+
+/** The three calls the elector makes, over one in-memory store with resourceVersion preconditions. */
+class LeaseStore {
+  private readonly objects = new Map<string, KubeObject>();
+  private rv = 100;
+  failNext: { method: 'get' | 'create' | 'replace'; status: number; count: number } | undefined;
+  /** Runs between the elector's read and its write, to simulate a racing writer. */
+  beforeWrite?: () => void;
+
+  client(): KubeClient {
+    return {
+      get: async (_t: ResourceType, ns: string | undefined, name: string) => {
+        this.maybeFail('get');
+        const o = this.objects.get(`${ns}/${name}`);
+        return o && structuredClone(o);
+      },
+      create: async (_t: ResourceType, obj: KubeObject) => {
+        this.beforeWrite?.();
+        this.maybeFail('create');
+        const key = `${obj.metadata.namespace}/${obj.metadata.name}`;
+        if (this.objects.has(key)) throw new ApiError(409, 'AlreadyExists', 'exists');
+        return this.store(key, obj);
+      },
+      replace: async (_t: ResourceType, obj: KubeObject) => {
+        this.beforeWrite?.();
+        this.maybeFail('replace');
+        const key = `${obj.metadata.namespace}/${obj.metadata.name}`;
+        const current = this.objects.get(key);
+        if (!current) throw new ApiError(404, 'NotFound', 'not found');
+        if (obj.metadata.resourceVersion !== current.metadata.resourceVersion) throw new ApiError(409, 'Conflict', 'the object has been modified');
+        return this.store(key, obj);
+      },
+    } as unknown as KubeClient;
+  }
+
+  lease(name = 'quay-operator-lock'): Lease | undefined {
+    return this.objects.get(`ops/${name}`) as Lease | undefined;
+  }
+
+  /** Writes the lease as another party would (bumping the resourceVersion). */
+  put(obj: Lease): void {
+    this.store(`${obj.metadata.namespace}/${obj.metadata.name}`, obj);
+  }
+
+  private store(key: string, obj: KubeObject): KubeObject {
+    const stored = structuredClone({ ...obj, metadata: { ...obj.metadata, resourceVersion: String(++this.rv) } });
+    this.objects.set(key, stored);
+    return structuredClone(stored);
+  }
+
+  private maybeFail(method: 'get' | 'create' | 'replace'): void {
+    const f = this.failNext;
+    if (f && f.method === method && f.count > 0) {
+      f.count--;
+      throw new ApiError(f.status, 'Injected', `injected ${f.status}`);
+    }
+  }
+}
+
+function elector(store: LeaseStore, clock: ManualClock, identity: string, events: string[]) {
+  return new LeaderElector({
+    client: store.client(),
+    namespace: 'ops',
+    name: 'quay-operator-lock',
+    identity,
+    clock,
+    onStartedLeading: () => events.push(`${identity} started`),
+    onStoppedLeading: () => events.push(`${identity} stopped`),
+  });
+}
+
+describe('MicroTime', () => {
+  it('formats with microseconds in UTC and parses back', () => {
+    const t = Date.UTC(2026, 10, 21, 6, 0, 0, 123);
+    expect(formatMicroTime(t)).toBe('2026-11-21T06:00:00.123000Z');
+    expect(parseMicroTime('2026-11-21T06:00:00.123456Z')).toBe(t);
+    expect(parseMicroTime('2026-11-21T06:00:00Z')).toBe(t - 123);
+    expect(parseMicroTime('2026-11-21T07:00:00.5+01:00')).toBe(Date.UTC(2026, 10, 21, 6, 0, 0, 500));
+    expect(parseMicroTime('yesterday')).toBeNaN();
+  });
+});
+
+describe('LeaderElector (in-memory lease)', () => {
+  it('creates an absent lease and renews it, keeping acquireTime and transitions', async () => {
+    const store = new LeaseStore();
+    const clock = new ManualClock();
+    const a = elector(store, clock, 'pod-a', []);
+    expect(await a.tryAcquireOrRenew()).toBe(true);
+    expect(store.lease()).toMatchObject({
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name: 'quay-operator-lock', namespace: 'ops' },
+      spec: { holderIdentity: 'pod-a', leaseDurationSeconds: 15, acquireTime: '2026-11-21T06:00:00.000000Z', renewTime: '2026-11-21T06:00:00.000000Z', leaseTransitions: 0 },
+    });
+    await clock.advance(2000);
+    expect(await a.tryAcquireOrRenew()).toBe(true);
+    expect(store.lease()?.spec).toMatchObject({ acquireTime: '2026-11-21T06:00:00.000000Z', renewTime: '2026-11-21T06:00:02.000000Z', leaseTransitions: 0 });
+  });
+
+  it('one of two candidates wins; the other takes over after release', async () => {
+    const store = new LeaseStore();
+    const clock = new ManualClock();
+    const events: string[] = [];
+    const a = elector(store, clock, 'pod-a', events);
+    const b = elector(store, clock, 'pod-b', events);
+    a.start();
+    await flush();
+    b.start();
+    await flush();
+    expect([a.isLeader(), b.isLeader()]).toEqual([true, false]);
+    expect(b.getLeader()).toBe('pod-a');
+    // a keeps renewing; b keeps failing.
+    await clock.advance(20_000);
+    expect([a.isLeader(), b.isLeader()]).toEqual([true, false]);
+    expect(events).toEqual(['pod-a started']);
+    await a.stop();
+    expect(store.lease()?.spec?.holderIdentity).toBe('');
+    expect(events).toEqual(['pod-a started', 'pod-a stopped']);
+    // At b's next retry (2 s), not after the 15 s lease duration.
+    await clock.advance(2000);
+    expect(b.isLeader()).toBe(true);
+    expect(store.lease()?.spec).toMatchObject({ holderIdentity: 'pod-b', leaseTransitions: 0 });
+    expect(events).toEqual(['pod-a started', 'pod-a stopped', 'pod-b started']);
+    await b.stop();
+  });
+
+  it('takes over an expired lease (renewTime + leaseDuration < now), not before', async () => {
+    const store = new LeaseStore();
+    const clock = new ManualClock();
+    const events: string[] = [];
+    const a = elector(store, clock, 'pod-a', events);
+    const b = elector(store, clock, 'pod-b', events);
+    expect(await a.tryAcquireOrRenew()).toBe(true); // a renews once, then dies silently
+    await clock.advance(15_000);
+    expect(await b.tryAcquireOrRenew()).toBe(false); // exactly at the limit: still valid
+    await clock.advance(1);
+    expect(await b.tryAcquireOrRenew()).toBe(true);
+    expect(store.lease()?.spec).toMatchObject({ holderIdentity: 'pod-b', leaseTransitions: 1, acquireTime: '2026-11-21T06:00:15.001000Z' });
+  });
+
+  it('a 409 on the write means not leader (two candidates cannot both win)', async () => {
+    const store = new LeaseStore();
+    const clock = new ManualClock();
+    const a = elector(store, clock, 'pod-a', []);
+    const b = elector(store, clock, 'pod-b', []);
+    // Both read "no lease"; b's create lands first.
+    store.beforeWrite = () => {
+      store.beforeWrite = undefined;
+      store.put({ apiVersion: LEASE.apiVersion, kind: 'Lease', metadata: { name: 'quay-operator-lock', namespace: 'ops' }, spec: { holderIdentity: 'pod-b', leaseDurationSeconds: 15, renewTime: formatMicroTime(clock.now()) } });
+    };
+    expect(await a.tryAcquireOrRenew()).toBe(false);
+    // An expired lease, both read it; b's update lands between a's read and a's write: 409.
+    await clock.advance(60_000);
+    store.beforeWrite = () => {
+      store.beforeWrite = undefined;
+      const lease = store.lease() as Lease;
+      store.put({ ...lease, spec: { ...lease.spec, holderIdentity: 'pod-b', renewTime: formatMicroTime(clock.now()) } });
+    };
+    expect(await a.tryAcquireOrRenew()).toBe(false);
+    expect(store.lease()?.spec?.holderIdentity).toBe('pod-b');
+    expect(await b.tryAcquireOrRenew()).toBe(true);
+  });
+
+  it('steps down when another holder took the lease, and when it cannot renew within the deadline', async () => {
+    const store = new LeaseStore();
+    const clock = new ManualClock();
+    const events: string[] = [];
+    const a = elector(store, clock, 'pod-a', events);
+    a.start();
+    await flush();
+    expect(a.isLeader()).toBe(true);
+    // Someone else writes the lease (e.g. after a's renewals stalled): a notices at its next renew.
+    const lease = store.lease() as Lease;
+    store.put({ ...lease, spec: { ...lease.spec, holderIdentity: 'pod-x', renewTime: formatMicroTime(clock.now()) } });
+    await clock.advance(2000);
+    expect(a.isLeader()).toBe(false);
+    expect(events).toEqual(['pod-a started', 'pod-a stopped']);
+    // pod-x stops renewing; a becomes leader again after expiry.
+    await clock.advance(16_000);
+    expect(a.isLeader()).toBe(true);
+    // The API server fails every request: a keeps leading until the 10 s renew deadline, then steps down.
+    store.failNext = { method: 'get', status: 500, count: 1000 };
+    await clock.advance(8000);
+    expect(a.isLeader()).toBe(true);
+    await clock.advance(2000);
+    expect(a.isLeader()).toBe(false);
+    expect(events).toEqual(['pod-a started', 'pod-a stopped', 'pod-a started', 'pod-a stopped']);
+    store.failNext = undefined;
+    await a.stop();
+  });
+
+  it('retakes its own lease after a restart, and validates its timings', async () => {
+    const store = new LeaseStore();
+    const clock = new ManualClock();
+    expect(await elector(store, clock, 'pod-a', []).tryAcquireOrRenew()).toBe(true);
+    expect(await elector(store, clock, 'pod-a', []).tryAcquireOrRenew()).toBe(true);
+    expect(() => new LeaderElector({ client: store.client(), namespace: 'ops', name: 'l', identity: 'x', leaseDurationSeconds: 10, renewDeadlineSeconds: 10 })).toThrow(/greater/);
+    expect(() => new LeaderElector({ client: store.client(), namespace: 'ops', name: 'l', identity: '' })).toThrow(/identity/);
+  });
+});
+
+describe('LeaderElector (fake API server)', () => {
+  let server: FakeApiServer;
+  let client: KubeClient;
+
+  beforeEach(async () => {
+    server = await FakeApiServer.start();
+    client = new KubeClient(server.kubeConfig());
+  });
+
+  afterEach(async () => {
+    await server.stop();
+  });
+
+  function candidate(identity: string, clock: ManualClock, events: string[]): LeaderElector {
+    return new LeaderElector({
+      client,
+      namespace: 'ops',
+      name: 'quay-operator-lock',
+      identity,
+      clock,
+      onStartedLeading: () => events.push(`${identity} started`),
+      onStoppedLeading: () => events.push(`${identity} stopped`),
+    });
+  }
+
+  const lease = () => server.get('coordination.k8s.io/v1', 'Lease', 'ops', 'quay-operator-lock');
+
+  it('one of two racing candidates wins, by resourceVersion; the other takes over after release', async () => {
+    const clock = new ManualClock();
+    const events: string[] = [];
+    const a = candidate('pod-a', clock, events);
+    const b = candidate('pod-b', clock, events);
+    // Both look for the lease at once; whichever writes second gets 409 (or sees the lease held).
+    const first = await Promise.all([a.tryAcquireOrRenew(), b.tryAcquireOrRenew()]);
+    expect(first.filter(Boolean)).toHaveLength(1);
+    const [winner, loser] = first[0] ? [a, b] : [b, a];
+    const winnerId = first[0] ? 'pod-a' : 'pod-b';
+    const loserId = first[0] ? 'pod-b' : 'pod-a';
+    expect(lease()?.spec).toMatchObject({ holderIdentity: winnerId, leaseDurationSeconds: 15, renewTime: '2026-11-21T06:00:00.000000Z' });
+    // Run the loops: the winner leads and renews (PUTs), the other stays a follower.
+    winner.start();
+    loser.start();
+    await waitFor(() => winner.isLeader(), 'the winner to lead');
+    for (let i = 0; i < 5; i++) await clock.advance(2000).then(() => waitFor(() => lease()?.spec?.renewTime === formatMicroTime(clock.now()), 'a renewal'));
+    expect(loser.isLeader()).toBe(false);
+    expect(server.requests.some((r) => r.method === 'PUT' && r.path === '/apis/coordination.k8s.io/v1/namespaces/ops/leases/quay-operator-lock')).toBe(true);
+    await winner.stop();
+    expect(lease()?.spec?.holderIdentity).toBe('');
+    await clock.advance(2000);
+    await waitFor(() => loser.isLeader(), 'the other to take over');
+    expect(lease()?.spec).toMatchObject({ holderIdentity: loserId, leaseTransitions: 0 });
+    expect(events).toEqual([`${winnerId} started`, `${winnerId} stopped`, `${loserId} started`]);
+    await loser.stop();
+  });
+
+  it('takes over an expired lease, and a stale resourceVersion gets 409 (not leader)', async () => {
+    const clock = new ManualClock();
+    const a = candidate('pod-a', clock, []);
+    const b = candidate('pod-b', clock, []);
+    expect(await a.tryAcquireOrRenew()).toBe(true);
+    await clock.advance(10_000);
+    expect(await b.tryAcquireOrRenew()).toBe(false);
+    await clock.advance(5_001);
+    // A writer sneaks in between b's read and b's write: b's PUT carries the old resourceVersion.
+    const original = client.replace.bind(client);
+    client.replace = async (t, obj) => {
+      const live = lease() as Lease;
+      server.update({ ...live, spec: { ...live.spec, holderIdentity: 'pod-c', renewTime: formatMicroTime(clock.now()) } });
+      client.replace = original;
+      return original(t, obj);
+    };
+    expect(await b.tryAcquireOrRenew()).toBe(false);
+    expect(server.requests.filter((r) => r.method === 'PUT')).toHaveLength(1);
+    expect(lease()?.spec?.holderIdentity).toBe('pod-c');
+    await clock.advance(15_001);
+    expect(await b.tryAcquireOrRenew()).toBe(true);
+    expect(lease()?.spec).toMatchObject({ holderIdentity: 'pod-b', leaseTransitions: 1 });
+  });
+});

@@ -1,0 +1,85 @@
+// Plays the cluster's other controllers against the fake API server: the Deployment controller and
+// kubelet (pods become available), the Job controller, the bucket provisioner and the router.
+import type { FakeApiServer } from './fake-apiserver';
+
+type Obj = Record<string, any>;
+
+/** Every Deployment in `namespace` reports its replicas available (0 when scaled to 0). */
+export function settleDeployments(server: FakeApiServer, namespace: string, only?: (d: Obj) => boolean): void {
+  for (const d of server.list('apps/v1', 'Deployment', namespace) as Obj[]) {
+    if (only && !only(d)) continue;
+    const replicas = d.spec?.replicas ?? 1;
+    const status = {
+      observedGeneration: d.metadata.generation,
+      replicas,
+      updatedReplicas: replicas,
+      readyReplicas: replicas,
+      availableReplicas: replicas,
+      conditions: [{ type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable', message: 'Deployment has minimum availability.' }],
+    };
+    if (JSON.stringify(d.status) !== JSON.stringify(status)) server.updateStatus('apps/v1', 'Deployment', namespace, d.metadata.name, status);
+  }
+}
+
+/** A Deployment rolling out: its new pods are not available yet. */
+export function deploymentUnavailable(server: FakeApiServer, namespace: string, name: string): void {
+  const d = server.get('apps/v1', 'Deployment', namespace, name) as Obj;
+  server.updateStatus('apps/v1', 'Deployment', namespace, name, {
+    observedGeneration: d.metadata.generation,
+    replicas: 1,
+    updatedReplicas: 0,
+    availableReplicas: 0,
+    conditions: [{ type: 'Available', status: 'False', reason: 'MinimumReplicasUnavailable', message: 'Deployment does not have minimum availability.' }],
+  });
+}
+
+/** The NooBaa provisioner binds the claim and writes the bucket's Secret and ConfigMap. */
+export function bindBucket(server: FakeApiServer, namespace: string, registry: string): void {
+  const name = `${registry}-quay-datastore`;
+  const claim = server.get('objectbucket.io/v1alpha1', 'ObjectBucketClaim', namespace, name) as Obj | undefined;
+  if (!claim) return;
+  if (claim.status?.phase !== 'Bound') server.updateStatus('objectbucket.io/v1alpha1', 'ObjectBucketClaim', namespace, name, { phase: 'Bound' });
+  if (!server.get('v1', 'Secret', namespace, name)) {
+    server.create({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name, namespace },
+      data: { AWS_ACCESS_KEY_ID: Buffer.from('ACCESS').toString('base64'), AWS_SECRET_ACCESS_KEY: Buffer.from('SECRET').toString('base64') },
+    });
+    server.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace }, data: { BUCKET_HOST: 's3.openshift-storage.svc', BUCKET_NAME: 'quay-datastore-abc', BUCKET_PORT: '443' } });
+  }
+}
+
+export function completeJob(server: FakeApiServer, namespace: string, name: string, outcome: 'succeeded' | 'failed' | 'active' = 'succeeded'): void {
+  const status =
+    outcome === 'succeeded'
+      ? { succeeded: 1, conditions: [{ type: 'Complete', status: 'True' }] }
+      : outcome === 'failed'
+        ? { failed: 1, conditions: [{ type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' }] }
+        : { active: 1 };
+  server.updateStatus('batch/v1', 'Job', namespace, name, status);
+}
+
+export function admitRoutes(server: FakeApiServer, namespace: string): void {
+  for (const r of server.list('route.openshift.io/v1', 'Route', namespace) as Obj[]) {
+    if (r.status?.ingress) continue;
+    const host = r.spec.host ?? `${r.metadata.name}-${namespace}.apps.example.com`;
+    server.updateStatus('route.openshift.io/v1', 'Route', namespace, r.metadata.name, {
+      ingress: [{ host, routerName: 'default', conditions: [{ type: 'Admitted', status: 'True' }] }],
+    });
+  }
+}
+
+/** Polls until `check` stops throwing (the controller works asynchronously, through watches). */
+export async function eventually(check: () => void | Promise<void>, timeoutMs = 10_000): Promise<void> {
+  const start = Date.now();
+  for (;;) {
+    try {
+      await check();
+      return;
+    } catch (err) {
+      if (Date.now() - start > timeoutMs) throw err;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}
