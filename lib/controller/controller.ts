@@ -53,20 +53,8 @@ export class Controller {
     const { client, namespace, logger, metrics } = options;
     this.log = logger;
     const selector = namespace ? { namespace } : {};
+    // Informers for the kinds a registry owns start in start(), once discovery says which APIs exist.
     this.registries = new Informer({ client, type: typeOf('QuayRegistry'), selector, transform: dropManagedFields, resyncMs: options.resyncMs ?? 600_000, logger });
-    for (const kind of OWNED_KINDS) {
-      // Secrets and ConfigMaps: every one in scope (metadata only), since the user's bundle and the
-      // bucket provisioner's are not labelled for us. Other kinds: only ours.
-      const unlabelled = kind === 'Secret' || kind === 'ConfigMap';
-      const informer = new Informer({
-        client,
-        type: typeOf(kind),
-        selector: unlabelled ? selector : { ...selector, labelSelector: LABEL_REGISTRY },
-        transform: unlabelled ? dropData : dropManagedFields,
-        logger,
-      });
-      this.owned.set(kind, informer);
-    }
 
     const reconciles = metrics.counter({ name: 'quay_operator_reconciles_total', help: 'Reconciles, by result.', labelNames: ['result'] });
     const duration = metrics.histogram({ name: 'quay_operator_reconcile_duration_seconds', help: 'Time a reconcile takes.' });
@@ -81,11 +69,10 @@ export class Controller {
         duration.observe({}, ms / 1000);
       },
     });
-    const caches = new Map<string, ReadCache>(this.owned);
     this.reconciler = new Reconciler({
       client,
       registries: this.registries,
-      owned: caches,
+      owned: this.owned as ReadonlyMap<string, ReadCache>,
       environment: () => this.environment(),
       applier: new Applier(client),
       logger,
@@ -119,15 +106,14 @@ export class Controller {
         if (changed) this.enqueue(o.metadata.namespace, o.metadata.name);
       },
     });
-    const fromOwned = (o: KubeObject) => {
-      const registry = o.metadata.labels?.[LABEL_REGISTRY];
-      if (registry) this.enqueue(o.metadata.labels?.[LABEL_REGISTRY_NAMESPACE] ?? o.metadata.namespace, registry);
-      else if (o.kind === 'Secret' || o.kind === 'ConfigMap') this.enqueueReferencing(o);
-    };
-    for (const informer of this.owned.values()) {
-      informer.addEventHandler({ onAdd: fromOwned, onUpdate: (_old, o) => fromOwned(o), onDelete: fromOwned });
-    }
   }
+
+  /** An owned object changed: reconcile its registry (labels say which). */
+  private readonly fromOwned = (o: KubeObject): void => {
+    const registry = o.metadata.labels?.[LABEL_REGISTRY];
+    if (registry) this.enqueue(o.metadata.labels?.[LABEL_REGISTRY_NAMESPACE] ?? o.metadata.namespace, registry);
+    else if (o.kind === 'Secret' || o.kind === 'ConfigMap') this.enqueueReferencing(o);
+  };
 
   /** A user's config bundle, or a bucket provisioner's Secret or ConfigMap, changed. */
   private enqueueReferencing(o: KubeObject): void {
@@ -140,13 +126,49 @@ export class Controller {
     }
   }
 
+  /** Kinds whose API the cluster serves: the optional ones only when discovered. */
+  private servedKinds(): string[] {
+    const caps = this.facts?.capabilities;
+    const optional: Record<string, boolean | undefined> = {
+      Route: caps?.routes,
+      ObjectBucketClaim: caps?.objectBucketClaims,
+      ServiceMonitor: caps?.monitoring,
+      PrometheusRule: caps?.monitoring,
+    };
+    return OWNED_KINDS.filter((k) => optional[k] !== false);
+  }
+
+  /** Starts an informer for every served kind that has none yet (at start, and when an API appears). */
+  private async startInformers(): Promise<void> {
+    const { client, namespace, logger } = this.options;
+    const selector = namespace ? { namespace } : {};
+    const started: Informer[] = [];
+    for (const kind of this.servedKinds()) {
+      if (this.owned.has(kind)) continue;
+      // Secrets and ConfigMaps: every one in scope (metadata only), since the user's bundle and the
+      // bucket provisioner's are not labelled for us. Other kinds: only ours.
+      const unlabelled = kind === 'Secret' || kind === 'ConfigMap';
+      const informer = new Informer({
+        client,
+        type: typeOf(kind),
+        selector: unlabelled ? selector : { ...selector, labelSelector: LABEL_REGISTRY },
+        transform: unlabelled ? dropData : dropManagedFields,
+        logger,
+      });
+      informer.addEventHandler({ onAdd: this.fromOwned, onUpdate: (_old, o) => this.fromOwned(o), onDelete: this.fromOwned });
+      this.owned.set(kind, informer);
+      informer.start();
+      started.push(informer);
+    }
+    await Promise.all(started.map((i) => i.waitForSync()));
+  }
+
   /** Discovers the cluster, starts the informers, waits for their caches, then starts working. */
   async start(): Promise<void> {
     this.facts = await discover(this.options.client, this.options.namespace);
     this.log.info('cluster discovered', { ...this.facts.capabilities, appsDomain: this.facts.appsDomain ?? null, namespace: this.options.namespace ?? '(all)' });
-    const informers = [this.registries, ...this.owned.values()];
-    for (const i of informers) i.start();
-    await Promise.all(informers.map((i) => i.waitForSync()));
+    this.registries.start();
+    await Promise.all([this.registries.waitForSync(), this.startInformers()]);
     this.queue.start(this.options.concurrency ?? 4, this.handle);
     this.started = true;
     const interval = this.options.discoveryIntervalMs ?? 300_000;
@@ -160,6 +182,7 @@ export class Controller {
       if (this.facts && !sameFacts(facts, this.facts)) {
         this.log.info('cluster capabilities changed', { ...facts.capabilities, appsDomain: facts.appsDomain ?? null });
         this.facts = facts;
+        await this.startInformers();
         for (const r of this.registries.list()) this.enqueue(r.metadata.namespace, r.metadata.name);
       }
     } catch (err) {

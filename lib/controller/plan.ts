@@ -12,6 +12,7 @@ import { quayConfigReady, SHARED_NAMES } from '../../constructs/shared/component
 import { QUAY_VERSION_ANNOTATION } from '../../constructs/quay';
 import type { RegistryModel } from '../model';
 import { APPLIED_HASH, Applier } from './applier';
+import { parseQuantity } from '../quantity';
 import type { KubeObject } from '../synth';
 import { ObservedState, annotation, deploymentAvailable, deploymentRolledOut, findObject, jobState, ownedBy } from './observed';
 
@@ -63,6 +64,19 @@ export function unreadyDependencies(model: RegistryModel, observed: ObservedStat
   return waiting;
 }
 
+/**
+ * A volume can grow but never shrink (the API server rejects it): a smaller volumeSize than the
+ * live claim keeps the live size.
+ */
+function neverShrink(claim: KubeObject, live: KubeObject | undefined): KubeObject {
+  const size = (o: KubeObject | undefined) => (o as Record<string, any> | undefined)?.spec?.resources?.requests?.storage as string | undefined;
+  const wanted = size(claim);
+  const current = size(live);
+  if (!wanted || !current || parseQuantity(current) <= parseQuantity(wanted)) return claim;
+  const spec = claim.spec as Record<string, any>;
+  return Applier.stamp({ ...claim, spec: { ...spec, resources: { ...spec.resources, requests: { ...spec.resources.requests, storage: current } } } });
+}
+
 /** Holds a Deployment at 0 replicas (an HPA does not scale a Deployment at 0); re-stamped, as it differs from the rendered one. */
 function heldAtZero(d: KubeObject): KubeObject {
   return Applier.stamp({ ...d, spec: { ...(d.spec as object), replicas: 0 } });
@@ -112,6 +126,10 @@ export function plan(model: RegistryModel, rendered: readonly KubeObject[], obse
       continue;
     }
     if (!migrated && (k === `HorizontalPodAutoscaler/${model.name}-${SHARED_NAMES.quayApp}` || k === `HorizontalPodAutoscaler/${model.name}-${SHARED_NAMES.mirror}`)) continue;
+    if (obj.kind === 'PersistentVolumeClaim') {
+      apply.push(neverShrink(obj, findObject(observed, 'PersistentVolumeClaim', obj.metadata.name)));
+      continue;
+    }
     apply.push(obj);
   }
 

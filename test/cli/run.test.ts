@@ -1,0 +1,346 @@
+// `quay-operator run`, the real binary (built by `npm test` before Jest starts), against the in-process
+// fake API server: probes, metrics, leader election on a Lease, reconciling, JSON logs without secrets,
+// graceful SIGTERM, fail-over between two replicas, and an unreachable cluster.
+import { ChildProcess, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { secretStrings } from '../../lib/secrets';
+import { FakeApiServer } from '../support/fake-apiserver';
+import { eventually } from '../support/cluster-sim';
+
+type Obj = Record<string, any>;
+
+const ROOT = path.resolve(__dirname, '../..');
+const BIN = path.join(ROOT, 'build/lib/cli/bin.js');
+const OPERATOR_NS = 'quay-operator';
+const LEASE_NAME = 'quay-operator-leader';
+const NS = 'quay-enterprise';
+const NAME = 'example-registry';
+const CONFIG = 'SERVER_HOSTNAME: example-registry-quay-quay-enterprise.apps.example.com\nFEATURE_USER_INITIALIZE: true\n';
+
+jest.setTimeout(30_000);
+
+// ------------------------------------------------------------------ helpers
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+interface HttpResult {
+  status: number;
+  body: string;
+  contentType: string;
+}
+
+function httpGet(port: number, p: string): Promise<HttpResult> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: p, agent: false, timeout: 2000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, contentType: String(res.headers['content-type'] ?? '') }));
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET ${p}: timeout`)));
+    req.on('error', reject);
+  });
+}
+
+/** The status code, or 0 when nothing answers. */
+async function statusOf(port: number, p: string): Promise<number> {
+  try {
+    return (await httpGet(port, p)).status;
+  } catch {
+    return 0;
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Operator {
+  readonly name: string;
+  readonly child: ChildProcess;
+  readonly healthPort: number;
+  readonly metricsPort: number;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  hasExited(): boolean;
+  stdout(): string;
+  stderr(): string;
+}
+
+const started: Operator[] = [];
+const tmpDirs: string[] = [];
+
+function writeKubeconfig(text: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'run-test-'));
+  tmpDirs.push(dir);
+  const file = path.join(dir, 'kubeconfig');
+  fs.writeFileSync(file, text);
+  return file;
+}
+
+async function startOperator(kubeconfig: string, podName: string, extraArgs: string[] = ['--leader-elect']): Promise<Operator> {
+  const healthPort = await freePort();
+  let metricsPort = await freePort();
+  while (metricsPort === healthPort) metricsPort = await freePort();
+  const child = spawn(process.execPath, [BIN, 'run', '--kubeconfig', kubeconfig, '--health-port', String(healthPort), '--metrics-port', String(metricsPort), ...extraArgs], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', POD_NAME: podName, POD_NAMESPACE: OPERATOR_NS },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  let done = false;
+  child.stdout!.setEncoding('utf8').on('data', (c: string) => (out += c));
+  child.stderr!.setEncoding('utf8').on('data', (c: string) => (err += c));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => {
+      done = true;
+      // Let the pipes drain before reporting.
+      setImmediate(() => resolve({ code, signal }));
+    }),
+  );
+  const op: Operator = { name: podName, child, healthPort, metricsPort, exited, hasExited: () => done, stdout: () => out, stderr: () => err };
+  started.push(op);
+  return op;
+}
+
+/** Sends SIGTERM and waits (at most `withinMs`) for the exit. */
+async function terminate(op: Operator, withinMs = 10_000): Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }> {
+  const t0 = Date.now();
+  op.child.kill('SIGTERM');
+  const result = await Promise.race([op.exited, sleep(withinMs).then(() => undefined)]);
+  if (!result) throw new Error(`${op.name} did not exit within ${withinMs} ms of SIGTERM\nstderr:\n${op.stderr()}`);
+  return { ...result, ms: Date.now() - t0 };
+}
+
+function jsonLines(text: string): Obj[] {
+  return text
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => {
+      try {
+        return JSON.parse(l) as Obj;
+      } catch {
+        throw new Error(`not a JSON log line: ${l}`);
+      }
+    });
+}
+
+afterEach(async () => {
+  // Only the processes this file started, by their own handle.
+  for (const op of started.splice(0)) {
+    if (!op.hasExited()) {
+      op.child.kill('SIGKILL');
+      await op.exited;
+    }
+  }
+  for (const d of tmpDirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+});
+
+// ------------------------------------------------------------------ against the fake API server
+
+describe('quay-operator run against a (fake) cluster', () => {
+  let server: FakeApiServer;
+  let kubeconfig: string;
+
+  const lease = () => server.get('coordination.k8s.io/v1', 'Lease', OPERATOR_NS, LEASE_NAME) as Obj | undefined;
+  const holder = () => lease()?.spec?.holderIdentity as string | undefined;
+
+  beforeEach(async () => {
+    server = await FakeApiServer.start();
+    server.create({ apiVersion: 'config.openshift.io/v1', kind: 'Ingress', metadata: { name: 'cluster' }, spec: { domain: 'apps.example.com' } });
+    server.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'config-bundle-secret', namespace: NS }, data: { 'config.yaml': Buffer.from(CONFIG).toString('base64') } });
+    kubeconfig = writeKubeconfig(server.kubeConfig().exportConfig());
+  });
+
+  afterEach(async () => {
+    for (const op of started) if (!op.hasExited()) op.child.kill('SIGKILL');
+    await server.stop();
+  });
+
+  test('probes, metrics, the lease, a reconcile, JSON logs without secrets, and a graceful SIGTERM that releases the lease', async () => {
+    const op = await startOperator(kubeconfig, 'op-1', ['--leader-elect', '--log-level', 'debug']);
+
+    await eventually(async () => expect(await statusOf(op.healthPort, '/healthz')).toBe(200), 10_000);
+    await eventually(() => expect(holder()).toBe('op-1'), 10_000);
+    expect(lease()!.spec).toMatchObject({ holderIdentity: 'op-1', leaseDurationSeconds: expect.any(Number), renewTime: expect.any(String) });
+    await eventually(async () => expect(await statusOf(op.healthPort, '/readyz')).toBe(200), 10_000);
+
+    // The registry and its bundle: the operator reconciles it and creates the database first.
+    server.create({ apiVersion: 'quay.redhat.com/v1', kind: 'QuayRegistry', metadata: { name: NAME, namespace: NS }, spec: { configBundleSecret: 'config-bundle-secret' } });
+    await eventually(() => expect(server.get('apps/v1', 'Deployment', NS, `${NAME}-quay-database`)).toBeDefined(), 15_000);
+
+    // Metrics on --metrics-port, in the Prometheus text format.
+    await eventually(async () => {
+      const m = await httpGet(op.metricsPort, '/metrics');
+      expect(m.status).toBe(200);
+      expect(m.contentType).toMatch(/^text\/plain; version=0\.0\.4/);
+      expect(m.body).toMatch(/^# TYPE quay_operator_reconciles_total counter$/m);
+      expect(m.body).toMatch(/^quay_operator_reconciles_total\{result="[a-z_]+"\} [1-9]\d*$/m);
+      expect(m.body).toMatch(/^# TYPE quay_operator_reconcile_duration_seconds histogram$/m);
+      expect(m.body).toMatch(/^quay_operator_reconcile_duration_seconds_bucket\{le="\+Inf"\} [1-9]\d*$/m);
+      expect(m.body).toMatch(/^quay_operator_reconcile_duration_seconds_count [1-9]\d*$/m);
+      expect(m.body).toMatch(/^# TYPE quay_operator_queue_depth gauge$/m);
+      expect(m.body).toMatch(/^quay_operator_queue_depth \d+$/m);
+    });
+    // Unknown paths are 404 on both ports.
+    expect(await statusOf(op.metricsPort, '/nope')).toBe(404);
+
+    // The generated secrets exist in the cluster; none of them may appear in the logs.
+    const keys = server.get('v1', 'Secret', NS, `${NAME}-quay-registry-managed-secret-keys`);
+    expect(keys).toBeDefined();
+    const values = secretStrings(keys as Obj);
+    const dbPassword = new URL(values.DB_URI).password;
+    expect(dbPassword.length).toBeGreaterThanOrEqual(16);
+    const secrets = [dbPassword, values.DB_URI, values.DB_ROOT_PW, values.SECRET_KEY, values.DATABASE_SECRET_KEY, values.CONFIG_EDITOR_PW, values.SECURITY_SCANNER_V4_PSK, values.CLAIR_DB_PASSWORD];
+    for (const s of secrets) expect(s && s.length >= 16).toBe(true);
+
+    const exit = await terminate(op);
+    expect(exit).toMatchObject({ code: 0, signal: null });
+    expect(exit.ms).toBeLessThan(5_000);
+    // Released: another replica may take over at once.
+    expect(lease()!.spec.holderIdentity).toBe('');
+
+    // Logs: JSON lines on stderr, nothing on stdout, and no secret value anywhere.
+    expect(op.stdout()).toBe('');
+    const lines = jsonLines(op.stderr());
+    for (const l of lines) expect(l).toMatchObject({ ts: expect.any(String), level: expect.stringMatching(/^(debug|info|warn|error)$/), msg: expect.any(String) });
+    const msgs = lines.map((l) => l.msg);
+    expect(msgs).toEqual(expect.arrayContaining(['quay-operator starting', 'became leader', 'stopped']));
+    expect(lines.filter((l) => l.level === 'error')).toEqual([]);
+    for (const s of secrets) {
+      expect(op.stderr().includes(s)).toBe(false);
+      expect(op.stdout().includes(s)).toBe(false);
+    }
+  });
+
+  test('two replicas: one leads and reconciles, the other waits unready; SIGTERM of the leader hands over within seconds', async () => {
+    const a = await startOperator(kubeconfig, 'op-1');
+    const b = await startOperator(kubeconfig, 'op-2');
+    const byName = new Map([
+      ['op-1', a],
+      ['op-2', b],
+    ]);
+
+    await eventually(async () => {
+      expect(await statusOf(a.healthPort, '/healthz')).toBe(200);
+      expect(await statusOf(b.healthPort, '/healthz')).toBe(200);
+    }, 10_000);
+    await eventually(() => expect(['op-1', 'op-2']).toContain(holder()), 10_000);
+    const leader = byName.get(holder()!)!;
+    const follower = leader === a ? b : a;
+    await eventually(async () => expect(await statusOf(leader.healthPort, '/readyz')).toBe(200), 10_000);
+
+    // Over two retry periods (2 s each) the lease stays where it is and the follower neither becomes
+    // ready nor starts a controller: only one QuayRegistry list (the leader's informer) reached the server.
+    await sleep(4_500);
+    expect(holder()).toBe(leader.name);
+    expect(await statusOf(follower.healthPort, '/readyz')).toBe(503);
+    expect(await statusOf(follower.healthPort, '/healthz')).toBe(200);
+    const registryLists = () => server.requests.filter((r) => r.method === 'GET' && r.path === '/apis/quay.redhat.com/v1/quayregistries' && !/(^|&)watch=(true|1)/.test(r.query));
+    expect(registryLists()).toHaveLength(1);
+
+    // The leader does the work.
+    server.create({ apiVersion: 'quay.redhat.com/v1', kind: 'QuayRegistry', metadata: { name: NAME, namespace: NS }, spec: { configBundleSecret: 'config-bundle-secret' } });
+    await eventually(() => expect(server.get('apps/v1', 'Deployment', NS, `${NAME}-quay-database`)).toBeDefined(), 15_000);
+    expect(jsonLines(follower.stderr()).map((l) => l.msg)).not.toContain('became leader');
+
+    // The leader stops gracefully; the follower takes the released lease at its next attempt.
+    const t0 = Date.now();
+    expect(await terminate(leader)).toMatchObject({ code: 0, signal: null });
+    await eventually(() => expect(holder()).toBe(follower.name), 8_000);
+    const handoverMs = Date.now() - t0;
+    expect(handoverMs).toBeLessThan(5_000);
+    await eventually(async () => expect(await statusOf(follower.healthPort, '/readyz')).toBe(200), 10_000);
+    expect(lease()!.spec.leaseTransitions).toBeGreaterThanOrEqual(1);
+
+    expect(await terminate(follower)).toMatchObject({ code: 0, signal: null });
+    expect(holder()).toBe('');
+  });
+});
+
+// ------------------------------------------------------------------ no cluster
+
+describe('quay-operator run without a reachable cluster', () => {
+  /** A kubeconfig for a server on `port` (plain HTTP, as the fake server; client-node needs skip-tls-verify for it). */
+  const deadKubeconfig = (port: number) =>
+    writeKubeconfig(
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        'clusters:',
+        '- name: dead',
+        '  cluster:',
+        `    server: http://127.0.0.1:${port}`,
+        '    insecure-skip-tls-verify: true',
+        'users:',
+        '- name: dead',
+        '  user:',
+        '    token: not-a-real-token',
+        'contexts:',
+        '- name: dead',
+        '  context:',
+        '    cluster: dead',
+        '    user: dead',
+        'current-context: dead',
+        '',
+      ].join('\n'),
+    );
+
+  /** A port that refuses connections: bound, closed, not reused by anyone in this test. */
+  const closedPort = freePort;
+
+  function expectNoCrash(op: Operator): void {
+    expect(op.stderr()).not.toMatch(/internal error|UnhandledPromiseRejection|^\s+at /m);
+    jsonLines(op.stderr()); // every line is a JSON log line
+    expect(op.stdout()).toBe('');
+  }
+
+  test('without leader election: one error line, unhealthy (so the kubelet restarts it), no crash, SIGTERM exits 0', async () => {
+    const op = await startOperator(deadKubeconfig(await closedPort()), 'op-1', []);
+    await eventually(() => expect(jsonLines(op.stderr()).some((l) => l.level === 'error')).toBe(true), 10_000);
+    const error = jsonLines(op.stderr()).find((l) => l.level === 'error')!;
+    expect(error.msg).toBe('controller failed to start');
+    expect(String(error.err)).toMatch(/ECONNREFUSED/);
+    // It does not exit; it reports itself unhealthy and not ready, and does not retry on its own.
+    await sleep(1_000);
+    expect(op.hasExited()).toBe(false);
+    expect(await statusOf(op.healthPort, '/healthz')).toBe(503);
+    expect(await statusOf(op.healthPort, '/readyz')).toBe(503);
+    expectNoCrash(op);
+    expect(await terminate(op)).toMatchObject({ code: 0, signal: null });
+  });
+
+  test('with leader election: keeps retrying the lease every couple of seconds, healthy but not ready, SIGTERM exits 0', async () => {
+    // A server that accepts connections and drops them at once, so the retries can be counted.
+    let connections = 0;
+    const dropper = net.createServer((s) => {
+      connections++;
+      s.destroy();
+    });
+    await new Promise<void>((r) => dropper.listen(0, '127.0.0.1', () => r()));
+    try {
+      const op = await startOperator(deadKubeconfig((dropper.address() as net.AddressInfo).port), 'op-1');
+      await eventually(() => expect(connections).toBeGreaterThanOrEqual(3), 12_000);
+      expect(op.hasExited()).toBe(false);
+      expect(await statusOf(op.healthPort, '/healthz')).toBe(200);
+      expect(await statusOf(op.healthPort, '/readyz')).toBe(503);
+      const warnings = jsonLines(op.stderr()).filter((l) => l.msg === 'reading the lease failed');
+      expect(warnings.length).toBeGreaterThanOrEqual(2);
+      expectNoCrash(op);
+      expect(await terminate(op)).toMatchObject({ code: 0, signal: null });
+    } finally {
+      await new Promise<void>((r) => dropper.close(() => r()));
+    }
+  });
+});
