@@ -229,7 +229,7 @@ function manifests(args: string[], io: Io): number {
   const replicas = Number(values.replicas);
   if (!Number.isInteger(replicas) || replicas < 1) throw new UsageError(`--replicas must be a whole number of at least 1, got ${values.replicas}`);
   for (const ns of [values.namespace, values['watch-namespace']]) {
-    if (ns !== undefined && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(ns)) throw new UsageError(`${JSON.stringify(ns)} is not a namespace name`);
+    if (ns !== undefined && (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(ns) || ns.length > 63)) throw new UsageError(`${JSON.stringify(ns)} is not a namespace name`);
   }
   const app = new App();
   const chart = new OperatorInstall(app, 'install', {

@@ -48,12 +48,15 @@ export async function runOperator(options: RunOptions, env: Readonly<Record<stri
   });
 
   let healthy = true;
-  const probes = await startProbeServer({ port: options.healthPort, isReady: () => controller.isReady(), isHealthy: () => healthy, metrics: () => metrics.render() });
+  let elector: LeaderElector | undefined;
+  // A standby replica (not the leader) is ready: otherwise a rolling update of the operator would
+  // wait forever for a new pod that cannot get the lease the old one holds (as controller-runtime).
+  const isReady = () => (elector && !elector.isLeader() ? healthy : controller.isReady());
+  const probes = await startProbeServer({ port: options.healthPort, isReady, isHealthy: () => healthy, metrics: () => metrics.render() });
   const metricsServer =
     options.metricsPort === options.healthPort ? undefined : await startProbeServer({ port: options.metricsPort, isReady: () => true, isHealthy: () => true, metrics: () => metrics.render() });
   logger.info('quay-operator starting', { namespace: options.namespace ?? '(all)', leaderElect: options.leaderElect, quayVersion: env.QUAY_VERSION || DEFAULT_QUAY_VERSION });
 
-  let elector: LeaderElector | undefined;
   let shuttingDown = false;
   const stopped = new Promise<void>((resolve) => {
     const stop = () => {
@@ -63,11 +66,19 @@ export async function runOperator(options: RunOptions, env: Readonly<Record<stri
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   });
-  const startController = () =>
-    controller.start().catch((err) => {
-      healthy = false;
-      logger.error('controller failed to start', { err: (err as Error).message });
-    });
+  // The API server may be unreachable for a while (a restart, a network blip): keep trying, with
+  // backoff, rather than sit idle or crash.
+  const startController = async (): Promise<void> => {
+    for (let delay = 1000; !shuttingDown; delay = Math.min(delay * 2, 30_000)) {
+      try {
+        await controller.start();
+        return;
+      } catch (err) {
+        logger.error('controller failed to start; retrying', { err: (err as Error).message, retryInMs: delay });
+        await new Promise((r) => setTimeout(r, delay).unref());
+      }
+    }
+  };
 
   if (options.leaderElect) {
     const identity = env.POD_NAME || `${os.hostname()}-${process.pid}`;
@@ -91,7 +102,7 @@ export async function runOperator(options: RunOptions, env: Readonly<Record<stri
     });
     elector.start();
   } else {
-    await startController();
+    void startController();
   }
 
   await stopped;
