@@ -127,3 +127,27 @@ describe('quay-operator crd and help', () => {
     expect(r.stdout).toContain('Examples:');
   });
 });
+
+describe('the cdk8s app (app.ts, what `npx cdk8s synth` runs)', () => {
+  test('renders examples/quayregistry.yaml into the output directory, one file per registry, schema-valid', () => {
+    const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-'));
+    const r = spawnSync(process.execPath, [path.join(ROOT, 'build/app.js')], { cwd: ROOT, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', CDK8S_OUTDIR: outdir } });
+    expect(r.status).toBe(0);
+    expect(fs.readdirSync(outdir)).toEqual(['quay-enterprise-example-registry.k8s.yaml']);
+    const objects = yaml.loadAll(fs.readFileSync(path.join(outdir, 'quay-enterprise-example-registry.k8s.yaml'), 'utf8')) as any[];
+    expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toContain('Deployment/example-registry-quay-app');
+    validateAll(objects);
+  });
+
+  test('invalid input: exit 2 with the problems, nothing written', () => {
+    const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-'));
+    const r = spawnSync(process.execPath, [path.join(ROOT, 'build/app.js')], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '', CDK8S_OUTDIR: outdir, QUAY_REGISTRY_FILES: 'examples/invalid/unmanaged-postgres.yaml' },
+    });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('required component `postgres` marked as unmanaged');
+    expect(fs.readdirSync(outdir)).toEqual([]);
+  });
+});
