@@ -9,12 +9,6 @@ import { resourceType } from './resources';
 
 export const APPLIED_HASH = 'quay-operator/applied-hash';
 
-interface Record {
-  readonly hash: string;
-  readonly generation?: number;
-  readonly resourceVersion?: string;
-}
-
 const id = (o: KubeObject) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
 
 export function objectHash(obj: KubeObject): string {
@@ -22,7 +16,12 @@ export function objectHash(obj: KubeObject): string {
 }
 
 export class Applier {
-  private readonly applied = new Map<string, Record>();
+  /**
+   * Per object, what our last apply left: its generation, or for kinds without one its
+   * resourceVersion (a string). A bare value, not a record: one operator holds one per object of
+   * every registry (~50 each), and a record object with its own copy of the hash cost ~270 bytes each.
+   */
+  private readonly applied = new Map<string, number | string>();
 
   constructor(private readonly client: KubeClient) {}
 
@@ -37,20 +36,18 @@ export class Applier {
     if (!live) return false;
     const hash = desired.metadata.annotations?.[APPLIED_HASH];
     if (!hash || live.metadata.annotations?.[APPLIED_HASH] !== hash) return false;
-    const record = this.applied.get(id(desired));
-    if (!record) return true; // applied by an earlier operator process; trusted until a resync
-    if (record.generation !== undefined) return live.metadata.generation === record.generation;
-    return live.metadata.resourceVersion === record.resourceVersion;
+    const seen = this.applied.get(id(desired));
+    if (seen === undefined) return true; // applied by an earlier operator process; trusted until a resync
+    if (typeof seen === 'number') return live.metadata.generation === seen;
+    return live.metadata.resourceVersion === seen;
   }
 
   /** Applies unless up to date; returns whether a write was made. */
   async apply(desired: KubeObject, live: KubeObject | undefined): Promise<boolean> {
     if (this.upToDate(desired, live)) return false;
     const result = await this.client.apply(resourceType(desired.apiVersion, desired.kind), desired);
-    this.applied.set(id(desired), {
-      hash: desired.metadata.annotations?.[APPLIED_HASH] ?? '',
-      ...(typeof result.metadata.generation === 'number' ? { generation: result.metadata.generation } : { resourceVersion: result.metadata.resourceVersion as string }),
-    });
+    const { generation, resourceVersion } = result.metadata;
+    this.applied.set(id(desired), typeof generation === 'number' ? generation : (resourceVersion ?? ''));
     return true;
   }
 
