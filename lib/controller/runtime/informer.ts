@@ -94,6 +94,8 @@ type Phase = 'idle' | 'listing' | 'watching' | 'waiting' | 'stopped';
 export class Informer {
   readonly stats: InformerStats = { lists: 0, watches: 0, events: 0, relists410: 0, rewatches: 0 };
   private readonly cache = new Map<string, KubeObject>();
+  /** The same objects by namespace: a reconcile lists one namespace, which must not cost a scan of all. */
+  private readonly byNamespace = new Map<string, Map<string, KubeObject>>();
   private readonly handlers = new Set<EventHandlers>();
   private readonly clock: Clock;
   private readonly log: Logger;
@@ -184,11 +186,24 @@ export class Informer {
 
   /** Cached objects, of one namespace or all, ordered by namespace/name. */
   list(namespace?: string): KubeObject[] {
-    const out: KubeObject[] = [];
-    for (const obj of this.cache.values()) {
-      if (namespace === undefined || obj.metadata.namespace === namespace) out.push(obj);
-    }
-    return out.sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0));
+    const source = namespace === undefined ? this.cache.values() : (this.byNamespace.get(namespace)?.values() ?? []);
+    return [...source].sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0));
+  }
+
+  private store(key: string, obj: KubeObject): void {
+    this.cache.set(key, obj);
+    const ns = obj.metadata.namespace ?? '';
+    let index = this.byNamespace.get(ns);
+    if (!index) this.byNamespace.set(ns, (index = new Map()));
+    index.set(key, obj);
+  }
+
+  private remove(key: string, obj: KubeObject): void {
+    this.cache.delete(key);
+    const ns = obj.metadata.namespace ?? '';
+    const index = this.byNamespace.get(ns);
+    index?.delete(key);
+    if (index?.size === 0) this.byNamespace.delete(ns);
   }
 
   size(): number {
@@ -231,13 +246,13 @@ export class Informer {
     }
     for (const [key, old] of [...this.cache]) {
       if (!fresh.has(key)) {
-        this.cache.delete(key);
+        this.remove(key, old);
         this.emit((h) => h.onDelete?.(old));
       }
     }
     for (const [key, obj] of fresh) {
       const old = this.cache.get(key);
-      this.cache.set(key, obj);
+      this.store(key, obj);
       if (!old) this.emit((h) => h.onAdd?.(obj));
       else if (resourceVersionOf(old) !== resourceVersionOf(obj) || resourceVersionOf(obj) === undefined) this.emit((h) => h.onUpdate?.(old, obj));
     }
@@ -309,11 +324,11 @@ export class Informer {
     const key = keyOf(item);
     if (type === 'DELETED') {
       const old = this.cache.get(key);
-      this.cache.delete(key);
+      this.remove(key, old ?? item);
       this.emit((h) => h.onDelete?.(old ?? item));
     } else {
       const old = this.cache.get(key);
-      this.cache.set(key, item);
+      this.store(key, item);
       if (old) this.emit((h) => h.onUpdate?.(old, item));
       else this.emit((h) => h.onAdd?.(item));
     }

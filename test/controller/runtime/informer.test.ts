@@ -72,6 +72,21 @@ describe('Informer (fake API server)', () => {
     expect(watch?.path).toBe('/api/v1/namespaces/quay/configmaps');
   });
 
+  it('lists one namespace from an all-namespaces cache, following adds and deletes', async () => {
+    server.create(configMap('a'));
+    server.create(configMap('x', {}, 'other'));
+    const inf = informer({ selector: {} });
+    inf.start();
+    await inf.waitForSync();
+    await server.waitForWatches(1);
+    expect(inf.list('quay').map((o) => o.metadata.name)).toEqual(['a']);
+    expect(inf.list('other').map((o) => o.metadata.name)).toEqual(['x']);
+    server.create(configMap('y', {}, 'other'));
+    server.delete('v1', 'ConfigMap', 'quay', 'a');
+    await waitFor(() => inf.list('quay').length === 0 && inf.list('other').length === 2, 'the add and the delete');
+    expect(inf.list().map((o) => o.metadata.name)).toEqual(['x', 'y']);
+  });
+
   it('reports adds, updates and deletes from the watch and keeps the cache current', async () => {
     const inf = informer();
     const events = record(inf);
@@ -88,6 +103,7 @@ describe('Informer (fake API server)', () => {
     expect(events[1]).toBe(`update a ${a.metadata.resourceVersion}->${Number(a.metadata.resourceVersion) + 1}`);
     expect(eventNames(events)).toEqual(['add a', 'update a', 'add b', 'delete a']);
     expect(inf.list().map((o) => o.metadata.name)).toEqual(['b']);
+    expect(inf.list('quay').map((o) => o.metadata.name)).toEqual(['b']);
     expect(inf.resourceVersion).toBe(rvOfDelete);
   });
 
