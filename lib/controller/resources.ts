@@ -6,7 +6,7 @@ export interface ResourceType {
   readonly namespaced: boolean;
 }
 
-const TYPES: readonly ResourceType[] = [
+export const RESOURCE_TYPES: readonly ResourceType[] = [
   { apiVersion: 'quay.redhat.com/v1', kind: 'QuayRegistry', plural: 'quayregistries', namespaced: true },
   { apiVersion: 'v1', kind: 'Secret', plural: 'secrets', namespaced: true },
   { apiVersion: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true },
@@ -31,7 +31,7 @@ const TYPES: readonly ResourceType[] = [
   { apiVersion: 'config.openshift.io/v1', kind: 'Ingress', plural: 'ingresses', namespaced: false },
 ];
 
-const BY_KIND = new Map(TYPES.map((t) => [`${t.apiVersion}/${t.kind}`, t]));
+const BY_KIND = new Map(RESOURCE_TYPES.map((t) => [`${t.apiVersion}/${t.kind}`, t]));
 
 export function resourceType(apiVersion: string, kind: string): ResourceType {
   const t = BY_KIND.get(`${apiVersion}/${kind}`);
@@ -40,7 +40,7 @@ export function resourceType(apiVersion: string, kind: string): ResourceType {
 }
 
 export function typeOf(kind: string): ResourceType {
-  const t = TYPES.find((x) => x.kind === kind);
+  const t = RESOURCE_TYPES.find((x) => x.kind === kind);
   if (!t) throw new Error(`unknown kind ${kind}`);
   return t;
 }

@@ -48,36 +48,12 @@ import type { AddressInfo } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
 import * as yaml from 'js-yaml';
 import { ApiError } from '../../lib/controller/kube-client';
-import type { ResourceType } from '../../lib/controller/resources';
+import { RESOURCE_TYPES, ResourceType } from '../../lib/controller/resources';
 
 type Obj = Record<string, any>;
 
-/** lib/controller/resources.ts does not export its list; this is the same list, plus Pod. */
-export const DEFAULT_TYPES: readonly ResourceType[] = [
-  { apiVersion: 'quay.redhat.com/v1', kind: 'QuayRegistry', plural: 'quayregistries', namespaced: true },
-  { apiVersion: 'v1', kind: 'Secret', plural: 'secrets', namespaced: true },
-  { apiVersion: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true },
-  { apiVersion: 'v1', kind: 'Service', plural: 'services', namespaced: true },
-  { apiVersion: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts', namespaced: true },
-  { apiVersion: 'v1', kind: 'PersistentVolumeClaim', plural: 'persistentvolumeclaims', namespaced: true },
-  { apiVersion: 'v1', kind: 'Event', plural: 'events', namespaced: true },
-  { apiVersion: 'v1', kind: 'Namespace', plural: 'namespaces', namespaced: false },
-  { apiVersion: 'v1', kind: 'Pod', plural: 'pods', namespaced: true },
-  { apiVersion: 'apps/v1', kind: 'Deployment', plural: 'deployments', namespaced: true },
-  { apiVersion: 'batch/v1', kind: 'Job', plural: 'jobs', namespaced: true },
-  { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', plural: 'horizontalpodautoscalers', namespaced: true },
-  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', plural: 'roles', namespaced: true },
-  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', plural: 'rolebindings', namespaced: true },
-  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', plural: 'clusterroles', namespaced: false },
-  { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', plural: 'clusterrolebindings', namespaced: false },
-  { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', plural: 'leases', namespaced: true },
-  { apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', plural: 'customresourcedefinitions', namespaced: false },
-  { apiVersion: 'route.openshift.io/v1', kind: 'Route', plural: 'routes', namespaced: true },
-  { apiVersion: 'objectbucket.io/v1alpha1', kind: 'ObjectBucketClaim', plural: 'objectbucketclaims', namespaced: true },
-  { apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor', plural: 'servicemonitors', namespaced: true },
-  { apiVersion: 'monitoring.coreos.com/v1', kind: 'PrometheusRule', plural: 'prometheusrules', namespaced: true },
-  { apiVersion: 'config.openshift.io/v1', kind: 'Ingress', plural: 'ingresses', namespaced: false },
-];
+/** Every kind the operator uses, plus Pod. */
+export const DEFAULT_TYPES: readonly ResourceType[] = [...RESOURCE_TYPES, { apiVersion: 'v1', kind: 'Pod', plural: 'pods', namespaced: true }];
 
 /** Kinds whose writes may change `status` through the main resource (they have no status subresource). */
 const NO_STATUS_SUBRESOURCE = new Set([
