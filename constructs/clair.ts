@@ -9,7 +9,7 @@ import { clairConfig } from '../lib/config/clair-config';
 import type { RegistryModel } from '../lib/model';
 import { ComponentProps, SHARED_NAMES } from './shared/component';
 import { contentHash, secretData } from './shared/hash';
-import { metadataFor, nameFor, selectorLabels } from './shared/metadata';
+import { metadataFor, nameFor, podTemplateMetadata, selectorLabels } from './shared/metadata';
 import {
   applyPlacement,
   isOpenShift,
@@ -167,10 +167,7 @@ export class Clair extends Construct {
         ...(replicas !== undefined ? { replicas } : {}),
         selector: { matchLabels: selector },
         template: {
-          metadata: {
-            labels: { ...overrides.labels, ...selector },
-            ...(overrides.annotations ? { annotations: { ...overrides.annotations } } : {}),
-          },
+          metadata: podTemplateMetadata(selector, overrides),
           spec: {
             serviceAccountName: name,
             automountServiceAccountToken: false,

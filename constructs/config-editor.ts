@@ -7,7 +7,7 @@ import { k8s } from 'cdk8s-plus-27';
 import type { RegistryModel } from '../lib/model';
 import { ComponentProps, SHARED_NAMES, quayConfigReady } from './shared/component';
 import { contentHash, secretData } from './shared/hash';
-import { metadataFor, nameFor, selectorLabels } from './shared/metadata';
+import { metadataFor, nameFor, podTemplateMetadata, selectorLabels } from './shared/metadata';
 import { applyPlacement, resourcesFor, restrictedSecurityContext } from './shared/pod';
 import { quayPodSecurityContext, quayServiceAccountName } from './quay';
 import { quayConfigEnv, quayConfigVolumeMounts, quayConfigVolumes } from './quay-volumes';
@@ -63,7 +63,7 @@ export class ConfigEditor extends Construct {
         // Recreate: with RollingUpdate the editor did not restart on a config change (upstream issue #33).
         strategy: { type: 'Recreate' },
         template: {
-          metadata: { labels: { ...overrides.labels, ...selector }, ...(overrides.annotations ? { annotations: { ...overrides.annotations } } : {}) },
+          metadata: podTemplateMetadata(selector, overrides),
           spec: {
             serviceAccountName: quayServiceAccountName(model),
             securityContext: quayPodSecurityContext(model),

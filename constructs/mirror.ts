@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import { k8s } from 'cdk8s-plus-27';
 import type { RegistryModel } from '../lib/model';
 import { ComponentProps, SHARED_NAMES, quayConfigReady } from './shared/component';
-import { metadataFor, nameFor, selectorLabels } from './shared/metadata';
+import { metadataFor, nameFor, podTemplateMetadata, selectorLabels } from './shared/metadata';
 import { applyPlacement, mergeEnv, preferSpreading, replicasFor, resourcesFor, restrictedSecurityContext } from './shared/pod';
 import { quayAppName, quayPodSecurityContext, quayServiceAccountName } from './quay';
 import { proxyEnv, quayConfigEnv, quayConfigVolumeMounts, quayConfigVolumes, quayServesTls } from './quay-volumes';
@@ -62,7 +62,7 @@ export class Mirror extends Construct {
         // Never fewer workers than asked for during a rollout (upstream's Recreate lost them all, PROJQUAY-10873).
         strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: k8s.IntOrString.fromNumber(0), maxSurge: k8s.IntOrString.fromNumber(1) } },
         template: {
-          metadata: { labels: { ...overrides.labels, ...selector }, ...(overrides.annotations ? { annotations: { ...overrides.annotations } } : {}) },
+          metadata: podTemplateMetadata(selector, overrides),
           spec: {
             serviceAccountName: quayServiceAccountName(model),
             securityContext: quayPodSecurityContext(model),

@@ -5,7 +5,7 @@ import { Construct } from 'constructs';
 import { k8s } from 'cdk8s-plus-27';
 import type { RegistryModel } from '../lib/model';
 import { ComponentProps, SHARED_NAMES, quayConfigReady } from './shared/component';
-import { metadataFor, nameFor, selectorLabels } from './shared/metadata';
+import { metadataFor, nameFor, podTemplateMetadata, selectorLabels } from './shared/metadata';
 import { applyPlacement, mergeEnv, podSecurityContext, preferSpreading, replicasFor, resourcesFor, restrictedSecurityContext } from './shared/pod';
 import { QuayConfig, proxyEnv, quayConfigEnv, quayConfigVolumeMounts, quayConfigVolumes, quayServesTls } from './quay-volumes';
 
@@ -76,7 +76,6 @@ export class Quay extends Construct {
     if (!quayConfigReady(model)) return;
 
     const replicas = replicasFor(model, 'quay');
-    const podAnnotations = overrides.annotations;
     const env = mergeEnv(
       [
         ...quayConfigEnv(model),
@@ -98,7 +97,7 @@ export class Quay extends Construct {
         // Two replicas and none down during a rollout: a new pod must be ready before an old one goes.
         strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: k8s.IntOrString.fromNumber(0), maxSurge: k8s.IntOrString.fromNumber(1) } },
         template: {
-          metadata: { labels: { ...overrides.labels, ...selector }, ...(podAnnotations ? { annotations: { ...podAnnotations } } : {}) },
+          metadata: podTemplateMetadata(selector, overrides),
           spec: {
             serviceAccountName: quayServiceAccountName(model),
             securityContext: quayPodSecurityContext(model),
@@ -146,10 +145,7 @@ export class Quay extends Construct {
         // (restartPolicy Never), and let the controller report it and decide about a new Job.
         backoffLimit: 0,
         template: {
-          metadata: {
-            labels: { ...overrides.labels, ...selectorLabels(model, QUAY_UPGRADE_COMPONENT) },
-            annotations: { ...podAnnotations, ...versionAnnotation },
-          },
+          metadata: podTemplateMetadata(selectorLabels(model, QUAY_UPGRADE_COMPONENT), overrides, versionAnnotation),
           spec: {
             restartPolicy: 'Never',
             serviceAccountName: quayServiceAccountName(model),

@@ -2,7 +2,7 @@
 import { Construct } from 'constructs';
 import { k8s } from 'cdk8s-plus-27';
 import { ComponentProps, SHARED_NAMES } from './shared/component';
-import { metadataFor, nameFor, selectorLabels } from './shared/metadata';
+import { metadataFor, nameFor, podTemplateMetadata, selectorLabels } from './shared/metadata';
 import { applyPlacement, mergeEnv, podSecurityContext, resourcesFor, restrictedSecurityContext } from './shared/pod';
 
 export const REDIS_COMPONENT = 'redis';
@@ -34,10 +34,7 @@ export class Redis extends Construct {
         strategy: { type: 'Recreate' },
         selector: { matchLabels: selector },
         template: {
-          metadata: {
-            labels: { ...overrides.labels, ...selector },
-            ...(overrides.annotations ? { annotations: { ...overrides.annotations } } : {}),
-          },
+          metadata: podTemplateMetadata(selector, overrides),
           spec: {
             serviceAccountName: name,
             automountServiceAccountToken: false,

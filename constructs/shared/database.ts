@@ -5,7 +5,7 @@ import { k8s } from 'cdk8s-plus-27';
 import type { ComponentKind } from '../../lib/api/types';
 import type { ComponentProps } from './component';
 import { contentHash, secretData } from './hash';
-import { metadataFor, nameFor, selectorLabels } from './metadata';
+import { metadataFor, nameFor, podTemplateMetadata, selectorLabels } from './metadata';
 import { applyPlacement, mergeEnv, podSecurityContext, resourcesFor, restrictedSecurityContext } from './pod';
 
 export const POSTGRES_PORT = 5432;
@@ -167,10 +167,7 @@ export class ManagedPostgres extends Construct {
         strategy: { type: 'Recreate' },
         selector: { matchLabels: selector },
         template: {
-          metadata: {
-            labels: { ...overrides.labels, ...selector },
-            annotations: { ...overrides.annotations, 'quay-operator/credentials-hash': rolloutHash },
-          },
+          metadata: podTemplateMetadata(selector, overrides, { 'quay-operator/credentials-hash': rolloutHash }),
           spec: {
             serviceAccountName: name,
             automountServiceAccountToken: false,

@@ -33,3 +33,9 @@ export function metadataFor(model: RegistryModel, name: string, options: Metadat
     ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
   };
 }
+
+/** A pod template's metadata: the selector labels (overrides cannot change them) and the override labels and annotations. */
+export function podTemplateMetadata(selector: Record<string, string>, overrides: Overrides | undefined, annotations: Record<string, string> = {}): k8s.ObjectMeta {
+  const all = { ...overrides?.annotations, ...annotations };
+  return { labels: { ...overrides?.labels, ...selector }, ...(Object.keys(all).length > 0 ? { annotations: all } : {}) };
+}
