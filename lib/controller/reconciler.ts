@@ -6,7 +6,7 @@ import { objectBucketFromProvisioner } from '../../constructs/object-storage';
 import { SHARED_NAMES } from '../../constructs/shared/component';
 import { API_VERSION, Condition, KIND, LABEL_REGISTRY, QuayRegistryStatus } from '../api/types';
 import { bundleFromSecret, ConfigBundle } from '../bundle/bundle';
-import { ensureManagedKeys, keysFromSecret, managedKeysSecretName, MANAGED_KEY_NAMES } from '../keys';
+import { ensureManagedKeys, keysFromSecret, managedKeysSecretName } from '../keys';
 import { Environment, buildModel } from '../model';
 import { Problem, problem } from '../problems';
 import { secretStrings } from '../secrets';
@@ -91,14 +91,12 @@ export class Reconciler {
     if (problems.length === 0) {
       const keys = await this.managedKeys(registryObj);
       writes += keys.created ? 1 : 0;
+      const objectBucket = objectBucketFromProvisioner(datastoreSecret, datastoreConfigMap);
       const result = buildModel({
         registry: registryObj,
         ...(bundle ? { bundle } : {}),
         existingKeys: keys.values,
-        ...(() => {
-          const bucket = objectBucketFromProvisioner(datastoreSecret, datastoreConfigMap);
-          return bucket ? { objectBucket: bucket } : {};
-        })(),
+        ...(objectBucket ? { objectBucket } : {}),
         environment: env,
       });
       problems.push(...result.problems);
@@ -111,14 +109,11 @@ export class Reconciler {
   private async managedKeys(registry: KubeObject): Promise<{ values: Record<string, string>; created: boolean }> {
     const { client } = this.deps;
     const name = managedKeysSecretName(registry.metadata.name);
-    const cached = this.deps.owned.get('Secret')?.get(registry.metadata.namespace, name) as Obj | undefined;
-    const existing = (cached?.data ? cached : await client.get(typeOf('Secret'), registry.metadata.namespace, name)) as Obj | undefined;
-    if (existing) {
-      const values = keysFromSecret(existing);
-      if (MANAGED_KEY_NAMES.every((k) => values[k])) return { values, created: false };
-    }
+    // Read from the API: the Secret cache holds no data.
+    const existing = (await client.get(typeOf('Secret'), registry.metadata.namespace, name)) as Obj | undefined;
+    // Keys the Secret already has are kept; missing ones (an older backup) are generated and applied with the rest.
     const values = ensureManagedKeys(registry.metadata.name, existing ? keysFromSecret(existing) : {});
-    if (existing) return { values, created: false }; // completed keys are applied with the rest
+    if (existing) return { values, created: false };
     try {
       await client.create(typeOf('Secret'), {
         apiVersion: 'v1',

@@ -176,7 +176,6 @@ const cond = (type: string, status: boolean, reason: string, message: string): N
 export function computeStatus(inputs: StatusInputs): QuayRegistryStatus {
   const { previous, now, model, plan, observed, uid } = inputs;
   const conditions: NewCondition[] = [];
-  let rest: Partial<QuayRegistryStatus> = {};
 
   if (inputs.problems && inputs.problems.length > 0) {
     const reason = inputs.problems[0].reason;
@@ -238,7 +237,7 @@ export function computeStatus(inputs: StatusInputs): QuayRegistryStatus {
 
   const editorRoute = findObject(observed, 'Route', `${model.name}-quay-config-editor`) as Obj | undefined;
   const editorHost = editorRoute?.status?.ingress?.[0]?.host ?? editorRoute?.spec?.host;
-  rest = {
+  const rest: Partial<QuayRegistryStatus> = {
     registryEndpoint: `https://${model.hostnames.server}`,
     ...(editorHost ? { configEditorEndpoint: `https://${editorHost}` } : {}),
     configEditorCredentialsSecret: configEditorCredentialsSecretName(model),
