@@ -9,13 +9,18 @@ import { ResourceType, collectionPath, objectPath } from './resources';
 export const FIELD_MANAGER = 'quay-operator';
 
 export class ApiError extends Error {
+  /** The API server's own message (without the request line this error's message starts with). */
+  readonly serverMessage: string;
+
   constructor(
     readonly status: number,
     readonly reason: string,
     message: string,
+    serverMessage?: string,
   ) {
     super(message);
     this.name = 'ApiError';
+    this.serverMessage = serverMessage ?? message;
   }
 }
 
@@ -56,7 +61,7 @@ export class KubeClient {
   private async request(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<unknown> {
     const init = (await this.config.applyToFetchOptions({})) as RequestInit;
     const payload = body === undefined ? undefined : JSON.stringify(body);
-    const headers = { ...(init.headers as Record<string, string>), Accept: 'application/json', ...(payload ? { 'Content-Type': contentType } : {}) };
+    const headers = { ...plainHeaders(init.headers), Accept: 'application/json', ...(payload ? { 'Content-Type': contentType } : {}) };
     this.stats.requests++;
     if (method !== 'GET') this.stats.writes++;
     this.stats.bytesSent += payload?.length ?? 0;
@@ -65,7 +70,8 @@ export class KubeClient {
     const json = text ? safeJson(text) : undefined;
     if (!res.ok) {
       const status = json as { reason?: string; message?: string } | undefined;
-      throw new ApiError(res.status, status?.reason ?? res.statusText, `${method} ${path}: ${res.status} ${status?.message ?? text.slice(0, 200)}`);
+      const serverMessage = status?.message ?? text.slice(0, 200);
+      throw new ApiError(res.status, status?.reason ?? res.statusText, `${method} ${path}: ${res.status} ${serverMessage}`, serverMessage);
     }
     return json;
   }
@@ -148,6 +154,24 @@ export class KubeClient {
   async getPath(path: string): Promise<unknown> {
     return this.request('GET', path);
   }
+}
+
+/**
+ * The headers KubeConfig puts on a request (the bearer token among them) as a plain object. In
+ * client-node 1.x they come as a WHATWG `Headers`, whose entries a spread does not copy: a token
+ * kubeconfig, and so every in-cluster ServiceAccount, would send no credentials at all.
+ */
+export function plainHeaders(h: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!h) return out;
+  if (typeof (h as { forEach?: unknown }).forEach === 'function' && !Array.isArray(h)) {
+    (h as { forEach(cb: (value: string, key: string) => void): void }).forEach((value, key) => {
+      out[key] = value;
+    });
+    return out;
+  }
+  for (const [k, v] of Object.entries(h as Record<string, unknown>)) if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : String(v);
+  return out;
 }
 
 function safeJson(text: string): unknown {
