@@ -241,7 +241,10 @@ export function computeStatus(inputs: StatusInputs): QuayRegistryStatus {
     registryEndpoint: `https://${model.hostnames.server}`,
     ...(editorHost ? { configEditorEndpoint: `https://${editorHost}` } : {}),
     configEditorCredentialsSecret: configEditorCredentialsSecretName(model),
-    unhealthyComponents: unhealthy,
+    // Left out when every component is healthy: the status is server-side applied, and an applied
+    // {} where keys were is null to the API server, which the schema refuses (422). Leaving a field
+    // out is how apply clears it.
+    ...(Object.keys(unhealthy).length > 0 ? { unhealthyComponents: unhealthy } : {}),
     components: COMPONENT_KINDS.map((kind) => ({ kind, managed: model.components[kind].managed })),
     ...(plan.currentVersion ? { currentVersion: plan.currentVersion } : {}),
   };
