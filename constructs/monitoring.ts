@@ -121,6 +121,8 @@ export class Monitoring extends Construct {
     // Lives in openshift-config-managed, so it cannot have an ownerReference to the QuayRegistry
     // (owners must be in the same namespace) and is not garbage-collected with it. It carries the
     // registry labels (plus the registry's namespace) so the controller can find and delete it.
+    // Only where the OpenShift console is: elsewhere that namespace does not exist.
+    if (!model.environment.capabilities.consoleDashboards) return;
     new k8s.KubeConfigMap(this, 'dashboard', {
       metadata: metadataFor(model, dashboardConfigMapName(model), {
         component: COMPONENT,

@@ -13,6 +13,11 @@ export interface Capabilities {
   readonly monitoring: boolean;
   /** The operator watches all namespaces; monitoring needs it (seeds). */
   readonly allNamespaces: boolean;
+  /**
+   * The OpenShift console (config.openshift.io/v1 served): the Grafana dashboard goes into its
+   * openshift-config-managed namespace, which other Kubernetes clusters do not have.
+   */
+  readonly consoleDashboards: boolean;
 }
 
 export type Platform = 'openshift' | 'kubernetes';
@@ -20,7 +25,7 @@ export const PLATFORMS: readonly Platform[] = ['openshift', 'kubernetes'];
 
 export function platformCapabilities(platform: Platform): Capabilities {
   const openshift = platform === 'openshift';
-  return { routes: openshift, objectBucketClaims: openshift, monitoring: openshift, allNamespaces: true };
+  return { routes: openshift, objectBucketClaims: openshift, monitoring: openshift, allNamespaces: true, consoleDashboards: openshift };
 }
 
 export interface ResolvedComponent {

@@ -37,7 +37,7 @@ export async function discover(client: KubeClient, watchNamespace: string | unde
     appsDomain = ingress?.spec?.domain || undefined;
   }
   return {
-    capabilities: { routes, objectBucketClaims, monitoring, allNamespaces: watchNamespace === undefined },
+    capabilities: { routes, objectBucketClaims, monitoring, allNamespaces: watchNamespace === undefined, consoleDashboards: ingressConfig },
     ...(appsDomain ? { appsDomain } : {}),
   };
 }

@@ -14,8 +14,8 @@ const unsupported = (path: string, message: string): Problem => ({ path, message
 
 describe('platformCapabilities', () => {
   it('openshift has every API, kubernetes none, both watch all namespaces', () => {
-    expect(OPENSHIFT).toEqual({ routes: true, objectBucketClaims: true, monitoring: true, allNamespaces: true });
-    expect(KUBERNETES).toEqual({ routes: false, objectBucketClaims: false, monitoring: false, allNamespaces: true });
+    expect(OPENSHIFT).toEqual({ routes: true, objectBucketClaims: true, monitoring: true, allNamespaces: true, consoleDashboards: true });
+    expect(KUBERNETES).toEqual({ routes: false, objectBucketClaims: false, monitoring: false, allNamespaces: true, consoleDashboards: false });
   });
 });
 
