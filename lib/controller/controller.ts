@@ -10,6 +10,7 @@ import { Applier } from './applier';
 import { ClusterFacts, discover, sameFacts } from './discovery';
 import { KubeClient } from './kube-client';
 import { Reconciler, ReadCache } from './reconciler';
+import { RefusalReporter } from './refusals';
 import { OWNED_KINDS, typeOf } from './resources';
 import { Informer, dropManagedFields, dropSecretData } from './runtime/informer';
 import { Logger } from './runtime/logger';
@@ -84,11 +85,18 @@ export class Controller {
     metrics.gauge({ name: 'quay_operator_queue_depth', help: 'Registries waiting to be reconciled.', collect: (g) => g.set({}, this.queue.depth()) });
     metrics.gauge({ name: 'quay_operator_registries', help: 'QuayRegistries watched.', collect: (g) => g.set({}, this.registries.size()) });
 
+    // A failing reconcile is retried with backoff; its error is logged when it is new, not at every retry.
+    const lastError = new Map<string, string>();
     this.queue = new WorkQueue<string>({
-      onError: (key, err, retryInMs) => this.log.error('reconcile failed', { registry: key, err: (err as Error).message, retryInMs }),
-      onProcessed: (_key, ms, outcome) => {
+      onError: (key, err, retryInMs) => {
+        const message = (err as Error).message;
+        if (lastError.get(key) !== message) this.log.error('reconcile failed', { registry: key, err: message, retryInMs });
+        lastError.set(key, message);
+      },
+      onProcessed: (key, ms, outcome) => {
         reconciles.inc({ result: outcome });
         duration.observe({}, ms / 1000);
+        if (outcome !== 'error' && lastError.delete(key)) this.log.info('reconcile succeeded again', { registry: key });
       },
     });
     this.reconciler = new Reconciler({
@@ -98,6 +106,7 @@ export class Controller {
       environment: () => this.environment(),
       applier: new Applier(client),
       logger,
+      refusals: new RefusalReporter(client, logger, metrics),
     });
     this.handle = async (key: string) => {
       const [ns, name] = key.split('/');

@@ -16,6 +16,7 @@ import { RegistryEvent, recordEvent } from './events';
 import { ApiError, KubeClient } from './kube-client';
 import { ObservedState } from './observed';
 import { plan as makePlan } from './plan';
+import { RefusalReporter, WriteTarget } from './refusals';
 import { OWNED_KINDS, typeOf } from './resources';
 import { computeStatus, statusChanged } from './status';
 import { Logger } from './runtime/logger';
@@ -38,6 +39,8 @@ export interface ReconcilerDeps {
   readonly environment: () => Environment;
   readonly applier: Applier;
   readonly logger: Logger;
+  /** Where refused writes are reported (log, Event, metric). */
+  readonly refusals: RefusalReporter;
   readonly now?: () => Date;
 }
 
@@ -129,7 +132,10 @@ export class Reconciler {
       });
       return { values, created: true };
     } catch (err) {
-      if (!(err instanceof ApiError && err.status === 409)) throw err;
+      if (!(err instanceof ApiError && err.status === 409)) {
+        await this.deps.refusals.report(registry, { verb: 'create', kind: 'Secret', name }, err);
+        throw err;
+      }
       const raced = await client.get(typeOf('Secret'), registry.metadata.namespace, name);
       return { values: raced ? secretStrings(raced as Obj) : values, created: false };
     }
@@ -157,29 +163,48 @@ export class Reconciler {
     const events: RegistryEvent[] = [];
 
     let applyError: string | undefined;
+    // The first refused write: the reconcile still does what it can, then is retried with backoff.
+    let failure: unknown;
     const live = (o: KubeObject) => this.deps.owned.get(o.kind)?.get(o.metadata.namespace, o.metadata.name);
     for (const obj of thePlan.apply) {
-      try {
-        if (await applier.apply(obj, live(obj))) writes++;
-      } catch (err) {
+      let wrote = false;
+      const err = await this.guarded(registry, { verb: 'apply', kind: obj.kind, name: obj.metadata.name }, async () => {
+        wrote = await applier.apply(obj, live(obj));
+      });
+      if (err) {
         applyError = `error creating/updating object ${obj.kind} ${obj.metadata.name}: ${(err as Error).message}`;
-        break; // later objects may depend on this one; the queue retries with backoff
+        failure = err;
+        break; // later objects may depend on this one
       }
+      if (wrote) writes++;
     }
     if (!applyError) {
       for (const obj of thePlan.remove) {
-        await client.delete(typeOf(obj.kind), obj.metadata.namespace, obj.metadata.name, obj.kind === 'Job' ? 'Foreground' : 'Background');
+        const err = await this.guarded(registry, { verb: 'delete', kind: obj.kind, name: obj.metadata.name }, () =>
+          client.delete(typeOf(obj.kind), obj.metadata.namespace, obj.metadata.name, obj.kind === 'Job' ? 'Foreground' : 'Background'),
+        );
+        if (err) {
+          failure ??= err;
+          continue;
+        }
         applier.forget(obj);
         writes++;
         this.deps.logger.info('pruned', { registry: registry.metadata.name, kind: obj.kind, name: obj.metadata.name });
       }
-      if (!model.components.monitoring.managed) writes += await this.removeDashboard(registry);
+      if (!model.components.monitoring.managed) {
+        const removed = await this.removeDashboard(registry);
+        writes += removed.writes;
+        failure ??= removed.error;
+      }
       if (model.components.monitoring.managed && !(registry.metadata.finalizers ?? []).includes(FINALIZER)) {
         // The dashboard lives in another namespace, out of reach of ownerReferences.
-        await client.mergePatch(typeOf('QuayRegistry'), registry.metadata.namespace, registry.metadata.name, {
-          metadata: { finalizers: [...(registry.metadata.finalizers ?? []), FINALIZER], resourceVersion: registry.metadata.resourceVersion },
-        });
-        writes++;
+        const err = await this.guarded(registry, { verb: 'patch', kind: 'QuayRegistry', name: registry.metadata.name }, () =>
+          client.mergePatch(typeOf('QuayRegistry'), registry.metadata.namespace, registry.metadata.name, {
+            metadata: { finalizers: [...(registry.metadata.finalizers ?? []), FINALIZER], resourceVersion: registry.metadata.resourceVersion },
+          }),
+        );
+        if (err) failure ??= err;
+        else writes++;
       }
     }
 
@@ -198,12 +223,20 @@ export class Reconciler {
     for (const pvc of thePlan.keptVolumes) {
       const claim = this.deps.owned.get('PersistentVolumeClaim')?.get(registry.metadata.namespace, pvc);
       if (!claim || claim.metadata.annotations?.[KEPT_ANNOTATION]) continue;
-      await client.mergePatch(typeOf('PersistentVolumeClaim'), registry.metadata.namespace, pvc, { metadata: { annotations: { [KEPT_ANNOTATION]: 'true' } } });
+      const err = await this.guarded(registry, { verb: 'patch', kind: 'PersistentVolumeClaim', name: pvc }, () =>
+        client.mergePatch(typeOf('PersistentVolumeClaim'), registry.metadata.namespace, pvc, { metadata: { annotations: { [KEPT_ANNOTATION]: 'true' } } }),
+      );
+      if (err) {
+        failure ??= err;
+        continue;
+      }
       writes++;
       events.push({ type: 'Warning', reason: 'PersistentVolumeClaimKept', message: `PersistentVolumeClaim ${pvc} is no longer used and was kept with its data; delete it yourself when you no longer need it` });
     }
-    writes += await this.writeStatus(registry, previous, status, events);
-    if (applyError) throw new Error(applyError);
+    const statusWrite = await this.writeStatus(registry, previous, status, events);
+    writes += statusWrite.writes;
+    failure ??= statusWrite.error;
+    if (failure) throw failure instanceof Error ? failure : new Error(String(failure));
     const waiting = thePlan.waitingFor.length > 0 || thePlan.migration.phase === 'running' || thePlan.migration.phase === 'waiting';
     return { writes, ...(waiting ? { requeueAfterMs: 30_000 } : {}) };
   }
@@ -211,16 +244,33 @@ export class Reconciler {
   private async blocked(registry: KubeObject, problems: Problem[], writesSoFar: number): Promise<ReconcileResult> {
     const previous = registry.status as QuayRegistryStatus | undefined;
     const status = computeStatus({ previous, generation: registry.metadata.generation, now: this.now().toISOString(), uid: registry.metadata.uid, problems });
-    const writes = await this.writeStatus(registry, previous, status, transitions(previous, status));
+    const { writes, error } = await this.writeStatus(registry, previous, status, transitions(previous, status));
     this.deps.logger.warn('rollout blocked', { registry: registry.metadata.name, namespace: registry.metadata.namespace, problems: problems.map((p) => `${p.path}: ${p.message}`) });
+    if (error) throw error instanceof Error ? error : new Error(String(error));
     return { writes: writesSoFar + writes };
   }
 
-  private async writeStatus(registry: KubeObject, previous: QuayRegistryStatus | undefined, status: QuayRegistryStatus, events: RegistryEvent[]): Promise<number> {
+  /** Runs one write; a refusal is reported (log and Event once, metric always) and returned, not thrown. */
+  private async guarded(registry: KubeObject, target: WriteTarget, write: () => Promise<unknown>): Promise<unknown> {
+    try {
+      await write();
+      this.deps.refusals.accepted(registry, target);
+      return undefined;
+    } catch (err) {
+      await this.deps.refusals.report(registry, target, err);
+      return err;
+    }
+  }
+
+  /** Writes the status (if it changed) and the events; a refused status write does not stop the events. */
+  private async writeStatus(registry: KubeObject, previous: QuayRegistryStatus | undefined, status: QuayRegistryStatus, events: RegistryEvent[]): Promise<{ writes: number; error?: unknown }> {
     let writes = 0;
+    let error: unknown;
     if (statusChanged(previous, status)) {
-      await this.deps.client.applyStatus(typeOf('QuayRegistry'), registry.metadata.namespace as string, registry.metadata.name, status);
-      writes++;
+      error = await this.guarded(registry, { verb: 'apply', kind: 'QuayRegistry', name: `${registry.metadata.name}/status` }, () =>
+        this.deps.client.applyStatus(typeOf('QuayRegistry'), registry.metadata.namespace as string, registry.metadata.name, status),
+      );
+      if (!error) writes++;
     }
     for (const e of events) {
       try {
@@ -230,25 +280,31 @@ export class Reconciler {
         this.deps.logger.warn('could not record event', { reason: e.reason, err: (err as Error).message });
       }
     }
-    return writes;
+    return { writes, ...(error ? { error } : {}) };
   }
 
-  private async removeDashboard(registry: KubeObject): Promise<number> {
+  private async removeDashboard(registry: KubeObject): Promise<{ writes: number; error?: unknown }> {
     const dashboard = this.deps.owned.get('ConfigMap')?.get(DASHBOARD_NAMESPACE, `${registry.metadata.name}-grafana-dashboard-quay`);
-    if (!dashboard || dashboard.metadata.labels?.['quay-operator/quayregistry-namespace'] !== registry.metadata.namespace) return 0;
-    await this.deps.client.delete(typeOf('ConfigMap'), DASHBOARD_NAMESPACE, dashboard.metadata.name);
-    return 1;
+    if (!dashboard || dashboard.metadata.labels?.['quay-operator/quayregistry-namespace'] !== registry.metadata.namespace) return { writes: 0 };
+    const error = await this.guarded(registry, { verb: 'delete', kind: 'ConfigMap', name: `${DASHBOARD_NAMESPACE}/${dashboard.metadata.name}` }, () =>
+      this.deps.client.delete(typeOf('ConfigMap'), DASHBOARD_NAMESPACE, dashboard.metadata.name),
+    );
+    return error ? { writes: 0, error } : { writes: 1 };
   }
 
   private async finalize(registry: KubeObject): Promise<ReconcileResult> {
     const finalizers = registry.metadata.finalizers ?? [];
     if (!finalizers.includes(FINALIZER)) return { writes: 0 };
-    let writes = await this.removeDashboard(registry);
-    await this.deps.client.mergePatch(typeOf('QuayRegistry'), registry.metadata.namespace, registry.metadata.name, {
-      metadata: { finalizers: finalizers.filter((f) => f !== FINALIZER), resourceVersion: registry.metadata.resourceVersion },
-    });
-    writes++;
-    return { writes };
+    const removed = await this.removeDashboard(registry);
+    if (removed.error) throw removed.error;
+    const error = await this.guarded(registry, { verb: 'patch', kind: 'QuayRegistry', name: registry.metadata.name }, () =>
+      this.deps.client.mergePatch(typeOf('QuayRegistry'), registry.metadata.namespace, registry.metadata.name, {
+        metadata: { finalizers: finalizers.filter((f) => f !== FINALIZER), resourceVersion: registry.metadata.resourceVersion },
+      }),
+    );
+    if (error) throw error;
+    this.deps.refusals.forgetRegistry(registry.metadata.namespace as string, registry.metadata.name);
+    return { writes: removed.writes + 1 };
   }
 }
 
