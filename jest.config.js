@@ -1,6 +1,6 @@
 // ts-jest compiles our TypeScript, and also @kubernetes/client-node and its ESM-only dependencies,
 // which Jest cannot load as ES modules on Node 20 (see ../shared/reference/ecosystem.md §0 B).
-const esmPackages = ['@kubernetes/client-node', 'openid-client', 'oauth4webapi', 'jose', 'jsonpath-plus'];
+const esmPackages = ['@kubernetes/client-node', 'openid-client', 'oauth4webapi', 'jose', 'jsonpath-plus', '@marcbachmann/cel-js'];
 module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],

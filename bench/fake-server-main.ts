@@ -7,8 +7,8 @@
 // the bucket is bound, the migration Job succeeds, Routes are admitted), recording when each
 // registry was created, first written to, and reported Available.
 import { performance } from 'node:perf_hooks';
-import { DEFAULT_TYPES, FakeApiServer } from '../test/support/fake-apiserver';
-import { admitRoutes, bindBucket, completeJob, settleDeployments } from '../test/support/cluster-sim';
+import { FakeApiServer } from '../test/support/fake-apiserver';
+import { admitRoutes, bindBucket, completeJob, openshiftCluster, settleDeployments } from '../test/support/cluster-sim';
 import { serve } from './ipc';
 import { REGISTRY_KIND, registryName, registryNamespace } from './names';
 import { memory, summarize } from './stats';
@@ -24,8 +24,8 @@ interface Tracked {
 
 async function main(): Promise<void> {
   const server = await FakeApiServer.start();
-  // OpenShift's cluster ingress config: discovery reads the apps domain from it.
-  server.create({ apiVersion: 'config.openshift.io/v1', kind: 'Ingress', metadata: { name: 'cluster' }, spec: { domain: 'apps.example.com' } });
+  // OpenShift's cluster ingress config (discovery reads the apps domain from it) and the console's dashboards namespace.
+  openshiftCluster(server);
   process.stdout.write(`url ${server.url}\n`);
   if (!process.send) return; // standalone: just serve
 
@@ -134,7 +134,7 @@ async function main(): Promise<void> {
     objects({ index }: { index: number }) {
       const ns = registryNamespace(index);
       let n = 0;
-      for (const t of DEFAULT_TYPES) {
+      for (const t of server.servedTypes()) {
         if (!t.namespaced || t.kind === 'Event' || t.kind === 'QuayRegistry') continue;
         n += server.list(t.apiVersion, t.kind, ns).length;
       }
@@ -150,7 +150,7 @@ async function main(): Promise<void> {
       return {};
     },
   });
-  process.send({ ready: true, url: server.url });
+  process.send({ ready: true, url: server.url, token: server.adminToken });
 }
 
 main().catch((err) => {

@@ -6,24 +6,26 @@ import { Child } from './ipc';
 export interface FakeServer {
   readonly child: Child;
   readonly url: string;
+  /** A bearer token the fake takes for a cluster administrator. */
+  readonly token: string;
 }
 
 export async function startFakeServer(execArgv: string[] = []): Promise<FakeServer> {
   const child = Child.fork(path.join(__dirname, 'fake-server-main.js'), [], { execArgv });
-  const url = await new Promise<string>((resolve, reject) => {
-    child.proc.on('message', (m: { ready?: boolean; url?: string }) => {
-      if (m?.ready && m.url) resolve(m.url);
+  const { url, token } = await new Promise<{ url: string; token: string }>((resolve, reject) => {
+    child.proc.on('message', (m: { ready?: boolean; url?: string; token?: string }) => {
+      if (m?.ready && m.url && m.token) resolve({ url: m.url, token: m.token });
     });
     void child.whenExited().then((code) => reject(new Error(`fake API server exited (code ${code}): ${child.stderr.join('').slice(-2000)}`)));
   });
-  return { child, url };
+  return { child, url, token };
 }
 
-export function kubeConfigFor(url: string): KubeConfig {
+export function kubeConfigFor(url: string, token: string): KubeConfig {
   const kc = new KubeConfig();
   kc.loadFromOptions({
     clusters: [{ name: 'fake', server: url, skipTLSVerify: true }],
-    users: [{ name: 'fake', token: 'fake-token' }],
+    users: [{ name: 'fake', token }],
     contexts: [{ name: 'fake', cluster: 'fake', user: 'fake' }],
     currentContext: 'fake',
   });
@@ -31,7 +33,7 @@ export function kubeConfigFor(url: string): KubeConfig {
 }
 
 /** The same kubeconfig as a file's YAML, for the operator binary's --kubeconfig. */
-export function kubeConfigYaml(url: string): string {
+export function kubeConfigYaml(url: string, token: string): string {
   return [
     'apiVersion: v1',
     'kind: Config',
@@ -39,7 +41,7 @@ export function kubeConfigYaml(url: string): string {
     // client-node refuses plain http unless TLS verification is off (the fake serves http).
     `- name: fake\n  cluster:\n    server: ${url}\n    insecure-skip-tls-verify: true`,
     'users:',
-    '- name: fake\n  user:\n    token: fake-token',
+    `- name: fake\n  user:\n    token: ${token}`,
     'contexts:',
     '- name: fake\n  context:\n    cluster: fake\n    user: fake',
     'current-context: fake',

@@ -98,8 +98,8 @@ class Operator {
   readonly metrics = new Registry();
   readonly controller: Controller;
 
-  constructor(url: string, concurrency: number) {
-    this.client = new KubeClient(kubeConfigFor(url));
+  constructor(url: string, token: string, concurrency: number) {
+    this.client = new KubeClient(kubeConfigFor(url, token));
     this.controller = new Controller({
       client: this.client,
       environment: { images: DEFAULT_IMAGES, quayVersion: DEFAULT_QUAY_VERSION },
@@ -161,7 +161,7 @@ async function waitAvailable(fake: FakeServer, from: number, count: number, time
 export async function reconcileWorker(o: ReconcileOptions): Promise<ReconcileResult> {
   const fake = await startFakeServer(o.fakeExecArgv);
   try {
-    let op = new Operator(fake.url, o.concurrency);
+    let op = new Operator(fake.url, fake.token, o.concurrency);
     let t = performance.now();
     await op.controller.start();
     const controllerStartMs = round(performance.now() - t);
@@ -200,7 +200,7 @@ export async function reconcileWorker(o: ReconcileOptions): Promise<ReconcileRes
 
     // 3. A restart: a new operator lists everything and reconciles every registry once.
     await op.controller.stop();
-    op = new Operator(fake.url, o.concurrency);
+    op = new Operator(fake.url, fake.token, o.concurrency);
     done = await op.measure(fake);
     t = performance.now();
     await op.controller.start();

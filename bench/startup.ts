@@ -51,7 +51,7 @@ export async function startupBench(o: { runs: number; idleWaitMs: number; timeou
   const fake = await startFakeServer();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'quay-operator-bench-'));
   const kubeconfig = path.join(dir, 'kubeconfig');
-  fs.writeFileSync(kubeconfig, kubeConfigYaml(fake.url));
+  fs.writeFileSync(kubeconfig, kubeConfigYaml(fake.url, fake.token));
   const ready: number[] = [];
   const rss: number[] = [];
   const stop: number[] = [];

@@ -10,7 +10,8 @@ import * as path from 'node:path';
 import * as yaml from 'js-yaml';
 import { secretStrings } from '../../lib/secrets';
 import { FakeApiServer } from '../support/fake-apiserver';
-import { eventually } from '../support/cluster-sim';
+import { eventually, openshiftCluster } from '../support/cluster-sim';
+import { installOperator } from '../support/operator-install';
 
 type Obj = Record<string, any>;
 
@@ -171,9 +172,10 @@ describe('quay-operator run against a (fake) cluster', () => {
 
   beforeEach(async () => {
     server = await FakeApiServer.start();
-    server.create({ apiVersion: 'config.openshift.io/v1', kind: 'Ingress', metadata: { name: 'cluster' }, spec: { domain: 'apps.example.com' } });
+    openshiftCluster(server);
     server.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'config-bundle-secret', namespace: NS }, data: { 'config.yaml': Buffer.from(CONFIG).toString('base64') } });
-    kubeconfig = writeKubeconfig(server.kubeConfig().exportConfig());
+    // The operator runs as the ServiceAccount `manifests` creates, with its token (as in a cluster).
+    kubeconfig = writeKubeconfig(installOperator(server, { namespace: OPERATOR_NS }).exportConfig());
   });
 
   afterEach(async () => {

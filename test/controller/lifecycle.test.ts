@@ -6,7 +6,8 @@ import { silentLogger } from '../../lib/controller/runtime/logger';
 import { Registry } from '../../lib/controller/runtime/metrics';
 import { DEFAULT_IMAGES } from '../../lib/images';
 import { FakeApiServer } from '../support/fake-apiserver';
-import { eventually, settleDeployments } from '../support/cluster-sim';
+import { eventually, openshiftCluster, settleDeployments } from '../support/cluster-sim';
+import { installOperator } from '../support/operator-install';
 
 type Obj = Record<string, any>;
 const NS = 'quay-enterprise';
@@ -18,7 +19,8 @@ let controller: Controller | undefined;
 
 async function startController(options: { namespace?: string; discoveryIntervalMs?: number } = {}): Promise<Controller> {
   controller = new Controller({
-    client: new KubeClient(server.kubeConfig()),
+    // As the ServiceAccount `quay-operator manifests` creates (namespace mode: a Role in the watched namespace).
+    client: new KubeClient(installOperator(server, options.namespace ? { watchNamespace: options.namespace } : {})),
     environment: { images: DEFAULT_IMAGES, quayVersion: 'v3.99.0-dev' },
     logger: silentLogger,
     metrics: new Registry(),
@@ -52,7 +54,7 @@ afterEach(async () => {
 });
 
 test('deleting the registry removes everything it owns, and the dashboard outside its namespace', async () => {
-  server.create({ apiVersion: 'config.openshift.io/v1', kind: 'Ingress', metadata: { name: 'cluster' }, spec: { domain: 'apps.example.com' } });
+  openshiftCluster(server);
   createBundle('SERVER_HOSTNAME: example-registry-quay-quay-enterprise.apps.example.com\n');
   await startController();
   createRegistry();
@@ -97,7 +99,7 @@ test('on plain Kubernetes, a registry asking for a managed Route is blocked with
 });
 
 test('watching one namespace: monitoring defaults to unmanaged (it needs all namespaces), other namespaces are left alone', async () => {
-  server.create({ apiVersion: 'config.openshift.io/v1', kind: 'Ingress', metadata: { name: 'cluster' }, spec: { domain: 'apps.example.com' } });
+  openshiftCluster(server);
   createBundle('SERVER_HOSTNAME: example-registry-quay-quay-enterprise.apps.example.com\n');
   server.create({ apiVersion: 'quay.redhat.com/v1', kind: 'QuayRegistry', metadata: { name: 'elsewhere', namespace: 'other' }, spec: {} });
   await startController({ namespace: NS });

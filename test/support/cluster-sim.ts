@@ -4,8 +4,24 @@ import type { FakeApiServer } from './fake-apiserver';
 
 type Obj = Record<string, any>;
 
-/** Every Deployment in `namespace` reports its replicas available (0 when scaled to 0). */
+/** An OpenShift cluster's own objects the operator reads or writes into: the apps domain, the dashboards' namespace. */
+export function openshiftCluster(server: FakeApiServer, appsDomain = 'apps.example.com'): void {
+  server.create({ apiVersion: 'config.openshift.io/v1', kind: 'Ingress', metadata: { name: 'cluster' }, spec: { domain: appsDomain } });
+  server.createNamespace('openshift-config-managed');
+}
+
+/** The volume controller binds every pending claim in `namespace` (dynamic provisioning). */
+export function bindVolumes(server: FakeApiServer, namespace: string): void {
+  for (const pvc of server.list('v1', 'PersistentVolumeClaim', namespace) as Obj[]) {
+    if (pvc.status?.phase === 'Bound') continue;
+    const storage = pvc.spec?.resources?.requests?.storage;
+    server.updateStatus('v1', 'PersistentVolumeClaim', namespace, pvc.metadata.name, { phase: 'Bound', accessModes: pvc.spec?.accessModes, capacity: { storage } }, 'persistentvolume-controller');
+  }
+}
+
+/** Every Deployment in `namespace` reports its replicas available (0 when scaled to 0); their claims are bound first. */
 export function settleDeployments(server: FakeApiServer, namespace: string, only?: (d: Obj) => boolean): void {
+  bindVolumes(server, namespace);
   for (const d of server.list('apps/v1', 'Deployment', namespace) as Obj[]) {
     if (only && !only(d)) continue;
     const replicas = d.spec?.replicas ?? 1;

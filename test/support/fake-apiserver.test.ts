@@ -1,17 +1,20 @@
-// The fake API server, exercised through the operator's real client (KubeClient on client-node's
-// KubeConfig and Watch), as the controller tests and the benchmark use it.
+// The fake API server, through the operator's real client (KubeClient on client-node's KubeConfig
+// and Watch). What a real server answers to single requests is pinned by the recorded fixtures
+// (./apiserver/fixtures.test.ts); this covers what they cannot: authentication and RBAC, the
+// cluster's controllers (garbage collection, namespaces), watches as client-node consumes them,
+// CRDs served as they are created, fault injection and the tests' direct access.
 import fetch from 'node-fetch';
 import { ApiError, KubeClient, WatchEventType } from '../../lib/controller/kube-client';
 import { typeOf } from '../../lib/controller/resources';
 import type { KubeObject } from '../../lib/synth';
-import { FakeApiServer } from './fake-apiserver';
+import { FakeApiServer, StatusError, serviceAccountUser } from './fake-apiserver';
 
+type Obj = Record<string, any>;
 const NS = 'quay-enterprise';
 const CM = typeOf('ConfigMap');
 const DEPLOY = typeOf('Deployment');
-const SECRET = typeOf('Secret');
+const JOB = typeOf('Job');
 const QR = typeOf('QuayRegistry');
-const ROUTE = typeOf('Route');
 
 let server: FakeApiServer;
 let client: KubeClient;
@@ -19,6 +22,7 @@ const aborts: AbortController[] = [];
 
 beforeEach(async () => {
   server = await FakeApiServer.start();
+  server.createNamespace(NS);
   client = new KubeClient(server.kubeConfig());
 });
 
@@ -27,25 +31,32 @@ afterEach(async () => {
   await server.stop();
 });
 
-function configMap(name: string, data: Record<string, string>, labels?: Record<string, string>): KubeObject {
-  return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: NS, ...(labels ? { labels } : {}) }, data };
-}
+const configMap = (name: string, data: Record<string, string> = {}, labels?: Record<string, string>, ns = NS): KubeObject => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name, namespace: ns, ...(labels ? { labels } : {}) },
+  data,
+});
 
-function deployment(name: string, replicas = 1, extra: Record<string, unknown> = {}): KubeObject {
+function deployment(name: string, extra: Obj = {}): KubeObject {
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: { name, namespace: NS, labels: { app: name } },
+    metadata: { name, namespace: NS, ...(extra.metadata ?? {}) },
     spec: {
-      replicas,
       selector: { matchLabels: { app: name } },
-      template: {
-        metadata: { labels: { app: name } },
-        spec: { containers: [{ name: 'main', image: 'quay.io/x:1', env: [{ name: 'A', value: '1' }] }] },
-      },
-      ...extra,
+      template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'main', image: 'quay.io/x:1' }] } },
     },
   };
+}
+
+async function refusal(p: Promise<unknown>): Promise<ApiError> {
+  const err = await p.then(
+    () => undefined,
+    (e) => e,
+  );
+  expect(err).toBeInstanceOf(ApiError);
+  return err as ApiError;
 }
 
 async function until(cond: () => boolean, what = 'condition', timeoutMs = 5000): Promise<void> {
@@ -56,506 +67,348 @@ async function until(cond: () => boolean, what = 'condition', timeoutMs = 5000):
   }
 }
 
-interface Watched {
-  events: { type: WatchEventType; object: KubeObject }[];
-  done: { called: boolean; err: unknown };
-}
-
-async function watch(t = CM, resourceVersion: string, selector: { namespace?: string; labelSelector?: string } = { namespace: NS }): Promise<Watched> {
-  const w: Watched = { events: [], done: { called: false, err: undefined } };
-  const before = server.openWatches;
-  const ctl = await client.watch(
-    t,
-    { ...selector, resourceVersion },
-    (type, object) => w.events.push({ type, object }),
-    (err) => {
-      w.done.called = true;
-      w.done.err = err;
-    },
-  );
-  aborts.push(ctl);
-  if (!w.done.called) await until(() => server.openWatches > before || w.done.called, 'the watch to open');
-  return w;
-}
-
-async function rawApply(path: string, body: unknown, query: string): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${server.url}${path}?${query}`, { method: 'PATCH', headers: { 'Content-Type': 'application/apply-patch+yaml' }, body: JSON.stringify(body) });
-  return { status: res.status, body: await res.json() };
-}
-
-describe('objects and server-side apply', () => {
-  test('apply creates the object; get returns it with server-managed metadata', async () => {
-    const applied = await client.apply(CM, configMap('a', { k: 'v' }));
-    const got = await client.get(CM, NS, 'a');
-    expect(got).toMatchObject({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', namespace: NS, generation: 1 }, data: { k: 'v' } });
-    expect(got!.metadata.uid).toEqual(expect.any(String));
-    expect(got!.metadata.creationTimestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
-    expect(got!.metadata.resourceVersion).toBe(applied.metadata.resourceVersion);
-    expect(got!.metadata.managedFields).toBeUndefined();
-    expect(await client.get(CM, NS, 'missing')).toBeUndefined();
-    expect(server.get('v1', 'ConfigMap', NS, 'a')).toEqual(got);
+describe('authentication and RBAC', () => {
+  test('no token is system:anonymous (403, even for discovery); an unknown token is 401', async () => {
+    const anonymous = new KubeClient(server.anonymousKubeConfig());
+    const denied = await refusal(anonymous.getPath('/apis/route.openshift.io/v1'));
+    expect([denied.status, denied.reason, denied.serverMessage]).toEqual([403, 'Forbidden', 'forbidden: User "system:anonymous" cannot get path "/apis/route.openshift.io/v1"']);
+    const res = await fetch(`${server.url}/api/v1/namespaces`, { headers: { Authorization: 'Bearer not-a-token' } });
+    expect([res.status, await res.json()]).toEqual([401, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'Unauthorized', reason: 'Unauthorized', code: 401 }]);
   });
 
-  test('applying the same body twice bumps neither resourceVersion nor generation', async () => {
-    const first = await client.apply(DEPLOY, deployment('quay'));
-    const second = await client.apply(DEPLOY, deployment('quay'));
-    expect(second.metadata.resourceVersion).toBe(first.metadata.resourceVersion);
-    expect(second.metadata.generation).toBe(1);
-    expect(server.resourceVersion).toBe(first.metadata.resourceVersion);
-    const third = await client.apply(DEPLOY, deployment('quay', 2));
-    expect(Number(third.metadata.resourceVersion)).toBeGreaterThan(Number(first.metadata.resourceVersion));
-    expect(third.metadata.generation).toBe(2);
-  });
-
-  test('a field the manager applied before and omits now is removed', async () => {
-    await client.apply(CM, configMap('a', { k: 'v', gone: 'soon' }, { keep: 'yes', drop: 'yes' }));
-    const after = await client.apply(CM, configMap('a', { k: 'v' }, { keep: 'yes' }));
-    expect(after.data).toEqual({ k: 'v' });
-    expect(after.metadata.labels).toEqual({ keep: 'yes' });
-    // Keyed lists merge by name: a dropped env var goes, the container stays.
-    await client.apply(DEPLOY, deployment('quay', 1));
-    const d = deployment('quay', 1);
-    (d.spec as any).template.spec.containers[0].env = [{ name: 'B', value: '2' }];
-    const dep = await client.apply(DEPLOY, d);
-    expect((dep.spec as any).template.spec.containers).toEqual([{ name: 'main', image: 'quay.io/x:1', env: [{ name: 'B', value: '2' }] }]);
-  });
-
-  test("another writer's field survives an apply that never set it", async () => {
-    await client.apply(DEPLOY, deployment('quay'));
-    await client.mergePatch(DEPLOY, NS, 'quay', {
-      metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': 'now' } },
-      spec: { template: { spec: { containers: [{ name: 'main', image: 'quay.io/x:1', env: [{ name: 'A', value: '1' }], resources: { limits: { cpu: '1' } } }] } } },
+  test('a ServiceAccount may discover, and do what its bindings grant: verbs, resources, subresources, names, namespaces', async () => {
+    server.createNamespace('other');
+    server.create({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: { name: 'r', namespace: NS },
+      rules: [
+        { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'create'] },
+        { apiGroups: ['quay.redhat.com'], resources: ['quayregistries/status'], verbs: ['patch'] },
+        { apiGroups: [''], resources: ['secrets'], resourceNames: ['only-this'], verbs: ['get'] },
+      ],
     });
-    const d = deployment('quay', 3);
-    const after = await client.apply(DEPLOY, d);
-    expect(after.metadata.annotations).toEqual({ 'kubectl.kubernetes.io/restartedAt': 'now' });
-    expect((after.spec as any).template.spec.containers[0].resources).toEqual({ limits: { cpu: '1' } });
-    expect((after.spec as any).replicas).toBe(3);
-    // The merge patch's writer recorded a field manager.
-    expect(server.writes().map((r) => [r.method, r.contentType, r.fieldManager])).toEqual([
-      ['PATCH', 'application/apply-patch+yaml', 'quay-operator'],
-      ['PATCH', 'application/merge-patch+json', undefined],
-      ['PATCH', 'application/apply-patch+yaml', 'quay-operator'],
+    server.create({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: 'r', namespace: NS },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'r' },
+      subjects: [{ kind: 'ServiceAccount', name: 'op', namespace: 'ops' }],
+    });
+    const sa = new KubeClient(server.serviceAccountKubeConfig('ops', 'op'));
+    await expect(sa.getPath('/apis')).resolves.toMatchObject({ kind: 'APIGroupList' });
+    await expect(sa.create(CM, configMap('mine'))).resolves.toMatchObject({ metadata: { name: 'mine' } });
+    await expect(sa.list(CM, { namespace: NS })).resolves.toMatchObject({ items: [{ metadata: { name: 'mine' } }] });
+    const del = await refusal(sa.delete(CM, NS, 'mine'));
+    expect([del.status, del.serverMessage]).toEqual([
+      403,
+      `configmaps "mine" is forbidden: User "system:serviceaccount:ops:op" cannot delete resource "configmaps" in API group "" in the namespace "${NS}"`,
     ]);
+    const elsewhere = await refusal(sa.list(CM, { namespace: 'other' }));
+    expect(elsewhere.serverMessage).toBe('configmaps is forbidden: User "system:serviceaccount:ops:op" cannot list resource "configmaps" in API group "" in the namespace "other"');
+    const clusterWide = await refusal(sa.list(CM));
+    expect(clusterWide.serverMessage).toMatch(/cannot list resource "configmaps" in API group "" at the cluster scope$/);
+    // The subresource is granted, not the resource.
+    server.create({ apiVersion: 'quay.redhat.com/v1', kind: 'QuayRegistry', metadata: { name: 'reg', namespace: NS }, spec: {} });
+    await expect(sa.applyStatus(QR, NS, 'reg', { currentVersion: 'v1' })).resolves.toMatchObject({ status: { currentVersion: 'v1' } });
+    expect((await refusal(sa.get(QR, NS, 'reg'))).status).toBe(403);
+    // resourceNames.
+    server.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'only-this', namespace: NS }, stringData: { a: 'b' } });
+    server.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'not-that', namespace: NS }, stringData: { a: 'b' } });
+    await expect(sa.get(typeOf('Secret'), NS, 'only-this')).resolves.toBeDefined();
+    expect((await refusal(sa.get(typeOf('Secret'), NS, 'not-that'))).status).toBe(403);
+    // Every request is recorded with who made it.
+    expect(server.requests.filter((r) => r.user === 'system:serviceaccount:ops:op').length).toBeGreaterThan(5);
   });
 
-  test('a field another manager owns conflicts unless forced', async () => {
-    const path = `/apis/apps/v1/namespaces/${NS}/deployments/quay`;
-    expect((await rawApply(path, deployment('quay', 1), 'fieldManager=hpa')).status).toBe(201);
-    const conflict = await rawApply(path, deployment('quay', 5), 'fieldManager=other');
-    expect(conflict.status).toBe(409);
-    expect(conflict.body).toMatchObject({ kind: 'Status', status: 'Failure', reason: 'Conflict', code: 409 });
-    expect(conflict.body.message).toContain('conflict with "hpa": .spec.replicas');
-    // The same values do not conflict: ownership is shared.
-    expect((await rawApply(path, deployment('quay', 1), 'fieldManager=other')).status).toBe(200);
-    const forced = await rawApply(path, deployment('quay', 5), 'fieldManager=other&force=true');
-    expect(forced.status).toBe(200);
-    expect(forced.body.spec.replicas).toBe(5);
-    // hpa lost .spec.replicas: its own apply without it does not remove it, and the operator's forced apply wins.
-    expect((await rawApply(path, deployment('quay', 1), 'fieldManager=hpa')).status).toBe(409);
-    const op = await client.apply(DEPLOY, deployment('quay', 2));
-    expect((op.spec as any).replicas).toBe(2);
-    // Apply needs a field manager.
-    const noManager = await rawApply(path, deployment('quay', 2), '');
-    expect(noManager.status).toBe(400);
-  });
-
-  test('apply validates its body and honours a resourceVersion precondition', async () => {
-    const created = await client.apply(CM, configMap('a', { k: 'v' }));
-    const path = `/api/v1/namespaces/${NS}/configmaps/a`;
-    expect((await rawApply(path, { ...configMap('a', { k: 'w' }), metadata: { name: 'a', managedFields: [] } }, 'fieldManager=x')).status).toBe(400);
-    expect((await rawApply(path, { metadata: { name: 'a' }, data: {} }, 'fieldManager=x')).status).toBe(400);
-    const stale = { ...configMap('a', { k: 'w' }), metadata: { name: 'a', namespace: NS, resourceVersion: '1' } };
-    expect((await rawApply(path, stale, 'fieldManager=x&force=true')).status).toBe(409);
-    const fresh = { ...configMap('a', { k: 'w' }), metadata: { name: 'a', namespace: NS, resourceVersion: created.metadata.resourceVersion } };
-    expect((await rawApply(path, fresh, 'fieldManager=x&force=true')).body.data).toEqual({ k: 'w' });
-  });
-
-  test('create, replace with a resourceVersion precondition, delete', async () => {
-    const created = await client.create(CM, configMap('a', { k: 'v' }));
-    await expect(client.create(CM, configMap('a', { k: 'v' }))).rejects.toMatchObject({ status: 409, reason: 'AlreadyExists' });
-    const replaced = await client.replace(CM, { ...created, data: { k: 'w' } });
-    expect(replaced.data).toEqual({ k: 'w' });
-    const err = await client.replace(CM, { ...created, data: { k: 'x' } }).catch((e) => e);
-    expect(err).toBeInstanceOf(ApiError);
-    expect(err).toMatchObject({ status: 409, reason: 'Conflict' });
-    // Without a resourceVersion, a replace is unconditional.
-    const { resourceVersion: _, ...meta } = replaced.metadata;
-    expect((await client.replace(CM, { ...replaced, metadata: meta, data: { k: 'y' } })).data).toEqual({ k: 'y' });
-    await client.delete(CM, NS, 'a');
-    expect(await client.get(CM, NS, 'a')).toBeUndefined();
-    await client.delete(CM, NS, 'a'); // missing: not an error for the client
-    await expect(client.replace(CM, created)).rejects.toMatchObject({ status: 404 });
-  });
-
-  test('status is only written through /status, and spec never through it', async () => {
-    await client.apply(DEPLOY, { ...deployment('quay'), status: { availableReplicas: 9 } });
-    expect((await client.get(DEPLOY, NS, 'quay'))!.status).toBeUndefined();
-    const withStatus = await client.applyStatus(DEPLOY, NS, 'quay', { availableReplicas: 1 });
-    expect(withStatus.status).toEqual({ availableReplicas: 1 });
-    expect(withStatus.metadata.generation).toBe(1);
-    // Spec sent to /status is ignored.
-    const res = await fetch(`${server.url}/apis/apps/v1/namespaces/${NS}/deployments/quay/status`, {
-      method: 'PATCH',
-      headers: { 'Content-Type': 'application/merge-patch+json' },
-      body: JSON.stringify({ spec: { replicas: 5 }, metadata: { labels: { sneaky: 'yes' } }, status: { availableReplicas: 1 } }),
+  test('a ClusterRole bound cluster-wide applies in every namespace; one bound by a RoleBinding only in its namespace', async () => {
+    server.createNamespace('other');
+    server.create({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'cm-reader' }, rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['list'] }] });
+    const binding = (kind: string, namespace?: string): Obj => ({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind,
+      metadata: { name: 'b', ...(namespace ? { namespace } : {}) },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cm-reader' },
+      subjects: [{ kind: 'User', name: 'alice' }],
     });
-    const viaStatus = (await res.json()) as any;
-    expect(viaStatus.spec.replicas).toBe(1);
-    expect(viaStatus.metadata.labels).toEqual({ app: 'quay' });
-    // Status sent to the main resource is ignored, by merge patch, replace and apply.
-    const patched = await client.mergePatch(DEPLOY, NS, 'quay', { status: { availableReplicas: 7 }, spec: { replicas: 2 } });
-    expect(patched.status).toEqual({ availableReplicas: 1 });
-    expect((patched.spec as any).replicas).toBe(2);
-    expect(patched.metadata.generation).toBe(2);
-    const replaced = await client.replace(DEPLOY, { ...patched, status: { availableReplicas: 8 } });
-    expect(replaced.status).toEqual({ availableReplicas: 1 });
-    // The direct helper a test uses to play the kubelet.
-    server.updateStatus('apps/v1', 'Deployment', NS, 'quay', { availableReplicas: 3, readyReplicas: 3 });
-    expect((await client.get(DEPLOY, NS, 'quay'))!.status).toEqual({ availableReplicas: 3, readyReplicas: 3 });
-    // Kinds without a status subresource take everything through the main resource.
-    const cm = await client.mergePatch(CM, NS, 'nope', {}).catch((e) => e);
-    expect(cm).toMatchObject({ status: 404 });
+    server.create(binding('RoleBinding', NS));
+    const alice = new KubeClient(server.kubeConfigForUser({ name: 'alice', groups: ['system:authenticated'] }));
+    await expect(alice.list(CM, { namespace: NS })).resolves.toBeDefined();
+    expect((await refusal(alice.list(CM, { namespace: 'other' }))).status).toBe(403);
+    server.create(binding('ClusterRoleBinding'));
+    await expect(alice.list(CM, { namespace: 'other' })).resolves.toBeDefined();
+    await expect(alice.list(CM)).resolves.toBeDefined();
   });
 
-  test('finalizers hold a deleted object until they are removed', async () => {
-    await client.apply(QR, { apiVersion: 'quay.redhat.com/v1', kind: 'QuayRegistry', metadata: { name: 'r', namespace: NS, finalizers: ['quay-operator/finalizer'] }, spec: {} });
-    const w = await watch(QR, server.resourceVersion);
-    await client.delete(QR, NS, 'r');
-    const marked = await client.get(QR, NS, 'r');
-    expect(marked!.metadata.deletionTimestamp).toEqual(expect.any(String));
-    await client.delete(QR, NS, 'r'); // again: nothing changes
-    expect((await client.get(QR, NS, 'r'))!.metadata.resourceVersion).toBe(marked!.metadata.resourceVersion);
-    await client.mergePatch(QR, NS, 'r', { metadata: { finalizers: null } });
-    expect(await client.get(QR, NS, 'r')).toBeUndefined();
-    await until(() => w.events.length === 2, 'two events');
-    expect(w.events.map((e) => e.type)).toEqual(['MODIFIED', 'DELETED']);
+  test('a Role may grant only what its writer holds, and blockOwnerDeletion needs update on the owner’s finalizers', async () => {
+    server.create({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: { name: 'writer', namespace: NS },
+      rules: [
+        { apiGroups: ['rbac.authorization.k8s.io'], resources: ['roles'], verbs: ['create'] },
+        { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'create'] },
+      ],
+    });
+    server.create({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: 'writer', namespace: NS },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'writer' },
+      subjects: [{ kind: 'ServiceAccount', name: 'w', namespace: NS }],
+    });
+    const w = new KubeClient(server.serviceAccountKubeConfig(NS, 'w'));
+    const role = (verbs: string[]): KubeObject => ({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: verbs.join('-'), namespace: NS }, rules: [{ apiGroups: [''], resources: ['configmaps'], verbs }] });
+    await expect(w.create(typeOf('Role'), role(['get']))).resolves.toBeDefined();
+    const escalation = await refusal(w.create(typeOf('Role'), role(['get', 'delete'])));
+    expect([escalation.status, escalation.serverMessage]).toEqual([
+      403,
+      `roles.rbac.authorization.k8s.io "get-delete" is forbidden: user "system:serviceaccount:${NS}:w" (groups=["system:serviceaccounts","system:serviceaccounts:${NS}","system:authenticated"]) is attempting to grant RBAC permissions not currently held:\n{APIGroups:[""], Resources:["configmaps"], Verbs:["delete"]}`,
+    ]);
+    const owner = server.create({ apiVersion: 'quay.redhat.com/v1', kind: 'QuayRegistry', metadata: { name: 'reg', namespace: NS }, spec: {} });
+    const owned = (blockOwnerDeletion: boolean): KubeObject => ({
+      ...configMap(`owned-${blockOwnerDeletion}`),
+      metadata: { name: `owned-${blockOwnerDeletion}`, namespace: NS, ownerReferences: [{ apiVersion: 'quay.redhat.com/v1', kind: 'QuayRegistry', name: 'reg', uid: owner.metadata.uid, controller: true, blockOwnerDeletion }] },
+    });
+    await expect(w.create(CM, owned(false))).resolves.toBeDefined();
+    const blocked = await refusal(w.create(CM, owned(true)));
+    expect(blocked.serverMessage).toBe(
+      `configmaps "owned-true" is forbidden: cannot set blockOwnerDeletion if an ownerReference refers to a resource you can't set finalizers on: User "system:serviceaccount:${NS}:w" cannot update resource "quayregistries/finalizers" in API group "quay.redhat.com" in the namespace "${NS}", <nil>`,
+    );
+  });
+});
+
+describe("the cluster's controllers", () => {
+  test('deleting an owner deletes what it owns (Background), after it (Foreground), or leaves it (Orphan)', async () => {
+    const owner = server.create(configMap('owner'));
+    const ref = { apiVersion: 'v1', kind: 'ConfigMap', name: 'owner', uid: owner.metadata.uid };
+    server.create({ ...configMap('child'), metadata: { name: 'child', namespace: NS, ownerReferences: [ref] } });
+    server.create({ ...configMap('grandchild'), metadata: { name: 'grandchild', namespace: NS, ownerReferences: [{ ...ref, name: 'child', uid: server.get('v1', 'ConfigMap', NS, 'child')!.metadata.uid }] } });
+    await client.delete(CM, NS, 'owner');
+    expect(server.list('v1', 'ConfigMap', NS)).toEqual([]);
+
+    const o2 = server.create(configMap('o2'));
+    server.create({ ...configMap('kept'), metadata: { name: 'kept', namespace: NS, ownerReferences: [{ ...ref, name: 'o2', uid: o2.metadata.uid }] } });
+    server.delete('v1', 'ConfigMap', NS, 'o2', 'Orphan');
+    expect(server.get('v1', 'ConfigMap', NS, 'kept')?.metadata.ownerReferences).toBeUndefined();
+
+    const o3 = server.create(configMap('o3'));
+    server.create({ ...configMap('dep'), metadata: { name: 'dep', namespace: NS, ownerReferences: [{ ...ref, name: 'o3', uid: o3.metadata.uid, blockOwnerDeletion: true }] } });
+    await client.delete(CM, NS, 'o3', 'Foreground');
+    expect(server.get('v1', 'ConfigMap', NS, 'o3')).toBeUndefined();
+    expect(server.get('v1', 'ConfigMap', NS, 'dep')).toBeUndefined();
   });
 
-  test('deleting an owner deletes what it owns, recursively', async () => {
-    const owner = await client.apply(QR, { apiVersion: 'quay.redhat.com/v1', kind: 'QuayRegistry', metadata: { name: 'r', namespace: NS }, spec: {} });
-    const ref = (o: KubeObject) => [{ apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name, uid: o.metadata.uid as string, controller: true }];
-    const dep = await client.apply(DEPLOY, { ...deployment('quay'), metadata: { ...deployment('quay').metadata, ownerReferences: ref(owner) } });
-    await client.apply(CM, { ...configMap('by-deploy', {}), metadata: { name: 'by-deploy', namespace: NS, ownerReferences: ref(dep) } });
-    const other = await client.apply(SECRET, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'other', namespace: NS }, data: {} });
-    await client.apply(SECRET, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'shared', namespace: NS, ownerReferences: [...ref(owner), ...ref(other)] }, data: {} });
-    await client.apply(SECRET, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'unowned', namespace: NS }, data: {} });
-    const w = await watch(DEPLOY, server.resourceVersion);
-    await client.delete(QR, NS, 'r');
-    expect(await client.get(DEPLOY, NS, 'quay')).toBeUndefined();
-    expect(await client.get(CM, NS, 'by-deploy')).toBeUndefined();
-    expect(await client.get(SECRET, NS, 'unowned')).toBeDefined();
-    // An object with another owner that still exists stays, without the dangling reference.
-    expect((await client.get(SECRET, NS, 'shared'))!.metadata.ownerReferences).toEqual(ref(other));
-    await until(() => w.events.length === 1, 'the DELETED event');
-    expect(w.events[0]).toMatchObject({ type: 'DELETED', object: { metadata: { name: 'quay' } } });
+  test("a Job deleted without a propagation policy orphans what it owns (batch/v1's default), Background does not", async () => {
+    const job = (name: string): KubeObject => ({
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name, namespace: NS },
+      spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'm', image: 'quay.io/x:1' }] } } },
+    });
+    for (const name of ['j1', 'j2']) {
+      const j = await client.create(JOB, job(name));
+      server.create({ ...configMap(`${name}-pod`), metadata: { name: `${name}-pod`, namespace: NS, ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name, uid: j.metadata.uid }] } });
+    }
+    await fetch(`${server.url}/apis/batch/v1/namespaces/${NS}/jobs/j1`, { method: 'DELETE', headers: { Authorization: `Bearer ${server.adminToken}` } });
+    expect(server.get('v1', 'ConfigMap', NS, 'j1-pod')).toMatchObject({ metadata: { name: 'j1-pod' } });
+    expect(server.get('v1', 'ConfigMap', NS, 'j1-pod')?.metadata.ownerReferences).toBeUndefined();
+    await client.delete(JOB, NS, 'j2', 'Background');
+    expect(server.get('v1', 'ConfigMap', NS, 'j2-pod')).toBeUndefined();
   });
 
-  test('deleting a Namespace deletes what is in it', async () => {
-    const ns = typeOf('Namespace');
-    await client.apply(ns, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
-    await client.apply(CM, configMap('a', {}));
-    await client.apply(DEPLOY, deployment('quay'));
-    await client.apply(CM, { ...configMap('b', {}), metadata: { name: 'b', namespace: 'other' } });
-    await client.delete(ns, undefined, NS);
-    expect(server.list('v1', 'ConfigMap').map((o) => `${o.metadata.namespace}/${o.metadata.name}`)).toEqual(['other/b']);
-    expect(server.list('apps/v1', 'Deployment')).toEqual([]);
+  test('finalizers hold a deleted object; a deleted Namespace goes Terminating, is emptied, then removed', async () => {
+    server.create({ ...configMap('held'), metadata: { name: 'held', namespace: NS, finalizers: ['example.com/hold'] } });
+    await client.delete(CM, NS, 'held');
+    expect(server.get('v1', 'ConfigMap', NS, 'held')?.metadata.deletionTimestamp).toEqual(expect.any(String));
+    await client.mergePatch(CM, NS, 'held', { metadata: { finalizers: null } });
+    expect(server.get('v1', 'ConfigMap', NS, 'held')).toBeUndefined();
+    server.create(configMap('in-ns'));
+    server.create({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'pvc', namespace: NS }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } });
+    server.delete('v1', 'Namespace', undefined, NS);
+    expect(server.get('v1', 'Namespace', undefined, NS)).toBeUndefined();
+    expect(server.list('v1', 'ConfigMap', NS)).toEqual([]);
+    expect(server.list('v1', 'PersistentVolumeClaim', NS)).toEqual([]);
   });
 
-  test('POST rejects a resourceVersion; generateName makes a name', async () => {
-    const created = await client.create(CM, configMap('a', {}));
-    await expect(client.create(CM, created)).rejects.toMatchObject({ status: 400 });
-    const ev = await client.create(typeOf('Event'), { apiVersion: 'v1', kind: 'Event', metadata: { name: '', generateName: 'quay.', namespace: NS }, reason: 'Test' } as KubeObject);
-    expect(ev.metadata.name).toMatch(/^quay\.[a-z0-9]{5}$/);
-  });
-
-  test('ownership is shared with an updater, who keeps a field the applier drops', async () => {
-    // Another controller applies first; then someone edits replicas by hand; the operator applies (forced).
-    server.apply(deployment('quay', 1), { fieldManager: 'other' });
-    server.update({ ...server.get('apps/v1', 'Deployment', NS, 'quay')!, spec: { ...deployment('quay').spec as object, replicas: 4 } }, 'kubectl-edit');
-    expect(() => server.apply(deployment('quay', 1), { fieldManager: 'other' })).toThrow(/conflict with "kubectl-edit": \.spec\.replicas/);
-    const op = await client.apply(DEPLOY, deployment('quay', 2));
-    expect((op.spec as any).replicas).toBe(2);
-    // 'other' still owns the template; dropping replicas from its apply removes nothing it does not own alone.
-    const d = deployment('quay');
-    delete (d.spec as any).replicas;
-    expect((server.apply(d, { fieldManager: 'other' }).spec as any).replicas).toBe(2);
-  });
-
-  test('garbage collection can be turned off', async () => {
+  test('with gc off, a deleted Namespace stays Terminating and refuses new content', async () => {
     const s = await FakeApiServer.start({ gc: false });
     try {
-      const owner = s.create({ apiVersion: 'quay.redhat.com/v1', kind: 'QuayRegistry', metadata: { name: 'r', namespace: NS }, spec: {} });
-      s.create({ ...configMap('c', {}), metadata: { name: 'c', namespace: NS, ownerReferences: [{ uid: owner.metadata.uid, name: 'r', kind: 'QuayRegistry', apiVersion: 'quay.redhat.com/v1' }] } });
-      s.delete('quay.redhat.com/v1', 'QuayRegistry', NS, 'r');
-      expect(s.get('v1', 'ConfigMap', NS, 'c')).toBeDefined();
+      s.createNamespace('t');
+      s.delete('v1', 'Namespace', undefined, 't');
+      expect(s.get('v1', 'Namespace', undefined, 't')?.status.phase).toBe('Terminating');
+      expect(() => s.create(configMap('late', {}, undefined, 't'))).toThrow(/unable to create new content in namespace t because it is being terminated/);
     } finally {
       await s.stop();
     }
   });
 
-  test('strategic merge and JSON patches', async () => {
-    await client.apply(DEPLOY, deployment('quay'));
-    const res = await fetch(`${server.url}/apis/apps/v1/namespaces/${NS}/deployments/quay`, {
-      method: 'PATCH',
-      headers: { 'Content-Type': 'application/strategic-merge-patch+json' },
-      body: JSON.stringify({ spec: { template: { spec: { containers: [{ name: 'sidecar', image: 's:1' }, { name: 'main', image: 'quay.io/x:2' }] } } } }),
-    });
-    const body = (await res.json()) as any;
-    expect(body.spec.template.spec.containers.map((c: any) => [c.name, c.image])).toEqual([
-      ['main', 'quay.io/x:2'],
-      ['sidecar', 's:1'],
-    ]);
-    const jp = await fetch(`${server.url}/apis/apps/v1/namespaces/${NS}/deployments/quay`, {
-      method: 'PATCH',
-      headers: { 'Content-Type': 'application/json-patch+json' },
-      body: JSON.stringify([{ op: 'replace', path: '/spec/replicas', value: 4 }, { op: 'add', path: '/metadata/labels/x', value: 'y' }]),
-    });
-    expect(((await jp.json()) as any).spec.replicas).toBe(4);
-    expect(server.get('apps/v1', 'Deployment', NS, 'quay')!.metadata.labels).toEqual({ app: 'quay', x: 'y' });
+  test('writes into a namespace that does not exist are refused (404), as on a real server', async () => {
+    const err = await refusal(client.apply(CM, configMap('c', {}, undefined, 'nowhere')));
+    expect([err.status, err.serverMessage]).toEqual([404, 'namespaces "nowhere" not found']);
   });
 });
 
-describe('lists and selectors', () => {
-  beforeEach(async () => {
-    await client.apply(CM, configMap('a', {}, { app: 'quay', tier: 'web' }));
-    await client.apply(CM, configMap('b', {}, { app: 'quay', tier: 'db' }));
-    await client.apply(CM, configMap('c', {}, { app: 'clair' }));
-    await client.apply(CM, { ...configMap('d', {}, { app: 'quay' }), metadata: { name: 'd', namespace: 'elsewhere', labels: { app: 'quay' } } });
+describe('CRDs and discovery', () => {
+  test('a CRD created through the API is served once Established, and deleting it stops serving it', async () => {
+    const crd: KubeObject = {
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      metadata: { name: 'gizmos.example.com' },
+      spec: {
+        group: 'example.com',
+        scope: 'Namespaced',
+        names: { kind: 'Gizmo', plural: 'gizmos', singular: 'gizmo', listKind: 'GizmoList' },
+        versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', properties: { size: { type: 'integer' } } } } } } }],
+      },
+    };
+    await client.apply(typeOf('CustomResourceDefinition'), crd);
+    const stored = server.get('apiextensions.k8s.io/v1', 'CustomResourceDefinition', undefined, 'gizmos.example.com')!;
+    expect(stored.status.conditions.map((c: Obj) => [c.type, c.status])).toEqual([
+      ['NamesAccepted', 'True'],
+      ['Established', 'True'],
+    ]);
+    const gizmos = { apiVersion: 'example.com/v1', kind: 'Gizmo', plural: 'gizmos', namespaced: true };
+    await expect(client.apply(gizmos, { apiVersion: 'example.com/v1', kind: 'Gizmo', metadata: { name: 'g', namespace: NS }, spec: { size: 3 } })).resolves.toMatchObject({ spec: { size: 3 } });
+    const invalid = await refusal(client.apply(gizmos, { apiVersion: 'example.com/v1', kind: 'Gizmo', metadata: { name: 'g', namespace: NS }, spec: { size: 'big' } }));
+    expect(invalid.status).toBe(500);
+    await expect(client.getPath('/apis/example.com/v1')).resolves.toMatchObject({ resources: [{ name: 'gizmos', kind: 'Gizmo' }] });
+    await client.delete(typeOf('CustomResourceDefinition'), undefined, 'gizmos.example.com');
+    expect((await refusal(client.getPath('/apis/example.com/v1'))).status).toBe(404);
   });
 
-  const names = async (labelSelector?: string, namespace: string | null = NS, fieldSelector?: string) =>
-    (await client.list(CM, { namespace: namespace ?? undefined, labelSelector, fieldSelector })).items.map((o) => o.metadata.name);
-
-  test('label selectors', async () => {
-    expect(await names()).toEqual(['a', 'b', 'c']);
-    expect(await names('app=quay')).toEqual(['a', 'b']);
-    expect(await names('app==quay,tier!=db')).toEqual(['a']);
-    expect(await names('tier')).toEqual(['a', 'b']);
-    expect(await names('!tier')).toEqual(['c']);
-    expect(await names('tier in (db, cache)')).toEqual(['b']);
-    expect(await names('app notin (clair)')).toEqual(['a', 'b']);
-    expect(await names('app in (quay,clair),!tier')).toEqual(['c']);
-    await expect(names('app=(')).rejects.toMatchObject({ status: 400 });
-  });
-
-  test('field selectors, all namespaces, and the list envelope', async () => {
-    expect(await names(undefined, NS, 'metadata.name=b')).toEqual(['b']);
-    expect(await names('app=quay', null)).toEqual(['d', 'a', 'b']); // by namespace, then name
-    expect(await names(undefined, null, 'metadata.namespace=elsewhere')).toEqual(['d']);
-    await expect(names(undefined, NS, 'spec.x=1')).rejects.toMatchObject({ status: 400 });
-    const raw = (await client.getPath(`/api/v1/namespaces/${NS}/configmaps?labelSelector=app%3Dclair`)) as any;
-    expect(raw).toMatchObject({ kind: 'ConfigMapList', apiVersion: 'v1', metadata: { resourceVersion: server.resourceVersion } });
-    expect(raw.items).toHaveLength(1);
-    expect(raw.items[0]).toMatchObject({ apiVersion: 'v1', kind: 'ConfigMap' });
-    expect(server.list('v1', 'ConfigMap').map((o) => o.metadata.name)).toEqual(['d', 'a', 'b', 'c']);
-  });
-
-  test('unknown kinds and paths are 404 Status responses', async () => {
-    const res = await fetch(`${server.url}/apis/example.com/v1/namespaces/${NS}/widgets`);
-    expect(res.status).toBe(404);
-    expect(await res.json()).toMatchObject({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404 });
-    await expect(client.getPath(`/api/v1/namespaces/${NS}/widgets`)).rejects.toMatchObject({ status: 404 });
-    server.registerType({ apiVersion: 'example.com/v1', kind: 'Widget', plural: 'widgets', namespaced: true });
-    expect(((await client.getPath(`/apis/example.com/v1/namespaces/${NS}/widgets`)) as any).items).toEqual([]);
+  test('setDiscovery hides the groups of a plain Kubernetes cluster; /api and /apis list what is served', async () => {
+    await expect(client.getPath('/apis/route.openshift.io/v1')).resolves.toMatchObject({ resources: [{ name: 'routes' }, { name: 'routes/status' }] });
+    server.setDiscovery(['apps/v1', 'batch/v1', 'quay.redhat.com/v1']);
+    expect((await refusal(client.getPath('/apis/route.openshift.io/v1'))).status).toBe(404);
+    const groups = ((await client.getPath('/apis')) as Obj).groups.map((g: Obj) => g.name);
+    expect(groups.sort()).toEqual(['apps', 'batch', 'quay.redhat.com']);
+    await expect(client.getPath('/api')).resolves.toMatchObject({ kind: 'APIVersions', versions: ['v1'] });
+    await expect(client.getPath('/apis/apps/v1')).resolves.toMatchObject({ resources: expect.arrayContaining([expect.objectContaining({ name: 'deployments/scale' })]) });
   });
 });
 
-describe('watches', () => {
-  test('a watch from a list sees ADDED, MODIFIED and DELETED in order', async () => {
-    await client.apply(CM, configMap('before', {}));
-    const { resourceVersion } = await client.list(CM, { namespace: NS });
-    const w = await watch(CM, resourceVersion);
-    await client.apply(CM, configMap('a', { k: '1' }));
-    await client.apply(CM, configMap('a', { k: '2' }));
-    await client.apply(CM, configMap('elsewhere', {})); // same namespace, another name
-    await client.apply(CM, { ...configMap('x', {}), metadata: { name: 'x', namespace: 'other' } }); // not watched
-    await client.delete(CM, NS, 'a');
-    await until(() => w.events.length === 4, 'four events');
-    expect(w.events.map((e) => [e.type, e.object.metadata.name, (e.object as any).data?.k])).toEqual([
-      ['ADDED', 'a', '1'],
-      ['MODIFIED', 'a', '2'],
-      ['ADDED', 'elsewhere', undefined],
-      ['DELETED', 'a', '2'],
-    ]);
-    const rvs = w.events.map((e) => Number(e.object.metadata.resourceVersion));
-    expect([...rvs].sort((x, y) => x - y)).toEqual(rvs);
-    expect(w.done.called).toBe(false);
-    const watchRequest = server.requests.find((r) => r.query.includes('watch=true'));
-    expect(watchRequest).toMatchObject({ method: 'GET', path: `/api/v1/namespaces/${NS}/configmaps` });
-    expect(watchRequest!.query).toContain(`resourceVersion=${resourceVersion}`);
-  });
+describe('watches through client-node', () => {
+  interface Watched {
+    events: { type: WatchEventType; object: KubeObject }[];
+    done: { called: boolean; err: unknown };
+  }
 
-  test('a watch from an older resourceVersion replays what happened since', async () => {
-    const { resourceVersion } = await client.list(CM, { namespace: NS });
-    await client.apply(CM, configMap('a', { k: '1' }));
-    const mid = server.resourceVersion;
-    await client.apply(CM, configMap('a', { k: '2' }));
-    await client.apply(DEPLOY, deployment('quay')); // another kind: not replayed
-    const w = await watch(CM, resourceVersion);
-    const w2 = await watch(CM, mid);
-    await client.apply(CM, configMap('b', {}));
-    await until(() => w.events.length === 3 && w2.events.length === 2, 'replayed and live events');
-    expect(w.events.map((e) => [e.type, e.object.metadata.name])).toEqual([
-      ['ADDED', 'a'],
-      ['MODIFIED', 'a'],
-      ['ADDED', 'b'],
-    ]);
-    expect(w2.events.map((e) => [e.type, e.object.metadata.name])).toEqual([
-      ['MODIFIED', 'a'],
-      ['ADDED', 'b'],
-    ]);
-  });
+  async function watch(resourceVersion: string, labelSelector?: string): Promise<Watched> {
+    const w: Watched = { events: [], done: { called: false, err: undefined } };
+    const before = server.openWatches;
+    const ctl = await client.watch(
+      CM,
+      { namespace: NS, resourceVersion, ...(labelSelector ? { labelSelector } : {}) },
+      (type, object) => w.events.push({ type, object }),
+      (err) => {
+        w.done.called = true;
+        w.done.err = err;
+      },
+    );
+    aborts.push(ctl);
+    if (!w.done.called) await until(() => server.openWatches > before || w.done.called, 'the watch to open');
+    return w;
+  }
 
-  test('a label-selected watch sees objects enter and leave the selection', async () => {
-    const w = await watch(CM, server.resourceVersion, { namespace: NS, labelSelector: 'app=quay' });
-    await client.apply(CM, configMap('a', {}, { app: 'other' }));
-    await client.apply(CM, configMap('a', {}, { app: 'quay' }));
-    await client.apply(CM, configMap('a', { k: 'v' }, { app: 'quay' }));
-    await client.apply(CM, configMap('a', { k: 'v' }, { app: 'other' }));
+  test('from a list: ADDED, MODIFIED, DELETED in order; objects leaving a selection are DELETED with their old labels', async () => {
+    const { resourceVersion } = await client.list(CM, { namespace: NS });
+    const w = await watch(resourceVersion, 'app=quay');
+    await client.apply(CM, configMap('a', { k: '1' }, { app: 'quay' }));
+    await client.apply(CM, configMap('a', { k: '2' }, { app: 'quay' }));
+    await client.apply(CM, configMap('b', {}, { app: 'other' }));
+    await client.mergePatch(CM, NS, 'a', { metadata: { labels: { app: 'moved' } } });
     await until(() => w.events.length === 3, 'three events');
-    expect(w.events.map((e) => e.type)).toEqual(['ADDED', 'MODIFIED', 'DELETED']);
+    expect(w.events.map((e) => [e.type, e.object.metadata.name, e.object.metadata.labels?.app])).toEqual([
+      ['ADDED', 'a', 'quay'],
+      ['MODIFIED', 'a', 'quay'],
+      ['DELETED', 'a', 'quay'],
+    ]);
+    expect(w.events[0].object).toMatchObject({ apiVersion: 'v1', kind: 'ConfigMap' });
   });
 
-  test('expireWatches ends open watches with ERROR 410, and an old resourceVersion gets the same', async () => {
-    const { resourceVersion } = await client.list(CM, { namespace: NS });
-    await client.apply(CM, configMap('a', {}));
-    const w = await watch(CM, resourceVersion);
-    await until(() => w.events.length === 1, 'the replayed event');
+  test('an expired watch ends with ERROR 410, and a too old resourceVersion gets the same', async () => {
+    const w = await watch(server.resourceVersion);
     server.expireWatches();
-    await until(() => w.done.called, 'done');
-    expect(w.events[1]).toMatchObject({ type: 'ERROR', object: { kind: 'Status', code: 410, reason: 'Expired' } });
-    expect(server.openWatches).toBe(0);
-    const again = await watch(CM, resourceVersion);
-    await until(() => again.done.called, 'done');
-    expect(again.events.map((e) => [e.type, (e.object as any).code])).toEqual([['ERROR', 410]]);
-    // A fresh list's resourceVersion works.
-    const fresh = await watch(CM, (await client.list(CM, { namespace: NS })).resourceVersion);
-    await client.apply(CM, configMap('b', {}));
-    await until(() => fresh.events.length === 1, 'an event');
-    expect(fresh.events[0].type).toBe('ADDED');
+    await until(() => w.done.called, 'the watch to end');
+    const old = await watch('1');
+    await until(() => old.done.called, 'the old watch to end');
+    expect(old.events).toEqual([{ type: 'ERROR', object: expect.objectContaining({ kind: 'Status', code: 410, reason: 'Expired', message: expect.stringMatching(/^too old resource version: 1 \(\d+\)$/) }) }]);
   });
 
-  test('the event window bounds replay', async () => {
-    const s = await FakeApiServer.start({ oldestResourceVersionWindow: 2 });
-    try {
-      const c = new KubeClient(s.kubeConfig());
-      const start = s.resourceVersion;
-      for (const n of ['a', 'b', 'c']) await c.apply(CM, configMap(n, {}));
-      const events: string[] = [];
-      let done = false;
-      aborts.push(await c.watch(CM, { namespace: NS, resourceVersion: start }, (t, o) => events.push(`${t} ${(o as any).code ?? o.metadata.name}`), () => (done = true)));
-      await until(() => done, 'done');
-      expect(events).toEqual(['ERROR 410']);
-      events.length = 0;
-      aborts.push(await c.watch(CM, { namespace: NS, resourceVersion: String(Number(start) + 1) }, (t, o) => events.push(`${t} ${o.metadata.name}`), () => undefined));
-      await until(() => events.length === 2, 'two events');
-      expect(events).toEqual(['ADDED b', 'ADDED c']);
-    } finally {
-      await s.stop();
-    }
-  });
-
-  test('dropWatches closes the streams: done is called', async () => {
-    const w = await watch(CM, server.resourceVersion);
-    const w2 = await watch(DEPLOY, server.resourceVersion);
-    server.dropWatches();
-    await until(() => w.done.called && w2.done.called, 'done');
-    expect(server.openWatches).toBe(0);
-    expect(w.events).toEqual([]);
-  });
-
-  test('bookmarks on demand, and stop() ends open watches', async () => {
-    const w = await watch(CM, server.resourceVersion);
-    await client.apply(CM, configMap('a', {}));
+  test('dropWatches closes the streams (done is called); bookmarks on demand', async () => {
+    const w = await watch(server.resourceVersion);
     server.bookmark();
-    await until(() => w.events.length === 2, 'the bookmark');
-    expect(w.events[1]).toEqual({ type: 'BOOKMARK', object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { resourceVersion: server.resourceVersion } } });
-    await server.stop();
+    await until(() => w.events.some((e) => e.type === 'BOOKMARK'), 'a bookmark');
+    server.dropWatches();
     await until(() => w.done.called, 'done');
-    server = await FakeApiServer.start(); // for afterEach
   });
 });
 
-describe('fault injection and observation', () => {
-  test('failNext fails the next matching requests, then the server recovers', async () => {
-    server.failNext({ method: 'PATCH', pathIncludes: '/configmaps/' }, 500);
-    const err = await client.apply(CM, configMap('a', {})).catch((e) => e);
-    expect(err).toBeInstanceOf(ApiError);
-    expect(err).toMatchObject({ status: 500, reason: 'InternalError' });
-    expect(await client.get(CM, NS, 'a')).toBeUndefined();
-    expect((await client.apply(CM, configMap('a', {}))).metadata.name).toBe('a');
-    server.failNext({ method: 'GET' }, 503, 2);
-    await expect(client.get(CM, NS, 'a')).rejects.toMatchObject({ status: 503 });
-    await expect(client.list(CM, { namespace: NS })).rejects.toMatchObject({ status: 503 });
-    expect((await client.list(CM, { namespace: NS })).items).toHaveLength(1);
-    // A watch request can fail too: done gets the error.
-    server.failNext({ pathIncludes: 'watch=true' }, 500);
-    const w = await watch(CM, server.resourceVersion);
-    await until(() => w.done.called, 'done');
-    expect(w.done.err).toMatchObject({ statusCode: 500 });
+describe('fault injection and records', () => {
+  test('failNext answers the next matching requests with an error (and Retry-After), then the server recovers', async () => {
+    server.failNext({ method: 'PATCH', pathIncludes: '/configmaps/' }, 429, 1, 3);
+    const res = await fetch(`${server.url}/api/v1/namespaces/${NS}/configmaps/x?fieldManager=t`, {
+      method: 'PATCH',
+      headers: { Authorization: `Bearer ${server.adminToken}`, 'Content-Type': 'application/apply-patch+yaml' },
+      body: JSON.stringify(configMap('x')),
+    });
+    expect([res.status, res.headers.get('retry-after'), ((await res.json()) as Obj).reason]).toEqual([429, '3', 'TooManyRequests']);
+    await expect(client.apply(CM, configMap('x'))).resolves.toBeDefined();
+    const patches = server.writes().filter((w) => w.path.endsWith('/configmaps/x'));
+    expect(patches.map((p) => p.code)).toEqual([429, 201]);
   });
 
-  test('requests and writes are recorded; clearRequests resets them', async () => {
-    await client.apply(CM, configMap('a', { k: 'v' }));
-    await client.get(CM, NS, 'a');
-    await client.delete(CM, NS, 'a');
-    expect(server.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
-      `PATCH /api/v1/namespaces/${NS}/configmaps/a`,
-      `GET /api/v1/namespaces/${NS}/configmaps/a`,
-      `DELETE /api/v1/namespaces/${NS}/configmaps/a`,
-    ]);
-    const [apply] = server.writes();
-    expect(apply).toMatchObject({ query: 'fieldManager=quay-operator&force=true', contentType: 'application/apply-patch+yaml', fieldManager: 'quay-operator' });
-    expect(apply.bytes).toBe(JSON.stringify(configMap('a', { k: 'v' })).length);
-    expect(server.writes()).toHaveLength(2);
+  test('refusals are recorded with their code and message; clearRequests resets the record', async () => {
+    await refusal(client.apply(DEPLOY, { ...deployment('bad'), spec: { template: { metadata: { labels: { app: 'x' } }, spec: { containers: [] } } } }));
+    const last = server.requests[server.requests.length - 1];
+    expect([last.method, last.code, last.message]).toEqual(['PATCH', 422, expect.stringContaining('spec.selector: Required value')]);
     server.clearRequests();
     expect(server.requests).toEqual([]);
   });
-
-  test('direct access has the API semantics', async () => {
-    const created = server.create(deployment('quay'));
-    expect(() => server.create(deployment('quay'))).toThrow(ApiError);
-    expect(() => server.update({ ...created, spec: { replicas: 2 }, metadata: { ...created.metadata, resourceVersion: '1' } })).toThrow(/modified/);
-    const updated = server.update({ ...created, spec: { ...created.spec, replicas: 2 } });
-    expect(updated.metadata.generation).toBe(2);
-    expect(server.list('apps/v1', 'Deployment', NS)).toHaveLength(1);
-    server.delete('apps/v1', 'Deployment', NS, 'quay');
-    expect(server.get('apps/v1', 'Deployment', NS, 'quay')).toBeUndefined();
-    expect(() => server.delete('apps/v1', 'Deployment', NS, 'quay')).toThrow(/not found/);
-    const obc = server.create({ apiVersion: 'objectbucket.io/v1alpha1', kind: 'ObjectBucketClaim', metadata: { name: 'b', namespace: NS }, spec: {} });
-    const bound = server.updateStatus('objectbucket.io/v1alpha1', 'ObjectBucketClaim', NS, 'b', { phase: 'Bound' });
-    expect(bound.status).toEqual({ phase: 'Bound' });
-    expect(Number(bound.metadata.resourceVersion)).toBeGreaterThan(Number(obc.metadata.resourceVersion));
-  });
 });
 
-describe('discovery', () => {
-  test('/api, /apis and resource lists', async () => {
-    expect(await client.getPath('/api')).toMatchObject({ versions: ['v1'] });
-    const core = (await client.getPath('/api/v1')) as any;
-    expect(core.resources).toContainEqual({ name: 'configmaps', singularName: 'configmap', kind: 'ConfigMap', namespaced: true, verbs: expect.arrayContaining(['get', 'list', 'watch', 'patch']) });
-    expect(core.resources).toContainEqual(expect.objectContaining({ name: 'namespaces', namespaced: false }));
-    const groups = (await client.getPath('/apis')) as any;
-    expect(groups.kind).toBe('APIGroupList');
-    expect(groups.groups).toContainEqual({
-      name: 'route.openshift.io',
-      versions: [{ groupVersion: 'route.openshift.io/v1', version: 'v1' }],
-      preferredVersion: { groupVersion: 'route.openshift.io/v1', version: 'v1' },
-    });
-    const routes = (await client.getPath('/apis/route.openshift.io/v1')) as any;
-    expect(routes).toMatchObject({ kind: 'APIResourceList', groupVersion: 'route.openshift.io/v1' });
-    expect(routes.resources.map((r: any) => r.name)).toEqual(['routes', 'routes/status']);
+describe('direct access (tests set up the cluster)', () => {
+  test('create puts namespaces in place, keeps the given status, and refuses what the API refuses', () => {
+    const d = server.create({ ...deployment('quay'), metadata: { name: 'quay', namespace: 'fresh' }, status: { availableReplicas: 2 } });
+    expect(server.get('v1', 'Namespace', undefined, 'fresh')).toBeDefined();
+    expect(d.status).toEqual({ availableReplicas: 2 });
+    expect(d.spec.replicas).toBe(1); // defaulted
+    expect(d.metadata.managedFields).toBeUndefined(); // direct reads leave them out
+    expect(server.managedFields('apps/v1', 'Deployment', 'fresh', 'quay')).toEqual([expect.objectContaining({ manager: 'fake-test', operation: 'Update' })]);
+    expect(() => server.create(deployment('quay'))).not.toThrow();
+    expect(() => server.create(deployment('quay'))).toThrow(StatusError);
+    expect(() => server.create({ ...configMap('Bad_Name') })).toThrow(/a lowercase RFC 1123 subdomain/);
   });
 
-  test('a group removed from discovery is not served (plain Kubernetes)', async () => {
-    const all = ((await client.getPath('/apis')) as any).groups.map((g: any) => g.preferredVersion.groupVersion);
-    server.setDiscovery(all.filter((gv: string) => gv !== 'route.openshift.io/v1'));
-    const groups = ((await client.getPath('/apis')) as any).groups.map((g: any) => g.name);
-    expect(groups).not.toContain('route.openshift.io');
-    expect(groups).toContain('apps');
-    await expect(client.getPath('/apis/route.openshift.io/v1')).rejects.toMatchObject({ status: 404 });
-    await expect(client.list(ROUTE, { namespace: NS })).rejects.toMatchObject({ status: 404 });
-    expect((await client.list(DEPLOY, { namespace: NS })).items).toEqual([]);
+  test('update and updateStatus write at the current resourceVersion; apply is server-side apply', () => {
+    server.create(deployment('quay'));
+    const u = server.update({ ...server.get('apps/v1', 'Deployment', NS, 'quay')!, metadata: { ...server.get('apps/v1', 'Deployment', NS, 'quay')!.metadata, labels: { a: 'b' } } });
+    expect(u.metadata.labels).toEqual({ a: 'b' });
+    const s = server.updateStatus('apps/v1', 'Deployment', NS, 'quay', { readyReplicas: 1 });
+    expect(s.status).toEqual({ readyReplicas: 1 });
+    expect(s.metadata.generation).toBe(1); // status writes do not move generation
+    const a = server.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'applied', namespace: NS }, data: { k: 'v' } }, { fieldManager: 'someone' });
+    expect(server.managedFields('v1', 'ConfigMap', NS, a.metadata.name)).toEqual([expect.objectContaining({ manager: 'someone', operation: 'Apply', fieldsV1: { 'f:data': { 'f:k': {} } } })]);
+  });
+
+  test('the scale subresource: a Deployment scaled by someone else keeps that replicas count when applied without it', async () => {
+    await client.apply(DEPLOY, deployment('quay'));
+    const scaled = await fetch(`${server.url}/apis/apps/v1/namespaces/${NS}/deployments/quay/scale?fieldManager=hpa`, {
+      method: 'PUT',
+      headers: { Authorization: `Bearer ${server.adminToken}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ apiVersion: 'autoscaling/v1', kind: 'Scale', metadata: { name: 'quay', namespace: NS }, spec: { replicas: 4 } }),
+    });
+    expect(((await scaled.json()) as Obj).spec).toEqual({ replicas: 4 });
+    const again = await client.apply(DEPLOY, deployment('quay'));
+    expect((again.spec as Obj).replicas).toBe(4);
+    expect(server.managedFields('apps/v1', 'Deployment', NS, 'quay').map((e: Obj) => [e.manager, e.subresource ?? ''])).toEqual([
+      ['quay-operator', ''],
+      ['hpa', 'scale'],
+    ]);
+  });
+
+  test('kubeConfigForUser and serviceAccountUser name the identity a token stands for', () => {
+    expect(serviceAccountUser('ns', 'sa')).toEqual({ name: 'system:serviceaccount:ns:sa', groups: ['system:serviceaccounts', 'system:serviceaccounts:ns', 'system:authenticated'] });
   });
 });

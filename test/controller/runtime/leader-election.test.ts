@@ -211,6 +211,7 @@ describe('LeaderElector (fake API server)', () => {
 
   beforeEach(async () => {
     server = await FakeApiServer.start();
+    server.createNamespace('ops'); // the operator's own namespace: a Lease cannot be created in one that does not exist
     client = new KubeClient(server.kubeConfig());
   });
 

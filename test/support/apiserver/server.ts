@@ -1,0 +1,740 @@
+// An in-process fake of the Kubernetes API server, for controller tests, the end-to-end scenario and
+// the benchmark. It serves plain HTTP on 127.0.0.1 (an ephemeral port) so the operator's real client
+// path runs against it: @kubernetes/client-node's KubeConfig and Watch, and raw node-fetch requests.
+// It uses no Jest globals, so the benchmark (compiled without Jest's types) can import it too.
+//
+// Faithful where an operator can tell (calibrated on ../shared/apiserver-fixtures, which a test
+// replays against it): authentication by bearer token and RBAC; discovery; server-side apply with
+// managedFields, conflicts and upstream's pruning rules; schema validation of custom resources
+// (types, required, enum, pattern, bounds, nullable, list-map keys, CEL rules) and of the built-in
+// kinds the operator writes (names, pod templates, immutable fields, sizes); defaulting; status and
+// scale subresources; namespace lifecycle; finalizers, garbage collection and propagation policies;
+// lists with selectors and pages; watches. What it leaves out is listed in ./README.md.
+import { randomBytes } from 'node:crypto';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { KubeConfig } from '@kubernetes/client-node';
+import { ADMIN, ANONYMOUS, Attributes, authorize, deniedMessage, RbacSource, serviceAccountUser, UserInfo } from './auth';
+import { Deleter, parseDeleteOptions } from './deletion';
+import { badRequest, coreNotFound, forbidden, injected, methodNotAllowed, notFound, pageNotFound, StatusError, unauthorized } from './errors';
+import { builtinTypes, defaultCrds, ServedType, typesFromCrd } from './resources';
+import { parseFieldSelector, parseLabelSelector, fieldsMatch, labelsMatch } from './selectors';
+import { Store } from './store';
+import { clone, isObject } from './typed';
+import { OpenWatch } from './watch';
+import { bare, now, WriteOptions, WriteResult, Writer } from './writes';
+
+type Obj = Record<string, any>;
+
+export interface FakeApiServerOptions {
+  /** How many of the latest changes a watch can replay. Default 10000. */
+  readonly oldestResourceVersionWindow?: number;
+  /** Run the garbage collector, namespace and PVC-protection controllers after writes. Default true. */
+  readonly gc?: boolean;
+  /** Authenticate and authorize every request (RBAC). Default true. */
+  readonly auth?: boolean;
+  /** OwnerReferencesPermissionEnforcement admission (on in OpenShift). Default true. */
+  readonly ownerReferencesPermissionEnforcement?: boolean;
+  /** Serve the default CRDs (QuayRegistry, ../shared/crds, OpenShift's Ingress config). Default true. */
+  readonly defaultCrds?: boolean;
+}
+
+export interface RecordedRequest {
+  method: string;
+  /** The path, without the query string. */
+  path: string;
+  /** The query string, without '?'. */
+  query: string;
+  /** Bytes in the request body. */
+  bytes: number;
+  contentType?: string;
+  fieldManager?: string;
+  /** Who the server took the client for. */
+  user: string;
+  /** The answer's status code (set when answered). */
+  code?: number;
+  /** A refusal's message. */
+  message?: string;
+}
+
+export interface FailMatch {
+  readonly method?: string;
+  /** Matched against path + '?' + query. */
+  readonly pathIncludes?: string;
+}
+
+/** A kind served by registerType (tests): anything goes in it. */
+export interface AdHocType {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly plural: string;
+  readonly namespaced: boolean;
+  readonly statusSubresource?: boolean;
+}
+
+const ADMIN_TOKEN = 'fake-admin-token';
+
+interface RequestInfo {
+  readonly verb: string;
+  /** A resource request: where in the REST tree. */
+  readonly apiVersion?: string;
+  readonly namespace?: string;
+  readonly plural?: string;
+  readonly name?: string;
+  readonly subresource?: string;
+}
+
+export class FakeApiServer {
+  readonly requests: RecordedRequest[] = [];
+  private readonly store: Store;
+  private readonly writer: Writer;
+  private readonly deleter: Deleter;
+  private readonly watches = new Set<OpenWatch>();
+  private readonly tokens = new Map<string, UserInfo>([[ADMIN_TOKEN, ADMIN]]);
+  private readonly failures: { match: FailMatch; status: number; count: number; retryAfter?: number }[] = [];
+  private advertised: Set<string> | undefined;
+  private readonly auth: boolean;
+  private server!: http.Server;
+  private address = '';
+
+  private constructor(options: FakeApiServerOptions) {
+    this.store = new Store(options.oldestResourceVersionWindow ?? 10000);
+    this.auth = options.auth ?? true;
+    const rbac: RbacSource = {
+      clusterRoles: () => this.objectsOf('rbac.authorization.k8s.io/v1', 'ClusterRole'),
+      clusterRoleBindings: () => this.objectsOf('rbac.authorization.k8s.io/v1', 'ClusterRoleBinding'),
+      roles: (ns) => this.objectsOf('rbac.authorization.k8s.io/v1', 'Role', ns),
+      roleBindings: (ns) => this.objectsOf('rbac.authorization.k8s.io/v1', 'RoleBinding', ns),
+    };
+    this.writer = new Writer(this.store, {
+      ownerReferencesPermissionEnforcement: options.ownerReferencesPermissionEnforcement ?? true,
+      rbac,
+      authorize: (a) => !this.auth || authorize(rbac, a),
+    });
+    this.rbac = rbac;
+    this.deleter = new Deleter(this.store, options.gc ?? true);
+    for (const t of builtinTypes()) this.store.serve(t);
+    if (options.defaultCrds ?? true) for (const crd of defaultCrds()) this.write(() => this.writer.create(this.crdType(), undefined, crd, { manager: 'fake-setup' }));
+  }
+
+  private readonly rbac: RbacSource;
+
+  static async start(options: FakeApiServerOptions = {}): Promise<FakeApiServer> {
+    const s = new FakeApiServer(options);
+    s.server = http.createServer((req, res) => s.onRequest(req, res));
+    await new Promise<void>((resolve, reject) => {
+      s.server.once('error', reject);
+      s.server.listen(0, '127.0.0.1', () => resolve());
+    });
+    s.address = `http://127.0.0.1:${(s.server.address() as AddressInfo).port}`;
+    return s;
+  }
+
+  /** http://127.0.0.1:<port> */
+  get url(): string {
+    return this.address;
+  }
+
+  private kubeConfigFor(token: string | undefined, namespace?: string): KubeConfig {
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [{ name: 'fake', server: this.url, skipTLSVerify: true }],
+      users: [{ name: 'fake', ...(token ? { token } : {}) }],
+      contexts: [{ name: 'fake', cluster: 'fake', user: 'fake', ...(namespace ? { namespace } : {}) }],
+      currentContext: 'fake',
+    });
+    return kc;
+  }
+
+  /** A kubeconfig for a cluster administrator (system:masters). */
+  kubeConfig(namespace?: string): KubeConfig {
+    return this.kubeConfigFor(ADMIN_TOKEN, namespace);
+  }
+
+  /** The administrator's bearer token (for raw requests). */
+  get adminToken(): string {
+    return ADMIN_TOKEN;
+  }
+
+  /** A kubeconfig holding a token for any user (RBAC decides what it may do). */
+  kubeConfigForUser(user: UserInfo, namespace?: string): KubeConfig {
+    return this.kubeConfigFor(this.tokenFor(user), namespace);
+  }
+
+  /** A kubeconfig holding a token of a ServiceAccount: its permissions are what RBAC objects in the store grant it. */
+  serviceAccountKubeConfig(saNamespace: string, saName: string, namespace?: string): KubeConfig {
+    return this.kubeConfigFor(this.tokenFor(serviceAccountUser(saNamespace, saName)), namespace);
+  }
+
+  /** A kubeconfig without credentials: every request is system:anonymous. */
+  anonymousKubeConfig(): KubeConfig {
+    return this.kubeConfigFor(undefined);
+  }
+
+  /** A bearer token the server maps to `user`. */
+  tokenFor(user: UserInfo): string {
+    const token = randomBytes(16).toString('hex');
+    this.tokens.set(token, user);
+    return token;
+  }
+
+  async stop(): Promise<void> {
+    for (const w of [...this.watches]) w.close();
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  // ---------------------------------------------------------------- types and discovery
+
+  private crdType(): ServedType {
+    return this.store.mustType('apiextensions.k8s.io/v1', 'CustomResourceDefinition');
+  }
+
+  /** Serves an extra kind that accepts anything (for tests of generic client behaviour). */
+  registerType(t: AdHocType): void {
+    const [group, version] = t.apiVersion.split('/');
+    this.write(() =>
+      this.writer.create(
+        this.crdType(),
+        undefined,
+        {
+          apiVersion: 'apiextensions.k8s.io/v1',
+          kind: 'CustomResourceDefinition',
+          metadata: { name: `${t.plural}.${group}` },
+          spec: {
+            group,
+            scope: t.namespaced ? 'Namespaced' : 'Cluster',
+            names: { kind: t.kind, plural: t.plural, singular: t.kind.toLowerCase(), listKind: `${t.kind}List` },
+            versions: [
+              {
+                name: version,
+                served: true,
+                storage: true,
+                ...(t.statusSubresource ? { subresources: { status: {} } } : {}),
+                schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
+              },
+            ],
+          },
+        },
+        { manager: 'fake-setup' },
+      ),
+    );
+  }
+
+  /** Which group/versions (e.g. 'apps/v1', 'route.openshift.io/v1') are served and advertised; core v1 always is. */
+  setDiscovery(groupVersions: string[]): void {
+    this.advertised = new Set(groupVersions);
+  }
+
+  private served(apiVersion: string): boolean {
+    if (apiVersion === 'v1') return true;
+    if (this.advertised && !this.advertised.has(apiVersion)) return false;
+    return this.store.allTypes().some((t) => t.apiVersion === apiVersion);
+  }
+
+  /** The kinds served now (after setDiscovery). */
+  servedTypes(): ServedType[] {
+    return this.store.allTypes().filter((t) => this.served(t.apiVersion));
+  }
+
+  /** CRD writes register (or drop) the kinds they define, and the apiextensions controller marks them Established. */
+  private afterCrdWrite(): void {
+    const crdType = this.crdType();
+    const defined = new Set<string>();
+    for (const e of this.store.list(crdType)) {
+      defined.add(e.obj.metadata.name);
+      if (e.obj.metadata.deletionTimestamp) continue;
+      for (const t of typesFromCrd(e.obj)) this.store.serve(t);
+      const established = ((e.obj.status?.conditions ?? []) as Obj[]).some((c) => c.type === 'Established' && c.status === 'True');
+      if (!established) {
+        const time = now();
+        const status = {
+          acceptedNames: e.obj.spec.names,
+          conditions: [
+            { type: 'NamesAccepted', status: 'True', lastTransitionTime: time, reason: 'NoConflicts', message: 'no conflicts found' },
+            { type: 'Established', status: 'True', lastTransitionTime: time, reason: 'InitialNamesAccepted', message: 'the initial names have been accepted' },
+          ],
+          storedVersions: ((e.obj.spec.versions ?? []) as Obj[]).filter((v) => v.storage).map((v) => v.name),
+        };
+        this.writer.update(crdType, undefined, e.obj.metadata.name, { ...e.obj, status }, 'status', { manager: 'kube-apiserver' });
+      }
+    }
+    for (const t of this.store.allTypes()) if (t.crdName && !defined.has(t.crdName)) this.store.unserve(t.crdName);
+  }
+
+  /** Runs a write, then what follows any write: CRD registration and the controllers. */
+  private write<T extends { obj: Obj }>(fn: () => T): T {
+    const result = fn();
+    if (result.obj.kind === 'CustomResourceDefinition' || (result.obj.kind === 'Status' && result.obj.details?.kind === 'customresourcedefinitions')) this.afterCrdWrite();
+    this.deleter.runControllers();
+    return result;
+  }
+
+  // ---------------------------------------------------------------- observation and fault injection
+
+  /** The current resourceVersion (what a list now would return). */
+  get resourceVersion(): string {
+    return String(this.store.resourceVersion);
+  }
+
+  get openWatches(): number {
+    return this.watches.size;
+  }
+
+  /** Resolves once at least n watches are open (the client's watch request has reached the server). */
+  async waitForWatches(n: number, timeoutMs = 5000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.watches.size < n) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${n} open watches (have ${this.watches.size})`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+
+  writes(): RecordedRequest[] {
+    return this.requests.filter((r) => r.method !== 'GET');
+  }
+
+  clearRequests(): void {
+    this.requests.length = 0;
+  }
+
+  failNext(match: FailMatch, status: number, count = 1, retryAfter?: number): void {
+    this.failures.push({ match, status, count, ...(retryAfter !== undefined ? { retryAfter } : {}) });
+  }
+
+  /** Every resourceVersion older than now becomes too old: open watches get ERROR 410 and are closed. */
+  expireWatches(): void {
+    this.store.compact();
+    for (const w of [...this.watches]) {
+      w.send('ERROR', { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `too old resource version (the server compacted up to ${this.resourceVersion})`, reason: 'Expired', code: 410 });
+      w.close();
+    }
+  }
+
+  /** Closes every open watch connection abruptly, as a network failure would. */
+  dropWatches(): void {
+    for (const w of [...this.watches]) w.drop();
+  }
+
+  /** Sends a BOOKMARK at the current resourceVersion to every watch that allows them. */
+  bookmark(): void {
+    for (const w of this.watches) w.bookmark(this.resourceVersion);
+  }
+
+  // ---------------------------------------------------------------- direct access (tests: an administrator, no HTTP)
+
+  private objectsOf(apiVersion: string, kind: string, namespace?: string): Obj[] {
+    const t = this.store.type(apiVersion, kind);
+    return t ? this.store.list(t, namespace).map((e) => e.obj) : [];
+  }
+
+  /** A test setting up a cluster: namespaces appear as objects are put into them. */
+  private ensureNamespace(t: ServedType, namespace: string | undefined): void {
+    if (!t.namespaced || !namespace || this.store.namespacePhase(namespace) !== 'Missing') return;
+    this.write(() => this.writer.create(this.store.mustType('v1', 'Namespace'), undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }, { manager: 'fake-setup' }));
+  }
+
+  /** Creates a namespace (the operator's writes into a namespace that does not exist fail, as on a real server). */
+  createNamespace(name: string, labels?: Record<string, string>): Obj {
+    return this.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, ...(labels ? { labels } : {}) } });
+  }
+
+  create(obj: Obj, fieldManager = 'fake-test'): Obj {
+    const t = this.store.mustType(obj.apiVersion, obj.kind);
+    this.ensureNamespace(t, obj.metadata?.namespace);
+    return out(this.write(() => this.writer.create(t, obj.metadata?.namespace, obj, { manager: fieldManager, keepStatus: true })).obj);
+  }
+
+  get(apiVersion: string, kind: string, namespace: string | undefined, name: string): Obj | undefined {
+    const t = this.store.type(apiVersion, kind);
+    const e = t ? this.store.get(t, namespace, name) : undefined;
+    return e ? out(e.obj) : undefined;
+  }
+
+  list(apiVersion: string, kind: string, namespace?: string): Obj[] {
+    return this.objectsOf(apiVersion, kind, namespace).map(out);
+  }
+
+  /** Replaces the object (not its status, for kinds with a status subresource), like PUT at the current resourceVersion. */
+  update(obj: Obj, fieldManager = 'fake-test'): Obj {
+    const t = this.store.mustType(obj.apiVersion, obj.kind);
+    const e = this.store.mustGet(t, obj.metadata?.namespace, obj.metadata?.name);
+    const body = { ...obj, metadata: { ...obj.metadata, resourceVersion: e.obj.metadata.resourceVersion } };
+    return out(this.write(() => this.writer.update(t, obj.metadata?.namespace, obj.metadata.name, body, '', { manager: fieldManager })).obj);
+  }
+
+  /** Replaces the status, like PUT on /status (a kubelet or another controller reporting). */
+  updateStatus(apiVersion: string, kind: string, namespace: string | undefined, name: string, status: unknown, fieldManager = 'fake-test'): Obj {
+    const t = this.store.mustType(apiVersion, kind);
+    const e = this.store.mustGet(t, namespace, name);
+    return out(this.write(() => this.writer.update(t, namespace, name, { ...bare(e.obj), status }, t.statusSubresource ? 'status' : '', { manager: fieldManager })).obj);
+  }
+
+  /** Server-side apply, as another field manager would. */
+  apply(obj: Obj, options: { fieldManager: string; force?: boolean; subresource?: '' | 'status' }): Obj {
+    const t = this.store.mustType(obj.apiVersion, obj.kind);
+    this.ensureNamespace(t, obj.metadata?.namespace);
+    const o: WriteOptions = { manager: options.fieldManager, force: options.force ?? false };
+    return out(this.write(() => this.writer.apply(t, obj.metadata?.namespace, obj.metadata.name, JSON.stringify(obj), options.subresource ?? '', o)).obj);
+  }
+
+  delete(apiVersion: string, kind: string, namespace: string | undefined, name: string, propagationPolicy?: 'Background' | 'Foreground' | 'Orphan'): void {
+    const t = this.store.mustType(apiVersion, kind);
+    this.write(() => this.deleter.delete(t, namespace, name, propagationPolicy ? { propagationPolicy } : {}));
+  }
+
+  /** The managedFields of a stored object (direct reads leave them out). */
+  managedFields(apiVersion: string, kind: string, namespace: string | undefined, name: string): Obj[] {
+    const t = this.store.mustType(apiVersion, kind);
+    return clone(this.store.mustGet(t, namespace, name).obj.metadata.managedFields ?? []);
+  }
+
+  // ---------------------------------------------------------------- HTTP
+
+  private authenticate(req: http.IncomingMessage): UserInfo | undefined {
+    if (!this.auth) return ADMIN;
+    const header = req.headers.authorization;
+    if (!header) return ANONYMOUS;
+    const m = /^Bearer\s+(.+)$/i.exec(header);
+    return m ? this.tokens.get(m[1].trim()) : undefined;
+  }
+
+  private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const url = new URL(req.url ?? '/', 'http://fake');
+      const method = (req.method ?? 'GET').toUpperCase();
+      const contentType = req.headers['content-type']?.split(';')[0].trim();
+      const query = url.search.replace(/^\?/, '');
+      const user = this.authenticate(req);
+      const record: RecordedRequest = {
+        method,
+        path: url.pathname,
+        query,
+        bytes: body.length,
+        ...(contentType ? { contentType } : {}),
+        ...(url.searchParams.get('fieldManager') ? { fieldManager: url.searchParams.get('fieldManager')! } : {}),
+        user: user?.name ?? '(invalid token)',
+      };
+      this.requests.push(record);
+      const send = (code: number, payload: unknown, headers: Record<string, string | string[]> = {}) => {
+        record.code = code;
+        if (code >= 400) record.message = typeof payload === 'string' ? payload : String((payload as Obj)?.message ?? '');
+        if (res.headersSent) {
+          res.end();
+          return;
+        }
+        const text = typeof payload === 'string' ? payload : JSON.stringify(payload);
+        res.writeHead(code, { 'Content-Type': typeof payload === 'string' ? 'text/plain; charset=utf-8' : 'application/json', 'Content-Length': Buffer.byteLength(text), ...headers });
+        res.end(text);
+      };
+      try {
+        if (!user) throw unauthorized();
+        const failure = this.failures.find((f) => f.count > 0 && (!f.match.method || f.match.method.toUpperCase() === method) && (!f.match.pathIncludes || `${url.pathname}?${query}`.includes(f.match.pathIncludes)));
+        if (failure) {
+          failure.count--;
+          if (failure.count === 0) this.failures.splice(this.failures.indexOf(failure), 1);
+          const err = injected(failure.status, `injected failure for ${method} ${url.pathname}`);
+          send(err.code, err.body, failure.retryAfter !== undefined ? { 'Retry-After': String(failure.retryAfter) } : {});
+          return;
+        }
+        const result = this.route(method, url, contentType, body.toString('utf8'), user, req, res);
+        if (result === undefined) {
+          record.code = 200; // a watch: the stream is being written
+          return;
+        }
+        send(result.code, result.obj, result.warnings.length > 0 ? { Warning: result.warnings.map((w) => `299 - ${JSON.stringify(w)}`) } : {});
+      } catch (err) {
+        if (err instanceof StatusError) send(err.code, err.body);
+        else send(500, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `fake apiserver: ${(err as Error)?.stack ?? String(err)}`, reason: 'InternalError', code: 500 });
+      }
+    });
+  }
+
+  /** The request's place in the REST tree, as the server's RequestInfo resolver reads it. */
+  private requestInfo(method: string, segs: string[], q: URLSearchParams): RequestInfo | undefined {
+    let apiVersion: string;
+    let rest: string[];
+    if (segs[0] === 'api' && segs.length >= 3) [apiVersion, rest] = [segs[1], segs.slice(2)];
+    else if (segs[0] === 'apis' && segs.length >= 4) [apiVersion, rest] = [`${segs[1]}/${segs[2]}`, segs.slice(3)];
+    else return undefined;
+    let namespace: string | undefined;
+    if (rest[0] === 'namespaces' && rest.length > 1) {
+      namespace = rest[1];
+      if (rest.length > 2 && !['status', 'finalize'].includes(rest[2])) rest = rest.slice(2);
+    }
+    const [plural, name, subresource] = rest;
+    const watch = q.get('watch') === 'true' || q.get('watch') === '1';
+    const verb =
+      method === 'GET' ? (name === undefined ? (watch ? 'watch' : 'list') : 'get') : method === 'POST' ? 'create' : method === 'PUT' ? 'update' : method === 'PATCH' ? 'patch' : method === 'DELETE' ? (name === undefined ? 'deletecollection' : 'delete') : method.toLowerCase();
+    return { verb, apiVersion, ...(namespace !== undefined ? { namespace } : {}), plural, ...(name !== undefined ? { name } : {}), ...(subresource !== undefined ? { subresource } : {}) };
+  }
+
+  private checkAccess(user: UserInfo, info: RequestInfo | undefined, path: string, method: string): void {
+    if (!this.auth) return;
+    let attrs: Attributes;
+    if (info) {
+      const group = info.apiVersion!.includes('/') ? info.apiVersion!.split('/')[0] : '';
+      attrs = { user, verb: info.verb, resource: { group, resource: info.plural!, ...(info.subresource ? { subresource: info.subresource } : {}), ...(info.namespace !== undefined ? { namespace: info.namespace } : {}), ...(info.name ? { name: info.name } : {}) } };
+    } else attrs = { user, verb: method.toLowerCase(), path };
+    if (authorize(this.rbac, attrs)) return;
+    const r = attrs.resource;
+    throw forbidden(r ? { kind: r.resource, plural: r.resource, group: r.group } : undefined, r?.name, deniedMessage(attrs));
+  }
+
+  private route(method: string, url: URL, contentType: string | undefined, text: string, user: UserInfo, req: http.IncomingMessage, res: http.ServerResponse): WriteResult | undefined {
+    const segs = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+    const q = url.searchParams;
+    const info = this.requestInfo(method, segs, q);
+    this.checkAccess(user, info, url.pathname, method);
+    const ok = (obj: Obj): WriteResult => ({ obj, code: 200, warnings: [] });
+    if (!info) {
+      if (method !== 'GET') throw methodNotAllowed();
+      return ok(this.discovery(segs));
+    }
+    if (!this.served(info.apiVersion!)) throw info.apiVersion!.includes('/') ? pageNotFound() : coreNotFound();
+    const t = this.store.byPlural(info.apiVersion!, info.plural!);
+    if (!t) throw info.apiVersion!.includes('/') ? pageNotFound() : coreNotFound();
+    const isNamespaceObject = t.kind === 'Namespace' && t.group === '';
+    const namespace = t.namespaced ? info.namespace : undefined;
+    const name = isNamespaceObject && info.name === undefined && info.namespace !== undefined ? info.namespace : info.name;
+    if (t.namespaced === false && info.namespace !== undefined && !isNamespaceObject) throw info.apiVersion!.includes('/') ? pageNotFound() : coreNotFound();
+    const sub = info.subresource ?? '';
+    if (sub && !(sub === 'status' && t.statusSubresource) && !(sub === 'scale' && t.scaleSubresource) && !(sub === 'finalize' && isNamespaceObject)) throw notFound(t, name ?? '');
+    const o: WriteOptions = {
+      manager: q.get('fieldManager') ?? (method === 'PATCH' && contentType === 'application/apply-patch+yaml' ? '' : managerFromUserAgent(req.headers['user-agent'])),
+      force: q.get('force') === 'true',
+      dryRun: q.getAll('dryRun').includes('All'),
+      fieldValidation: (q.get('fieldValidation') ?? 'Warn') as WriteOptions['fieldValidation'],
+      user,
+    };
+
+    if (name === undefined) {
+      if (method === 'GET') {
+        if (info.verb === 'watch') {
+          this.startWatch(t, namespace, q, res);
+          return undefined;
+        }
+        return ok(this.listObjects(t, namespace, q));
+      }
+      if (method === 'POST') {
+        if (t.namespaced && namespace === undefined) throw methodNotAllowed();
+        let body: unknown;
+        try {
+          body = JSON.parse(text);
+        } catch (err) {
+          throw badRequest(`couldn't get version/kind; json parse error: ${(err as Error).message}`);
+        }
+        return this.write(() => this.writer.create(t, namespace, body, o));
+      }
+      if (method === 'DELETE') return ok(this.deleteCollection(t, namespace, q));
+      throw methodNotAllowed();
+    }
+    if (sub === 'scale') return this.scale(t, namespace, name, method, contentType, text, o);
+    switch (method) {
+      case 'GET':
+        return ok(this.store.mustGet(t, namespace, name).obj);
+      case 'PUT': {
+        let body: unknown;
+        try {
+          body = JSON.parse(text);
+        } catch (err) {
+          throw badRequest(`json parse error: ${(err as Error).message}`);
+        }
+        return this.write(() => this.writer.update(t, namespace, name, body, sub === 'finalize' ? '' : sub, o));
+      }
+      case 'PATCH':
+        if (contentType === 'application/apply-patch+yaml') return this.write(() => this.writer.apply(t, namespace, name, text, sub, o));
+        return this.write(() => this.writer.patch(t, namespace, name, contentType, text, sub, o));
+      case 'DELETE':
+        if (sub) throw methodNotAllowed();
+        return { ...this.write(() => this.deleter.delete(t, namespace, name, parseDeleteOptions(text, q))), warnings: [] };
+      default:
+        throw methodNotAllowed();
+    }
+  }
+
+  private listObjects(t: ServedType, namespace: string | undefined, q: URLSearchParams): Obj {
+    const labels = parseLabelSelector(q.get('labelSelector') ?? '');
+    const fields = parseFieldSelector(q.get('fieldSelector') ?? '', t.kind);
+    let items = this.store.list(t, namespace).map((e) => e.obj).filter((o) => labelsMatch(o.metadata.labels, labels) && fieldsMatch(o, fields));
+    const rv = this.resourceVersion;
+    const token = q.get('continue');
+    if (token) {
+      let start: string;
+      try {
+        const decoded = JSON.parse(Buffer.from(token, 'base64').toString('utf8'));
+        if (typeof decoded.start !== 'string') throw new Error('no start');
+        start = decoded.start;
+      } catch {
+        throw badRequest(`invalid continue token: continue key is not valid: ${jsonSyntaxError(token)}`);
+      }
+      items = items.filter((o) => `${o.metadata.namespace ?? ''}/${o.metadata.name}` >= start);
+    }
+    const limit = Number(q.get('limit') ?? '0');
+    let cont: string | undefined;
+    let remaining: number | undefined;
+    if (limit > 0 && items.length > limit) {
+      const next = items[limit];
+      cont = Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv: Number(rv), start: `${next.metadata.namespace ?? ''}/${next.metadata.name}` })).toString('base64');
+      if (labels.length === 0 && fields.length === 0) remaining = items.length - limit;
+      items = items.slice(0, limit);
+    }
+    const metadata: Obj = { resourceVersion: rv, ...(cont ? { continue: cont } : t.custom ? { continue: '' } : {}), ...(remaining !== undefined ? { remainingItemCount: remaining } : {}) };
+    return {
+      apiVersion: t.apiVersion,
+      kind: t.listKind,
+      metadata,
+      items: items.map((o) => {
+        if (t.custom) return o;
+        const { apiVersion: _a, kind: _k, ...rest } = o;
+        void _a;
+        void _k;
+        return rest;
+      }),
+    };
+  }
+
+  private deleteCollection(t: ServedType, namespace: string | undefined, q: URLSearchParams): Obj {
+    const labels = parseLabelSelector(q.get('labelSelector') ?? '');
+    const fields = parseFieldSelector(q.get('fieldSelector') ?? '', t.kind);
+    const gone: Obj[] = [];
+    for (const e of this.store.list(t, namespace)) {
+      if (!labelsMatch(e.obj.metadata.labels, labels) || !fieldsMatch(e.obj, fields)) continue;
+      this.write(() => this.deleter.delete(t, e.obj.metadata.namespace, e.obj.metadata.name, {}));
+      gone.push(e.obj);
+    }
+    return { apiVersion: t.apiVersion, kind: t.listKind, metadata: { resourceVersion: this.resourceVersion }, items: gone };
+  }
+
+  private startWatch(t: ServedType, namespace: string | undefined, q: URLSearchParams, res: http.ServerResponse): void {
+    const timeout = Number(q.get('timeoutSeconds') ?? '');
+    const w = new OpenWatch(
+      {
+        type: t,
+        ...(namespace !== undefined ? { namespace } : {}),
+        labels: parseLabelSelector(q.get('labelSelector') ?? ''),
+        fields: parseFieldSelector(q.get('fieldSelector') ?? '', t.kind),
+        bookmarks: q.get('allowWatchBookmarks') === 'true',
+        resourceVersion: q.get('resourceVersion') ?? '',
+        ...(timeout > 0 ? { timeoutSeconds: timeout } : {}),
+      },
+      res,
+      (closed) => this.watches.delete(closed),
+    );
+    this.watches.add(w);
+    w.start(this.store);
+  }
+
+  /** The scale subresource of a Deployment: autoscaling/v1 Scale in and out. */
+  private scale(t: ServedType, namespace: string | undefined, name: string, method: string, contentType: string | undefined, text: string, o: WriteOptions): WriteResult {
+    const e = this.store.mustGet(t, namespace, name);
+    const asScale = (d: Obj): Obj => ({
+      kind: 'Scale',
+      apiVersion: 'autoscaling/v1',
+      metadata: { name: d.metadata.name, namespace: d.metadata.namespace, uid: d.metadata.uid, resourceVersion: d.metadata.resourceVersion, creationTimestamp: d.metadata.creationTimestamp },
+      spec: { replicas: d.spec?.replicas ?? 0 },
+      status: {
+        replicas: d.status?.replicas ?? 0,
+        selector: Object.entries((d.spec?.selector?.matchLabels ?? {}) as Record<string, string>)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(','),
+      },
+    });
+    if (method === 'GET') return { obj: asScale(e.obj), code: 200, warnings: [] };
+    let body: Obj;
+    try {
+      const parsed = JSON.parse(text);
+      if (method === 'PUT') body = parsed;
+      else if (contentType === 'application/merge-patch+json' || contentType === 'application/strategic-merge-patch+json') body = mergeScale(asScale(e.obj), parsed);
+      else throw badRequest(`unsupported patch type for scale: ${contentType}`);
+    } catch (err) {
+      if (err instanceof StatusError) throw err;
+      throw badRequest(`json parse error: ${(err as Error).message}`);
+    }
+    const replicas = body.spec?.replicas;
+    if (typeof replicas !== 'number' || replicas < 0) throw badRequest('spec.replicas: Invalid value: must be greater than or equal to 0');
+    const rv = body.metadata?.resourceVersion;
+    // As recorded from a real server: a PUT of the Scale records its writer as owner of replicas, a patch does not.
+    const result = this.write(() => this.writer.scale(t, e, replicas, rv, o, method === 'PUT'));
+    return { obj: asScale(result.obj), code: 200, warnings: [] };
+  }
+
+  // ---------------------------------------------------------------- discovery
+
+  private groupVersions(): string[] {
+    return [...new Set(this.servedTypes().map((t) => t.apiVersion))].filter((gv) => gv !== 'v1').sort();
+  }
+
+  private discovery(segs: string[]): Obj {
+    if (segs.length === 0) return { paths: ['/api', '/api/v1', '/apis', '/healthz', '/livez', '/readyz', '/version', ...this.groupVersions().map((gv) => `/apis/${gv}`)] };
+    if (segs.length === 1 && segs[0] === 'version') return { major: '1', minor: '26', gitVersion: 'v1.26.0-fake', platform: 'linux/amd64' };
+    if (segs.length === 1 && ['healthz', 'livez', 'readyz'].includes(segs[0])) return { status: 'ok' };
+    if (segs.length === 1 && segs[0] === 'api') return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '127.0.0.1' }] };
+    if (segs.length === 1 && segs[0] === 'apis') return this.groupList();
+    if (segs[0] === 'api' && segs.length === 2 && segs[1] === 'v1') return this.resourceList('v1');
+    if (segs[0] === 'apis' && segs.length === 3 && this.served(`${segs[1]}/${segs[2]}`)) return this.resourceList(`${segs[1]}/${segs[2]}`);
+    if (segs[0] === 'apis' && segs.length === 2) {
+      const group = this.groupList().groups.find((g: Obj) => g.name === segs[1]);
+      if (group) return { kind: 'APIGroup', apiVersion: 'v1', ...group };
+    }
+    throw segs[0] === 'api' ? coreNotFound() : pageNotFound();
+  }
+
+  private groupList(): Obj {
+    const groups = new Map<string, string[]>();
+    for (const gv of this.groupVersions()) {
+      const [g, v] = gv.split('/');
+      groups.set(g, [...(groups.get(g) ?? []), v]);
+    }
+    return {
+      kind: 'APIGroupList',
+      apiVersion: 'v1',
+      groups: [...groups].map(([name, versions]) => ({
+        name,
+        versions: versions.map((version) => ({ groupVersion: `${name}/${version}`, version })),
+        preferredVersion: { groupVersion: `${name}/${versions[0]}`, version: versions[0] },
+      })),
+    };
+  }
+
+  private resourceList(apiVersion: string): Obj {
+    const verbs = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
+    const resources: Obj[] = [];
+    for (const t of this.servedTypes().filter((x) => x.apiVersion === apiVersion)) {
+      resources.push({ name: t.plural, singularName: t.singular, namespaced: t.namespaced, kind: t.kind, verbs, ...(t.shortNames.length > 0 ? { shortNames: t.shortNames } : {}) });
+      if (t.statusSubresource) resources.push({ name: `${t.plural}/status`, singularName: '', namespaced: t.namespaced, kind: t.kind, verbs: ['get', 'patch', 'update'] });
+      if (t.scaleSubresource) resources.push({ name: `${t.plural}/scale`, singularName: '', namespaced: t.namespaced, group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: ['get', 'patch', 'update'] });
+    }
+    return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: apiVersion, resources };
+  }
+}
+
+/** What a direct read hands out: a copy, without managedFields (see managedFields()). */
+function out(o: Obj): Obj {
+  const c = clone(o);
+  if (isObject(c.metadata)) delete c.metadata.managedFields;
+  return c;
+}
+
+function mergeScale(current: Obj, patch: Obj): Obj {
+  return { ...current, ...patch, metadata: { ...current.metadata, ...(patch.metadata ?? {}) }, spec: { ...current.spec, ...(patch.spec ?? {}) } };
+}
+
+/** Go's json error for a token that does not decode to JSON: its first byte, as Go quotes it. */
+function jsonSyntaxError(token: string): string {
+  const bytes = Buffer.from(token.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+  const c = bytes[0] ?? 0;
+  const shown = c >= 0x20 && c < 0x7f ? `'${String.fromCharCode(c)}'` : `'\\u00${c.toString(16).padStart(2, '0')}'`;
+  return `invalid character ${shown} looking for beginning of value`;
+}
+
+/** The field manager of a write that names none: the client's user agent, up to its first '/'. */
+function managerFromUserAgent(ua: string | string[] | undefined): string {
+  const s = Array.isArray(ua) ? ua[0] : ua;
+  return (s ?? 'unknown').split('/')[0] || 'unknown';
+}
