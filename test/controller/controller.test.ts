@@ -6,7 +6,7 @@ import { silentLogger } from '../../lib/controller/runtime/logger';
 import { Registry } from '../../lib/controller/runtime/metrics';
 import { DEFAULT_IMAGES } from '../../lib/images';
 import { FakeApiServer } from '../support/fake-apiserver';
-import { admitRoutes, bindBucket, completeJob, eventually, openshiftCluster, settleDeployments } from '../support/cluster-sim';
+import { admitRoutes, bindBucket, completeJob, deploymentUnavailable, eventually, openshiftCluster, settleDeployments } from '../support/cluster-sim';
 import { installOperator } from '../support/operator-install';
 
 type Obj = Record<string, any>;
@@ -75,9 +75,20 @@ beforeEach(async () => {
   await controller.start();
 });
 
+/** Writes of the operator the API server refused (injected failures aside): there must be none. */
+function refusedWrites(): string[] {
+  return server
+    .writes()
+    .filter((w) => w.user === 'system:serviceaccount:quay-operator:quay-operator' && (w.code ?? 0) >= 400 && !w.message?.startsWith('injected failure'))
+    .map((w) => `${w.method} ${w.path}: ${w.code} ${w.message}`);
+}
+
 afterEach(async () => {
   await controller.stop();
+  // Every write the operator made was valid for the API server (which validates as a real one).
+  const refused = refusedWrites();
   await server.stop();
+  expect(refused).toEqual([]);
 });
 
 describe('first deploy, in order, without crash loops', () => {
@@ -193,6 +204,19 @@ describe('day 2', () => {
     await eventually(() => expect(deployment('quay-database')).toBeUndefined());
     expect(get('v1', 'PersistentVolumeClaim', `${NAME}-quay-postgres-13`)).toBeDefined();
     await eventually(() => expect((server.list('v1', 'Event', NS) as Obj[]).map((e) => e.reason)).toContain('PersistentVolumeClaimKept'));
+  });
+
+  test('a component that fails and heals: listed in unhealthyComponents, then the field is gone and Available again (no status write refused)', async () => {
+    createRegistry();
+    await deployToHealthy();
+    deploymentUnavailable(server, NS, `${NAME}-quay-app`);
+    await eventually(() => expect(registry().status.unhealthyComponents?.quay).toEqual([expect.objectContaining({ type: 'Available', status: 'False', message: `Deployment ${NAME}-quay-app: Deployment does not have minimum availability.` })]));
+    expect(cond('Available')).toMatchObject({ status: 'False' });
+    settleDeployments(server, NS);
+    await eventually(() => expect(cond('Available')).toMatchObject({ status: 'True', reason: 'HealthChecksPassing' }));
+    expect(registry().status).not.toHaveProperty('unhealthyComponents');
+    // The status writes were server-side applies of the operator's own manager, accepted every time.
+    expect(server.writes().filter((w) => w.path.endsWith(`/quayregistries/${NAME}/status`)).every((w) => w.code === 200)).toBe(true);
   });
 
   test('an invalid bundle blocks the rollout with ConfigInvalid and deletes nothing', async () => {
