@@ -128,7 +128,9 @@ export class Clair extends Construct {
 
     const volumes: k8s.Volume[] = [
       { name: 'config', secret: { secretName, items: configItems } },
-      { name: 'certificates', projected: { sources: certSources } },
+      // No `sources: []`: the API server stores no empty list, and the difference would re-stamp
+      // managedFields on every apply.
+      { name: 'certificates', projected: certSources.length > 0 ? { sources: certSources } : {} },
       {
         name: 'indexer-layer-storage',
         // Layers are unpacked under /var/tmp; the container's overlay filesystem lacks O_TMPFILE

@@ -104,8 +104,8 @@ export class OperatorInstall extends Chart {
                 command: ['node', '/opt/quay-operator/build/lib/cli/bin.js'],
                 args,
                 env: [
-                  { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
-                  { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+                  { name: 'POD_NAME', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.name' } } },
+                  { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } } },
                   { name: 'QUAY_VERSION', value: props.quayVersion ?? DEFAULT_QUAY_VERSION },
                   ...(Object.keys(IMAGE_ENV) as (keyof Images)[]).map((k) => ({ name: IMAGE_ENV[k], value: images[k] })),
                 ],

@@ -136,7 +136,9 @@ export function quayConfigVolumeMounts(): k8s.VolumeMount[] {
 export function quayConfigEnv(model: RegistryModel): k8s.EnvVar[] {
   return [
     { name: 'QE_K8S_CONFIG_SECRET', value: quayConfigSecretName(model) },
-    { name: 'QE_K8S_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+    // apiVersion spelled out: fieldRef is atomic, so an omitted default differs from the stored object
+    // on every apply and re-stamps managedFields each second (kubernetes/kubernetes#121404).
+    { name: 'QE_K8S_NAMESPACE', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } } },
   ];
 }
 
@@ -178,9 +180,11 @@ export class QuayConfig extends Construct {
     const tls = tlsSecret(model);
     if (tls) new k8s.KubeSecret(this, 'tls-secret', { metadata: meta(tls.name), type: 'Opaque', data: { ...tls.data } });
 
-    // Always rendered, even empty, so the projected volume's source exists.
+    // Always rendered, even empty, so the projected volume's source exists. Empty, without `data`:
+    // the API server stores no empty map, so an applied `data: {}` would differ from it every time.
     const extraCa = extraCaSecret(model);
-    new k8s.KubeSecret(this, 'extra-ca-certs', { metadata: meta(extraCa.name), type: 'Opaque', data: { ...extraCa.data } });
+    const caData = Object.keys(extraCa.data).length > 0 ? { data: { ...extraCa.data } } : {};
+    new k8s.KubeSecret(this, 'extra-ca-certs', { metadata: meta(extraCa.name), type: 'Opaque', ...caData });
 
     if (isOpenShift(model)) {
       // No `data`: the cluster injects it. Applying even an empty value would take the field over

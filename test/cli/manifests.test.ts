@@ -224,8 +224,8 @@ describe('quay-operator manifests (all namespaces)', () => {
     // Leader election needs the pod's name and namespace.
     expect(c.env).toEqual(
       expect.arrayContaining([
-        { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
-        { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+        { name: 'POD_NAME', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.name' } } },
+        { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } } },
       ]),
     );
     expect(c.resources?.limits?.memory).toBeDefined();

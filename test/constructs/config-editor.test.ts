@@ -79,7 +79,7 @@ describe('ConfigEditor', () => {
     expect(envOf(c)).toEqual({
       CONFIG_APP_PASSWORD: { secretKeyRef: { name: secretName, key: 'password' } },
       QE_K8S_CONFIG_SECRET: quayConfigSecretName(model),
-      QE_K8S_NAMESPACE: { fieldRef: { fieldPath: 'metadata.namespace' } },
+      QE_K8S_NAMESPACE: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } },
     });
     expect(c.ports).toEqual([{ name: 'http', containerPort: 8080, protocol: 'TCP' }]);
     expect(c.readinessProbe.httpGet).toEqual({ path: '/', port: 8080, scheme: 'HTTP' });

@@ -66,7 +66,7 @@ describe('Mirror', () => {
     expect(c.args).toEqual(['repomirror-nomigrate']);
     expect(envOf(c)).toEqual({
       QE_K8S_CONFIG_SECRET: quayConfigSecretName(model),
-      QE_K8S_NAMESPACE: { fieldRef: { fieldPath: 'metadata.namespace' } },
+      QE_K8S_NAMESPACE: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } },
       DEBUGLOG: 'false',
       ENSURE_NO_MIGRATION: 'true',
     });

@@ -2,7 +2,7 @@ import { App, Chart } from 'cdk8s';
 import { quayDashboardJson, stableStringify } from '../../constructs/grafana-dashboard';
 import { Monitoring } from '../../constructs/monitoring';
 import type { RegistryModel } from '../../lib/model';
-import { testModel } from '../support/model';
+import { testEnvironment, testModel } from '../support/model';
 import { validateAll } from '../support/schema';
 
 function render(model: RegistryModel): any[] {
@@ -41,6 +41,14 @@ describe('Monitoring', () => {
       'ServiceMonitor example-registry-quay-metrics-monitor',
     ]);
     for (const o of objs) expect(o.metadata.labels).toMatchObject({ 'quay-component': 'monitoring', ...REGISTRY_LABEL });
+  });
+
+  it('renders no dashboard where the OpenShift console is not (its namespace would not exist)', () => {
+    const env = testEnvironment('openshift');
+    const plain = render(testModel({ environment: { capabilities: { ...env.capabilities, consoleDashboards: false } } }));
+    expect(plain.map((o) => `${o.kind} ${o.metadata.name}`)).not.toContain('ConfigMap example-registry-grafana-dashboard-quay');
+    expect(plain.map((o) => o.metadata.namespace)).not.toContain('openshift-config-managed');
+    expect(plain.map((o) => o.kind)).toEqual(expect.arrayContaining(['ServiceMonitor', 'PrometheusRule']));
   });
 
   it('exposes port 9091 of this registry\'s quay-app pods through the metrics Service', () => {

@@ -118,7 +118,7 @@ describe('Quay', () => {
     expect(c.env.map((e: Obj) => e.name)).toEqual(['QE_K8S_CONFIG_SECRET', 'QE_K8S_NAMESPACE', 'DEBUGLOG', 'WORKER_COUNT_WEB', 'WORKER_COUNT_SECSCAN', 'WORKER_COUNT_REGISTRY', 'QUAY_VERSION']);
     expect(envOf(c)).toEqual({
       QE_K8S_CONFIG_SECRET: configSecret,
-      QE_K8S_NAMESPACE: { fieldRef: { fieldPath: 'metadata.namespace' } },
+      QE_K8S_NAMESPACE: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } },
       DEBUGLOG: 'false',
       WORKER_COUNT_WEB: '4',
       WORKER_COUNT_SECSCAN: '2',

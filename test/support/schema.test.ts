@@ -37,7 +37,7 @@ const deployment = {
             name: 'quay-app',
             image: 'quay.io/projectquay/quay:3.12.0',
             ports: [{ name: 'http', containerPort: 8080, protocol: 'TCP' }],
-            env: [{ name: 'QE_K8S_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } }],
+            env: [{ name: 'QE_K8S_NAMESPACE', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } } }],
             resources: { requests: { cpu: '2000m', memory: '8Gi' } },
             volumeMounts: [{ name: 'config', mountPath: '/conf/stack', readOnly: true }],
             readinessProbe: { httpGet: { path: '/health/instance', port: 8080, scheme: 'HTTP' } },

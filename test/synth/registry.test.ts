@@ -6,6 +6,11 @@ import { renderInput } from '../../lib/cli/render-inputs';
 import { ensureManagedKeys, managedKeysSecretName } from '../../lib/keys';
 import { KubeObject, renderRegistry } from '../../lib/synth';
 import { toYamlStream } from '../../lib/yaml';
+import { KubeClient } from '../../lib/controller/kube-client';
+import { resourceType } from '../../lib/controller/resources';
+import { openshiftCluster } from '../support/cluster-sim';
+import { FakeApiServer } from '../support/fake-apiserver';
+import { installOperator } from '../support/operator-install';
 import { validateAll } from '../support/schema';
 import { fixedRandom, testEnvironment, testModel } from '../support/model';
 
@@ -171,16 +176,18 @@ describe('determinism', () => {
   });
 });
 
+const KUBERNETES_FILES = {
+  'config.yaml': [
+    'SERVER_HOSTNAME: quay.example.com',
+    'EXTERNAL_TLS_TERMINATION: true',
+    'DISTRIBUTED_STORAGE_CONFIG: {default: [S3Storage, {host: s3.example.com, s3_bucket: quay, s3_access_key: a, s3_secret_key: b, storage_path: /registry}]}',
+    'DISTRIBUTED_STORAGE_PREFERENCE: [default]',
+    'DISTRIBUTED_STORAGE_DEFAULT_LOCATIONS: []',
+  ].join('\n'),
+};
+
 describe('platform kubernetes', () => {
-  const files = {
-    'config.yaml': [
-      'SERVER_HOSTNAME: quay.example.com',
-      'EXTERNAL_TLS_TERMINATION: true',
-      'DISTRIBUTED_STORAGE_CONFIG: {default: [S3Storage, {host: s3.example.com, s3_bucket: quay, s3_access_key: a, s3_secret_key: b, storage_path: /registry}]}',
-      'DISTRIBUTED_STORAGE_PREFERENCE: [default]',
-      'DISTRIBUTED_STORAGE_DEFAULT_LOCATIONS: []',
-    ].join('\n'),
-  };
+  const files = KUBERNETES_FILES;
   const objects = renderRegistry(testModel({ platform: 'kubernetes', files, appsDomain: null })).objects;
 
   test('no Route, ObjectBucketClaim or Prometheus objects; pods name their user', () => {
@@ -196,5 +203,44 @@ describe('platform kubernetes', () => {
     expect(() => testModel({ platform: 'kubernetes', files, spec: { components: [{ kind: 'route', managed: true }] } })).toThrow(
       'spec.components[0]: error validating component `route`: Route API not available (route.openshift.io/v1); mark it managed: false and configure it in the config bundle',
     );
+  });
+});
+
+describe('a real API server accepts every rendered object (the fake, which validates as one does)', () => {
+  const scenarios: [string, KubeObject[]][] = [
+    ['default', renderFiles(['examples/quayregistry.yaml'])[0]],
+    ['unmanaged components', renderFiles(['examples/unmanaged-components.yaml'], 'openshift', 'apps.example.com')[0]],
+    ['geo-replication us', renderFiles(['examples/geo-replication/config-bundle.yaml', 'examples/geo-replication/us.yaml'])[0]],
+    ['geo-replication eu', renderFiles(['examples/geo-replication/config-bundle.yaml', 'examples/geo-replication/eu.yaml'])[0]],
+    ['platform kubernetes', renderRegistry(testModel({ platform: 'kubernetes', files: KUBERNETES_FILES, appsDomain: null })).objects],
+  ];
+  let server: FakeApiServer;
+  let client: KubeClient;
+
+  beforeEach(async () => {
+    server = await FakeApiServer.start();
+    openshiftCluster(server);
+    client = new KubeClient(installOperator(server));
+  });
+
+  afterEach(async () => {
+    await server.stop();
+  });
+
+  test.each(scenarios)('%s: server-side applied by the operator ServiceAccount into a new cluster, twice (the second a no-op)', async (_name, objects) => {
+    for (const ns of new Set(objects.map((o) => o.metadata.namespace).filter(Boolean))) if (!server.get('v1', 'Namespace', undefined, ns!)) server.createNamespace(ns!);
+    for (const o of objects) await client.apply(resourceType(o.apiVersion, o.kind), o);
+    // A second later: an apply whose merge differs from the live object before defaulting (an omitted
+    // default inside an atomic struct, an empty map) stamps a new managedFields time and so writes
+    // every second, forever (kubernetes/kubernetes#121404). Rendered objects must not do that.
+    server.advanceClock(1);
+    const before = server.resourceVersion;
+    const changed: string[] = [];
+    for (const o of objects) {
+      const r = await client.apply(resourceType(o.apiVersion, o.kind), o);
+      if (Number(r.metadata.resourceVersion) > Number(before)) changed.push(`${o.kind}/${o.metadata.name}`);
+    }
+    expect(changed).toEqual([]);
+    expect(server.resourceVersion).toBe(before);
   });
 });

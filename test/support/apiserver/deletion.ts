@@ -9,7 +9,7 @@ import { updateFields } from './managed-fields';
 import { SCHEMAS, ServedType } from './resources';
 import { Entry, Store } from './store';
 import { clone, isObject } from './typed';
-import { bare, now } from './writes';
+import { bare } from './writes';
 
 type Obj = Record<string, any>;
 
@@ -59,7 +59,7 @@ export class Deleter {
     const next = clone(e.obj);
     next.metadata.finalizers = finalizers.length > 0 ? finalizers : undefined;
     if (next.metadata.finalizers === undefined) delete next.metadata.finalizers;
-    next.metadata.deletionTimestamp ??= now();
+    next.metadata.deletionTimestamp ??= this.store.now();
     if (!graceful) next.metadata.deletionGracePeriodSeconds ??= 0;
     if (typeof next.metadata.generation === 'number') next.metadata.generation++;
     if (graceful) next.status = { ...(next.status ?? {}), phase: 'Terminating' };
@@ -147,7 +147,7 @@ export class Deleter {
   private writeByController(e: Entry, candidate: Obj): void {
     const next = clone(candidate);
     if (next.metadata.ownerReferences === undefined) delete next.metadata.ownerReferences;
-    const ctx = { schemas: SCHEMAS, schema: e.type.schema, apiVersion: e.type.apiVersion, now: now() };
+    const ctx = { schemas: SCHEMAS, schema: e.type.schema, apiVersion: e.type.apiVersion, now: this.store.now() };
     const { managers } = updateFields(ctx, bare(e.obj), bare(next)!, e.managers, GC_MANAGER, '');
     this.store.replace(e, next, managers);
   }

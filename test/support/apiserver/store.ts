@@ -36,10 +36,17 @@ export class Store {
   /** Events with rv <= this are gone from the log. */
   compactedThrough: number;
   private ip = 0;
+  /** How far the fake's clock is ahead of the machine's (advanceClock): timestamps, managedFields times. */
+  clockSkewMs = 0;
 
   constructor(private readonly window: number) {
     this.rv = 1000;
     this.compactedThrough = this.rv;
+  }
+
+  /** The API server's time, at the second (as metav1.Time is serialized). */
+  now(): string {
+    return new Date(Date.now() + this.clockSkewMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
   }
 
   // ------------------------------------------------------------------------------ types

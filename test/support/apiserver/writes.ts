@@ -59,10 +59,6 @@ export interface WriterOptions {
 
 const SYSTEM_METADATA = ['uid', 'creationTimestamp', 'generation', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'resourceVersion', 'selfLink', 'managedFields'];
 
-export function now(): string {
-  return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
-
 /** An object without its managedFields (the field manager works on the rest). */
 export function bare(obj: Obj | undefined): Obj | undefined {
   if (!obj) return obj;
@@ -93,7 +89,7 @@ export class Writer {
   ) {}
 
   private ctx(t: ServedType): FieldContext {
-    return { schemas: SCHEMAS, schema: t.schema, apiVersion: t.apiVersion, now: now() };
+    return { schemas: SCHEMAS, schema: t.schema, apiVersion: t.apiVersion, now: this.store.now() };
   }
 
   // ------------------------------------------------------------------------------ request checks
@@ -326,7 +322,7 @@ export class Writer {
     for (const f of SYSTEM_METADATA) delete obj.metadata[f];
     if (t.statusSubresource && !o.keepStatus) delete obj.status;
     obj.metadata.uid = randomUUID();
-    obj.metadata.creationTimestamp = now();
+    obj.metadata.creationTimestamp = this.store.now();
     const decoded = this.decodeStage(t, obj);
     const { managers } = updateFields(this.ctx(t), undefined, bare(decoded)!, new Map(), o.manager, '');
     const finished = this.prepareStage(t, decoded, undefined, o.keepStatus);
@@ -484,7 +480,7 @@ export class Writer {
     if (!e) {
       for (const f of SYSTEM_METADATA) delete obj.metadata[f];
       obj.metadata.uid = randomUUID();
-      obj.metadata.creationTimestamp = now();
+      obj.metadata.creationTimestamp = this.store.now();
       const finished = this.prepareStage(t, this.decodeStage(t, obj), undefined);
       this.admitPermissions(t, finished, undefined, o.user ?? ADMIN);
       this.stamp(result.managers, o.manager, subresource, true);
@@ -514,7 +510,7 @@ export class Writer {
   /** An applier's entry takes the time of the write only when the object changed. */
   private stamp(managers: Managers, manager: string, subresource: string, changed: boolean): void {
     const entry = managers.get(managerKey(manager, 'Apply', subresource));
-    if (entry && changed) entry.time = now();
+    if (entry && changed) entry.time = this.store.now();
   }
 
   notFoundFor(t: ServedType, name: string): StatusError {
