@@ -257,7 +257,9 @@ export class Reconciler {
       this.deps.refusals.accepted(registry, target);
       return undefined;
     } catch (err) {
-      await this.deps.refusals.report(registry, target, err);
+      // A stale resourceVersion (409 Conflict) is a race with another writer, not a refusal: the
+      // retry reads the newer object. Nothing to tell the admin.
+      if (!(err instanceof ApiError && err.status === 409 && err.reason === 'Conflict')) await this.deps.refusals.report(registry, target, err);
       return err;
     }
   }

@@ -30,10 +30,10 @@ async function start(drop: string): Promise<void> {
   server.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'bundle', namespace: NS }, stringData: { 'config.yaml': 'SERVER_HOSTNAME: example-registry-quay-quay-enterprise.apps.example.com\n' } });
   const kubeConfig = installOperator(server);
   const role = server.get('rbac.authorization.k8s.io/v1', 'ClusterRole', undefined, 'quay-operator')!;
-  const rules = (role.rules as Obj[]).flatMap((r) => {
+  const rules = (role.rules as Obj[]).flatMap((r): Obj[] => {
     if (!(r.resources as string[]).includes(drop)) return [r];
-    const rest = { ...r, resources: (r.resources as string[]).filter((x) => x !== drop) };
-    const reads = { ...r, resources: [drop], verbs: (r.verbs as string[]).filter((v) => ['get', 'list', 'watch'].includes(v)) };
+    const rest: Obj = { ...r, resources: (r.resources as string[]).filter((x) => x !== drop) };
+    const reads: Obj = { ...r, resources: [drop], verbs: (r.verbs as string[]).filter((v) => ['get', 'list', 'watch'].includes(v)) };
     return [rest, reads].filter((x) => x.resources.length > 0 && x.verbs.length > 0);
   });
   server.update({ ...role, rules });
@@ -97,4 +97,15 @@ test('a refused status write: the rest of the reconcile is done (objects, events
   expect(attempts() - before).toBeLessThanOrEqual(2);
   expect(refusalLines().filter((l) => l.kind === 'QuayRegistry')).toHaveLength(1);
   expect(counted('code="403",verb="apply",kind="QuayRegistry"')).toBeGreaterThanOrEqual(1);
+});
+
+test('a conflict (a write from a stale read) is a race, not a refusal: retried, never reported', async () => {
+  // The finalizer patch carries the resourceVersion it read; the server answers 409 Conflict once.
+  await start('none');
+  server.failNext({ method: 'PATCH', pathIncludes: `/quayregistries/${NAME}?` }, 409);
+  await eventually(() => expect(registry().metadata.finalizers).toEqual(['quay-operator/finalizer']));
+  expect(server.writes().filter((w) => w.code === 409 && w.path.endsWith(`/quayregistries/${NAME}`))).toHaveLength(1);
+  expect(events('WriteRefused')).toEqual([]);
+  expect(refusalLines()).toEqual([]);
+  expect(metrics.render()).not.toMatch(/^quay_operator_api_write_refusals_total\{/m);
 });
