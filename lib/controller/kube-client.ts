@@ -154,6 +154,11 @@ export class KubeClient {
   async getPath(path: string): Promise<unknown> {
     return this.request('GET', path);
   }
+
+  /** Raw POST, for subresources that create something else (a ServiceAccount's TokenRequest). */
+  async post(path: string, body: unknown): Promise<unknown> {
+    return this.request('POST', path, body);
+  }
 }
 
 /**

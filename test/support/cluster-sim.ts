@@ -99,3 +99,27 @@ export async function eventually(check: () => void | Promise<void>, timeoutMs = 
     }
   }
 }
+
+/**
+ * Plays the whole cluster in the background, in every namespace: volumes bind, pods of every
+ * Deployment become available, buckets are provisioned, migration Jobs succeed, Routes are admitted.
+ * Returns a function that stops it.
+ */
+export function simulateCluster(server: FakeApiServer, intervalMs = 50): () => void {
+  const tick = () => {
+    for (const ns of server.list('v1', 'Namespace') as Obj[]) {
+      const namespace = ns.metadata.name as string;
+      if (ns.metadata.deletionTimestamp) continue;
+      try {
+        settleDeployments(server, namespace);
+        for (const claim of server.list('objectbucket.io/v1alpha1', 'ObjectBucketClaim', namespace) as Obj[]) bindBucket(server, namespace, claim.metadata.name.replace(/-quay-datastore$/, ''));
+        for (const job of server.list('batch/v1', 'Job', namespace) as Obj[]) if (!job.status?.succeeded && !job.status?.failed) completeJob(server, namespace, job.metadata.name);
+        admitRoutes(server, namespace);
+      } catch {
+        // An object deleted under our feet: next tick.
+      }
+    }
+  };
+  const timer = setInterval(tick, intervalMs);
+  return () => clearInterval(timer);
+}

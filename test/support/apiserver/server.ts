@@ -18,11 +18,14 @@ import { ADMIN, ANONYMOUS, Attributes, authorize, deniedMessage, RbacSource, ser
 import { Deleter, parseDeleteOptions } from './deletion';
 import { badRequest, coreNotFound, forbidden, injected, methodNotAllowed, notFound, pageNotFound, StatusError, unauthorized } from './errors';
 import { builtinTypes, defaultCrds, ServedType, typesFromCrd } from './resources';
+import { discoveryDocument } from './discovery';
+import { listObjects, managerFromUserAgent, RequestInfo, requestInfo } from './requests';
+import { asScale, scaleWrite } from './scale';
 import { parseFieldSelector, parseLabelSelector, fieldsMatch, labelsMatch } from './selectors';
 import { Store } from './store';
 import { clone, isObject } from './typed';
 import { OpenWatch } from './watch';
-import { bare, now, WriteOptions, WriteResult, Writer } from './writes';
+import { bare, WriteOptions, WriteResult, Writer } from './writes';
 
 type Obj = Record<string, any>;
 
@@ -73,16 +76,6 @@ export interface AdHocType {
 }
 
 const ADMIN_TOKEN = 'fake-admin-token';
-
-interface RequestInfo {
-  readonly verb: string;
-  /** A resource request: where in the REST tree. */
-  readonly apiVersion?: string;
-  readonly namespace?: string;
-  readonly plural?: string;
-  readonly name?: string;
-  readonly subresource?: string;
-}
 
 export class FakeApiServer {
   readonly requests: RecordedRequest[] = [];
@@ -249,7 +242,7 @@ export class FakeApiServer {
       for (const t of typesFromCrd(e.obj)) this.store.serve(t);
       const established = ((e.obj.status?.conditions ?? []) as Obj[]).some((c) => c.type === 'Established' && c.status === 'True');
       if (!established) {
-        const time = now();
+        const time = this.store.now();
         const status = {
           acceptedNames: e.obj.spec.names,
           conditions: [
@@ -277,6 +270,11 @@ export class FakeApiServer {
   /** The current resourceVersion (what a list now would return). */
   get resourceVersion(): string {
     return String(this.store.resourceVersion);
+  }
+
+  /** Moves the server's clock forward: a write a second later stamps a new managedFields time, as on a cluster. */
+  advanceClock(seconds: number): void {
+    this.store.clockSkewMs += seconds * 1000;
   }
 
   get openWatches(): number {
@@ -455,25 +453,6 @@ export class FakeApiServer {
     });
   }
 
-  /** The request's place in the REST tree, as the server's RequestInfo resolver reads it. */
-  private requestInfo(method: string, segs: string[], q: URLSearchParams): RequestInfo | undefined {
-    let apiVersion: string;
-    let rest: string[];
-    if (segs[0] === 'api' && segs.length >= 3) [apiVersion, rest] = [segs[1], segs.slice(2)];
-    else if (segs[0] === 'apis' && segs.length >= 4) [apiVersion, rest] = [`${segs[1]}/${segs[2]}`, segs.slice(3)];
-    else return undefined;
-    let namespace: string | undefined;
-    if (rest[0] === 'namespaces' && rest.length > 1) {
-      namespace = rest[1];
-      if (rest.length > 2 && !['status', 'finalize'].includes(rest[2])) rest = rest.slice(2);
-    }
-    const [plural, name, subresource] = rest;
-    const watch = q.get('watch') === 'true' || q.get('watch') === '1';
-    const verb =
-      method === 'GET' ? (name === undefined ? (watch ? 'watch' : 'list') : 'get') : method === 'POST' ? 'create' : method === 'PUT' ? 'update' : method === 'PATCH' ? 'patch' : method === 'DELETE' ? (name === undefined ? 'deletecollection' : 'delete') : method.toLowerCase();
-    return { verb, apiVersion, ...(namespace !== undefined ? { namespace } : {}), plural, ...(name !== undefined ? { name } : {}), ...(subresource !== undefined ? { subresource } : {}) };
-  }
-
   private checkAccess(user: UserInfo, info: RequestInfo | undefined, path: string, method: string): void {
     if (!this.auth) return;
     let attrs: Attributes;
@@ -489,12 +468,12 @@ export class FakeApiServer {
   private route(method: string, url: URL, contentType: string | undefined, text: string, user: UserInfo, req: http.IncomingMessage, res: http.ServerResponse): WriteResult | undefined {
     const segs = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
     const q = url.searchParams;
-    const info = this.requestInfo(method, segs, q);
+    const info = requestInfo(method, segs, q);
     this.checkAccess(user, info, url.pathname, method);
     const ok = (obj: Obj): WriteResult => ({ obj, code: 200, warnings: [] });
     if (!info) {
       if (method !== 'GET') throw methodNotAllowed();
-      return ok(this.discovery(segs));
+      return ok(discoveryDocument(segs, this.servedTypes()));
     }
     if (!this.served(info.apiVersion!)) throw info.apiVersion!.includes('/') ? pageNotFound() : coreNotFound();
     const t = this.store.byPlural(info.apiVersion!, info.plural!);
@@ -504,7 +483,10 @@ export class FakeApiServer {
     const name = isNamespaceObject && info.name === undefined && info.namespace !== undefined ? info.namespace : info.name;
     if (t.namespaced === false && info.namespace !== undefined && !isNamespaceObject) throw info.apiVersion!.includes('/') ? pageNotFound() : coreNotFound();
     const sub = info.subresource ?? '';
-    if (sub && !(sub === 'status' && t.statusSubresource) && !(sub === 'scale' && t.scaleSubresource) && !(sub === 'finalize' && isNamespaceObject)) throw notFound(t, name ?? '');
+    const isServiceAccount = t.kind === 'ServiceAccount' && t.group === '';
+    if (sub && !(sub === 'status' && t.statusSubresource) && !(sub === 'scale' && t.scaleSubresource) && !(sub === 'finalize' && isNamespaceObject) && !(sub === 'token' && isServiceAccount)) {
+      throw notFound(t, name ?? '');
+    }
     const o: WriteOptions = {
       manager: q.get('fieldManager') ?? (method === 'PATCH' && contentType === 'application/apply-patch+yaml' ? '' : managerFromUserAgent(req.headers['user-agent'])),
       force: q.get('force') === 'true',
@@ -519,7 +501,7 @@ export class FakeApiServer {
           this.startWatch(t, namespace, q, res);
           return undefined;
         }
-        return ok(this.listObjects(t, namespace, q));
+        return ok(listObjects(this.store, t, namespace, q));
       }
       if (method === 'POST') {
         if (t.namespaced && namespace === undefined) throw methodNotAllowed();
@@ -535,6 +517,10 @@ export class FakeApiServer {
       throw methodNotAllowed();
     }
     if (sub === 'scale') return this.scale(t, namespace, name, method, contentType, text, o);
+    if (sub === 'token') {
+      if (method !== 'POST') throw methodNotAllowed();
+      return this.tokenRequest(t, namespace!, name, text);
+    }
     switch (method) {
       case 'GET':
         return ok(this.store.mustGet(t, namespace, name).obj);
@@ -558,47 +544,6 @@ export class FakeApiServer {
     }
   }
 
-  private listObjects(t: ServedType, namespace: string | undefined, q: URLSearchParams): Obj {
-    const labels = parseLabelSelector(q.get('labelSelector') ?? '');
-    const fields = parseFieldSelector(q.get('fieldSelector') ?? '', t.kind);
-    let items = this.store.list(t, namespace).map((e) => e.obj).filter((o) => labelsMatch(o.metadata.labels, labels) && fieldsMatch(o, fields));
-    const rv = this.resourceVersion;
-    const token = q.get('continue');
-    if (token) {
-      let start: string;
-      try {
-        const decoded = JSON.parse(Buffer.from(token, 'base64').toString('utf8'));
-        if (typeof decoded.start !== 'string') throw new Error('no start');
-        start = decoded.start;
-      } catch {
-        throw badRequest(`invalid continue token: continue key is not valid: ${jsonSyntaxError(token)}`);
-      }
-      items = items.filter((o) => `${o.metadata.namespace ?? ''}/${o.metadata.name}` >= start);
-    }
-    const limit = Number(q.get('limit') ?? '0');
-    let cont: string | undefined;
-    let remaining: number | undefined;
-    if (limit > 0 && items.length > limit) {
-      const next = items[limit];
-      cont = Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv: Number(rv), start: `${next.metadata.namespace ?? ''}/${next.metadata.name}` })).toString('base64');
-      if (labels.length === 0 && fields.length === 0) remaining = items.length - limit;
-      items = items.slice(0, limit);
-    }
-    const metadata: Obj = { resourceVersion: rv, ...(cont ? { continue: cont } : t.custom ? { continue: '' } : {}), ...(remaining !== undefined ? { remainingItemCount: remaining } : {}) };
-    return {
-      apiVersion: t.apiVersion,
-      kind: t.listKind,
-      metadata,
-      items: items.map((o) => {
-        if (t.custom) return o;
-        const { apiVersion: _a, kind: _k, ...rest } = o;
-        void _a;
-        void _k;
-        return rest;
-      }),
-    };
-  }
-
   private deleteCollection(t: ServedType, namespace: string | undefined, q: URLSearchParams): Obj {
     const labels = parseLabelSelector(q.get('labelSelector') ?? '');
     const fields = parseFieldSelector(q.get('fieldSelector') ?? '', t.kind);
@@ -609,6 +554,40 @@ export class FakeApiServer {
       gone.push(e.obj);
     }
     return { apiVersion: t.apiVersion, kind: t.listKind, metadata: { resourceVersion: this.resourceVersion }, items: gone };
+  }
+
+  /** The scale subresource: read as a Scale; a write sets replicas (with its own field manager). */
+  private scale(t: ServedType, namespace: string | undefined, name: string, method: string, contentType: string | undefined, text: string, o: WriteOptions): WriteResult {
+    const e = this.store.mustGet(t, namespace, name);
+    if (method === 'GET') return { obj: asScale(e.obj), code: 200, warnings: [] };
+    const { replicas, resourceVersion } = scaleWrite(e.obj, method, contentType, text);
+    // As recorded from a real server: a PUT of the Scale records its writer as owner of replicas, a patch does not.
+    const result = this.write(() => this.writer.scale(t, e, replicas, resourceVersion, o, method === 'PUT'));
+    return { obj: asScale(result.obj), code: 200, warnings: [] };
+  }
+
+  /** TokenRequest: a bound token for a ServiceAccount that exists (how `kubectl create token` gets one). */
+  private tokenRequest(t: ServedType, namespace: string, name: string, text: string): WriteResult {
+    this.store.mustGet(t, namespace, name);
+    let spec: Obj = {};
+    try {
+      spec = (JSON.parse(text || '{}') as Obj).spec ?? {};
+    } catch {
+      throw badRequest('the body is not a TokenRequest');
+    }
+    const seconds = typeof spec.expirationSeconds === 'number' ? spec.expirationSeconds : 3600;
+    const token = this.tokenFor(serviceAccountUser(namespace, name));
+    return {
+      obj: {
+        kind: 'TokenRequest',
+        apiVersion: 'authentication.k8s.io/v1',
+        metadata: { name, namespace, creationTimestamp: null },
+        spec: { audiences: spec.audiences ?? ['https://kubernetes.default.svc.cluster.local'], expirationSeconds: seconds, boundObjectRef: spec.boundObjectRef ?? null },
+        status: { token, expirationTimestamp: new Date(Date.parse(this.store.now()) + seconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z') },
+      },
+      code: 201,
+      warnings: [],
+    };
   }
 
   private startWatch(t: ServedType, namespace: string | undefined, q: URLSearchParams, res: http.ServerResponse): void {
@@ -630,88 +609,6 @@ export class FakeApiServer {
     w.start(this.store);
   }
 
-  /** The scale subresource of a Deployment: autoscaling/v1 Scale in and out. */
-  private scale(t: ServedType, namespace: string | undefined, name: string, method: string, contentType: string | undefined, text: string, o: WriteOptions): WriteResult {
-    const e = this.store.mustGet(t, namespace, name);
-    const asScale = (d: Obj): Obj => ({
-      kind: 'Scale',
-      apiVersion: 'autoscaling/v1',
-      metadata: { name: d.metadata.name, namespace: d.metadata.namespace, uid: d.metadata.uid, resourceVersion: d.metadata.resourceVersion, creationTimestamp: d.metadata.creationTimestamp },
-      spec: { replicas: d.spec?.replicas ?? 0 },
-      status: {
-        replicas: d.status?.replicas ?? 0,
-        selector: Object.entries((d.spec?.selector?.matchLabels ?? {}) as Record<string, string>)
-          .map(([k, v]) => `${k}=${v}`)
-          .join(','),
-      },
-    });
-    if (method === 'GET') return { obj: asScale(e.obj), code: 200, warnings: [] };
-    let body: Obj;
-    try {
-      const parsed = JSON.parse(text);
-      if (method === 'PUT') body = parsed;
-      else if (contentType === 'application/merge-patch+json' || contentType === 'application/strategic-merge-patch+json') body = mergeScale(asScale(e.obj), parsed);
-      else throw badRequest(`unsupported patch type for scale: ${contentType}`);
-    } catch (err) {
-      if (err instanceof StatusError) throw err;
-      throw badRequest(`json parse error: ${(err as Error).message}`);
-    }
-    const replicas = body.spec?.replicas;
-    if (typeof replicas !== 'number' || replicas < 0) throw badRequest('spec.replicas: Invalid value: must be greater than or equal to 0');
-    const rv = body.metadata?.resourceVersion;
-    // As recorded from a real server: a PUT of the Scale records its writer as owner of replicas, a patch does not.
-    const result = this.write(() => this.writer.scale(t, e, replicas, rv, o, method === 'PUT'));
-    return { obj: asScale(result.obj), code: 200, warnings: [] };
-  }
-
-  // ---------------------------------------------------------------- discovery
-
-  private groupVersions(): string[] {
-    return [...new Set(this.servedTypes().map((t) => t.apiVersion))].filter((gv) => gv !== 'v1').sort();
-  }
-
-  private discovery(segs: string[]): Obj {
-    if (segs.length === 0) return { paths: ['/api', '/api/v1', '/apis', '/healthz', '/livez', '/readyz', '/version', ...this.groupVersions().map((gv) => `/apis/${gv}`)] };
-    if (segs.length === 1 && segs[0] === 'version') return { major: '1', minor: '26', gitVersion: 'v1.26.0-fake', platform: 'linux/amd64' };
-    if (segs.length === 1 && ['healthz', 'livez', 'readyz'].includes(segs[0])) return { status: 'ok' };
-    if (segs.length === 1 && segs[0] === 'api') return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '127.0.0.1' }] };
-    if (segs.length === 1 && segs[0] === 'apis') return this.groupList();
-    if (segs[0] === 'api' && segs.length === 2 && segs[1] === 'v1') return this.resourceList('v1');
-    if (segs[0] === 'apis' && segs.length === 3 && this.served(`${segs[1]}/${segs[2]}`)) return this.resourceList(`${segs[1]}/${segs[2]}`);
-    if (segs[0] === 'apis' && segs.length === 2) {
-      const group = this.groupList().groups.find((g: Obj) => g.name === segs[1]);
-      if (group) return { kind: 'APIGroup', apiVersion: 'v1', ...group };
-    }
-    throw segs[0] === 'api' ? coreNotFound() : pageNotFound();
-  }
-
-  private groupList(): Obj {
-    const groups = new Map<string, string[]>();
-    for (const gv of this.groupVersions()) {
-      const [g, v] = gv.split('/');
-      groups.set(g, [...(groups.get(g) ?? []), v]);
-    }
-    return {
-      kind: 'APIGroupList',
-      apiVersion: 'v1',
-      groups: [...groups].map(([name, versions]) => ({
-        name,
-        versions: versions.map((version) => ({ groupVersion: `${name}/${version}`, version })),
-        preferredVersion: { groupVersion: `${name}/${versions[0]}`, version: versions[0] },
-      })),
-    };
-  }
-
-  private resourceList(apiVersion: string): Obj {
-    const verbs = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
-    const resources: Obj[] = [];
-    for (const t of this.servedTypes().filter((x) => x.apiVersion === apiVersion)) {
-      resources.push({ name: t.plural, singularName: t.singular, namespaced: t.namespaced, kind: t.kind, verbs, ...(t.shortNames.length > 0 ? { shortNames: t.shortNames } : {}) });
-      if (t.statusSubresource) resources.push({ name: `${t.plural}/status`, singularName: '', namespaced: t.namespaced, kind: t.kind, verbs: ['get', 'patch', 'update'] });
-      if (t.scaleSubresource) resources.push({ name: `${t.plural}/scale`, singularName: '', namespaced: t.namespaced, group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: ['get', 'patch', 'update'] });
-    }
-    return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: apiVersion, resources };
-  }
 }
 
 /** What a direct read hands out: a copy, without managedFields (see managedFields()). */
@@ -721,20 +618,3 @@ function out(o: Obj): Obj {
   return c;
 }
 
-function mergeScale(current: Obj, patch: Obj): Obj {
-  return { ...current, ...patch, metadata: { ...current.metadata, ...(patch.metadata ?? {}) }, spec: { ...current.spec, ...(patch.spec ?? {}) } };
-}
-
-/** Go's json error for a token that does not decode to JSON: its first byte, as Go quotes it. */
-function jsonSyntaxError(token: string): string {
-  const bytes = Buffer.from(token.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
-  const c = bytes[0] ?? 0;
-  const shown = c >= 0x20 && c < 0x7f ? `'${String.fromCharCode(c)}'` : `'\\u00${c.toString(16).padStart(2, '0')}'`;
-  return `invalid character ${shown} looking for beginning of value`;
-}
-
-/** The field manager of a write that names none: the client's user agent, up to its first '/'. */
-function managerFromUserAgent(ua: string | string[] | undefined): string {
-  const s = Array.isArray(ua) ? ua[0] : ua;
-  return (s ?? 'unknown').split('/')[0] || 'unknown';
-}
