@@ -480,3 +480,28 @@ describe('statusChanged: timestamps only are ignored', () => {
     expect(statusChanged(readBack, base)).toBe(false);
   });
 });
+
+// Status goes out as a server-side apply: an empty map or list where the last apply had entries
+// reads as null to the API server, which the CRD schema refuses (422), and the status is never
+// written. No status may hold one, whatever the registry's state.
+describe('no empty map or list anywhere in a status', () => {
+  const empties = (v: unknown, path = 'status'): string[] => {
+    if (Array.isArray(v)) return v.length === 0 ? [path] : v.flatMap((x, i) => empties(x, `${path}[${i}]`));
+    if (v && typeof v === 'object') {
+      const entries = Object.entries(v as Obj).filter(([, x]) => x !== undefined);
+      return entries.length === 0 ? [path] : entries.flatMap(([k, x]) => empties(x, `${path}.${k}`));
+    }
+    return [];
+  };
+  const dep = (r: KubeObject[], name: string) => liveDeployment(find(r, 'Deployment', name), { replicas: 1, available: 0 });
+  test.each([
+    ['all healthy', statusFor().status],
+    ['one component unhealthy', statusFor({ cluster: (r) => replacing(healthyCluster(r, VERSION), dep(r, n('quay-redis'))) }).status],
+    ['one component healed (previous status listed it)', statusFor({ previous: statusFor({ cluster: (r) => replacing(healthyCluster(r, VERSION), dep(r, n('quay-redis'))) }).status }).status],
+    ['awaiting dependencies', statusFor({ plan: { waitingFor: ['postgres'] } }).status],
+    ['an apply error', statusFor({ applyError: 'boom' }).status],
+    ['invalid input, no previous status', computeStatus({ previous: undefined, generation: 1, now: NOW, uid: UID, problems: [problem('config.yaml', 'unable to parse config.yaml')] })],
+  ])('%s', (_, status) => {
+    expect(empties(status)).toEqual([]);
+  });
+});
