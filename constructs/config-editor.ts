@@ -5,12 +5,12 @@
 import { Construct } from 'constructs';
 import { k8s } from 'cdk8s-plus-27';
 import type { RegistryModel } from '../lib/model';
-import { ComponentProps, SHARED_NAMES, quayConfigReady } from './shared/component';
+import { ComponentProps, SHARED_NAMES } from './shared/component';
 import { contentHash, secretData } from './shared/hash';
 import { metadataFor, nameFor, podTemplateMetadata, selectorLabels } from './shared/metadata';
 import { applyPlacement, resourcesFor, restrictedSecurityContext } from './shared/pod';
 import { quayPodSecurityContext, quayServiceAccountName } from './quay';
-import { quayConfigEnv, quayConfigVolumeMounts, quayConfigVolumes } from './quay-volumes';
+import { quayConfigAnnotations, quayConfigEnv, quayConfigInitContainer, quayConfigVolumeMounts, quayConfigVolumes } from './quay-volumes';
 
 export const CONFIG_EDITOR_COMPONENT = SHARED_NAMES.configEditor;
 export const CONFIG_EDITOR_USERNAME = 'quayconfig';
@@ -35,7 +35,6 @@ export class ConfigEditor extends Construct {
   constructor(scope: Construct, id: string, props: ComponentProps) {
     super(scope, id);
     const { model } = props;
-    if (!quayConfigReady(model)) return;
     // The editor is part of Quay: it follows the quay component's metadata and placement overrides,
     // but not its env or resources (they size and tune the registry, not this UI).
     const overrides = model.components.quay.overrides;
@@ -63,10 +62,11 @@ export class ConfigEditor extends Construct {
         // Recreate: with RollingUpdate the editor did not restart on a config change (upstream issue #33).
         strategy: { type: 'Recreate' },
         template: {
-          metadata: podTemplateMetadata(selector, overrides),
+          metadata: podTemplateMetadata(selector, overrides, quayConfigAnnotations(model)),
           spec: {
             serviceAccountName: quayServiceAccountName(model),
             securityContext: quayPodSecurityContext(model),
+            initContainers: [quayConfigInitContainer(model)],
             containers: [
               {
                 name: 'quay-config-editor',

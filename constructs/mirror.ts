@@ -3,11 +3,11 @@
 import { Construct } from 'constructs';
 import { k8s } from 'cdk8s-plus-27';
 import type { RegistryModel } from '../lib/model';
-import { ComponentProps, SHARED_NAMES, quayConfigReady } from './shared/component';
+import { ComponentProps, SHARED_NAMES } from './shared/component';
 import { metadataFor, nameFor, podTemplateMetadata, selectorLabels } from './shared/metadata';
 import { applyPlacement, mergeEnv, preferSpreading, replicasFor, resourcesFor, restrictedSecurityContext } from './shared/pod';
 import { quayAppName, quayPodSecurityContext, quayServiceAccountName } from './quay';
-import { proxyEnv, quayConfigEnv, quayConfigVolumeMounts, quayConfigVolumes, quayServesTls } from './quay-volumes';
+import { proxyEnv, quayConfigAnnotations, quayConfigEnv, quayConfigInitContainer, quayConfigVolumeMounts, quayConfigVolumes, quayServesTls } from './quay-volumes';
 
 export const MIRROR_COMPONENT = SHARED_NAMES.mirror;
 
@@ -49,7 +49,6 @@ export class Mirror extends Construct {
   constructor(scope: Construct, id: string, props: ComponentProps) {
     super(scope, id);
     const { model } = props;
-    if (!quayConfigReady(model)) return;
     const overrides = model.components.mirror.overrides;
     const selector = selectorLabels(model, MIRROR_COMPONENT);
     const replicas = replicasFor(model, 'mirror');
@@ -62,13 +61,14 @@ export class Mirror extends Construct {
         // Never fewer workers than asked for during a rollout (upstream's Recreate lost them all, PROJQUAY-10873).
         strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: k8s.IntOrString.fromNumber(0), maxSurge: k8s.IntOrString.fromNumber(1) } },
         template: {
-          metadata: podTemplateMetadata(selector, overrides),
+          metadata: podTemplateMetadata(selector, overrides, quayConfigAnnotations(model)),
           spec: {
             serviceAccountName: quayServiceAccountName(model),
             securityContext: quayPodSecurityContext(model),
             ...(overrides.affinity ? {} : { affinity: preferSpreading(selector) }),
             // Overrides (env, resources) apply to the workers only, not to this wait.
             initContainers: [
+              quayConfigInitContainer(model),
               {
                 name: 'quay-mirror-init',
                 image: model.environment.images.quay,

@@ -1,81 +1,110 @@
 // What every pod running the Quay image mounts (quay-app, mirror, the migration Job, the config
-// editor): the rendered config.yaml with the bundle's other files, the registry's certificate, the
-// extra CA certificates, and the optional client certificates for an external PostgreSQL.
-// Config objects carry a content hash in their name, so a change rolls every pod that mounts them.
+// editor). config.yaml is assembled at pod start by the `quay-config-init` container
+// (lib/config/assemble.ts): the rendered objects hold no credential and no copy of the user's
+// bundle, only references: the bundle Secret itself, the managed keys Secret and the bucket's
+// Secret and ConfigMap. A pod-template annotation hashes what the renderer knows of them, so a
+// bundle change rolls every pod that reads it.
 import { Construct } from 'constructs';
 import { k8s } from 'cdk8s-plus-27';
-import * as yaml from 'js-yaml';
 import { BUNDLE_KEYS, hasCertificate } from '../lib/bundle/bundle';
 import { stripPort } from '../lib/bundle/hostname';
-import { quayConfig } from '../lib/config/quay-config';
+import { ASSEMBLE_PY } from '../lib/config/assemble';
+import { configEnvSources, knownConfigEnv, quayConfigSpec } from '../lib/config/quay-config';
 import type { RegistryModel } from '../lib/model';
-import { ComponentProps, SHARED_NAMES, quayConfigReady } from './shared/component';
+import { ComponentProps, SHARED_NAMES } from './shared/component';
 import { contentHash, secretData } from './shared/hash';
 import { perModel } from './shared/memo';
 import { metadataFor, nameFor } from './shared/metadata';
-import { isOpenShift } from './shared/pod';
+import { isOpenShift, resourcesFor, restrictedSecurityContext } from './shared/pod';
 
 /** The `quay-component` label of the config objects. */
 const CONFIG_COMPONENT = 'quay-config';
 
-/** Bundle files that are not Quay's config files: they go elsewhere (tls secret, extra CAs, Clair). */
-function excludedFromConfig(key: string): boolean {
-  const other: string[] = [BUNDLE_KEYS.config, BUNDLE_KEYS.sslCert, BUNDLE_KEYS.sslKey, BUNDLE_KEYS.clairConfig, BUNDLE_KEYS.clairSslCert, BUNDLE_KEYS.clairSslKey];
+/** On pod templates: a hash of the config inputs the renderer knows (bundle, keys, bucket). */
+export const CONFIG_HASH_ANNOTATION = 'quay-operator/config-hash';
+
+/** Where the init container finds its inputs and writes config.yaml. */
+const BUNDLE_DIR = '/quay-bundle';
+const ASSEMBLY_DIR = '/quay-config-assembly';
+const STACK_DIR = '/conf/stack';
+
+/** Bundle files that are not Quay's config files: they go elsewhere (extra CAs, Clair) or are merged (config.yaml). */
+function excludedFromStack(key: string): boolean {
+  const other: string[] = [BUNDLE_KEYS.config, BUNDLE_KEYS.clairConfig, BUNDLE_KEYS.clairSslCert, BUNDLE_KEYS.clairSslKey];
   return other.includes(key) || key.startsWith(BUNDLE_KEYS.extraCaPrefix);
 }
 
-/** `config.yaml` as Quay reads it: keys sorted and no line wrapping, so equal content gives equal bytes. */
-export function renderQuayConfigYaml(model: RegistryModel): string {
-  return yaml.dump(quayConfig(model), { sortKeys: true, lineWidth: -1, noRefs: true });
+/** The config bundle Secret the pods mount, when the registry names one. */
+export function bundleSecretName(model: RegistryModel): string | undefined {
+  return model.registry.spec.configBundleSecret || undefined;
 }
 
-/** A Secret's data and its content-hashed name. Frozen: one value is shared by every caller of a render. */
-interface HashedSecret {
+interface ConfigAssembly {
+  /** `<name>-quay-config-<hash>`: the script and its spec. */
   readonly name: string;
   readonly data: Readonly<Record<string, string>>;
+  /** The pod-template annotation value. */
+  readonly hash: string;
 }
 
-function hashedSecret(model: RegistryModel, prefix: string, data: Record<string, string>): HashedSecret {
-  return Object.freeze({ name: nameFor(model, `${prefix}-${contentHash(data)}`), data: Object.freeze(data) });
-}
-
-// Once per model: config.yaml is dumped (the costliest step of a render) and every Secret hashed
-// once, not again for each of the four pods that mount them (profiled: 10 dumps per render).
-const configSecret = perModel((model): HashedSecret => {
-  const files: Record<string, string | Buffer> = {};
-  for (const [key, value] of model.bundle.files) if (!excludedFromConfig(key)) files[key] = value;
-  files[BUNDLE_KEYS.config] = renderQuayConfigYaml(model);
-  return hashedSecret(model, 'quay-config-secret', secretData(files));
-});
-
-const tlsSecret = perModel((model): HashedSecret | undefined => {
-  if (!hasCertificate(model.bundle)) return undefined;
-  const files = model.bundle.files;
-  return hashedSecret(model, 'quay-config-tls', secretData({ [BUNDLE_KEYS.sslCert]: files.get(BUNDLE_KEYS.sslCert) as Buffer, [BUNDLE_KEYS.sslKey]: files.get(BUNDLE_KEYS.sslKey) as Buffer }));
-});
-
-const extraCaSecret = perModel((model): HashedSecret => {
-  const files: Record<string, Buffer> = {};
-  for (const [key, value] of model.bundle.files) {
-    const name = key.slice(BUNDLE_KEYS.extraCaPrefix.length);
-    if (key.startsWith(BUNDLE_KEYS.extraCaPrefix) && name !== '') files[name] = value;
+// Once per model: every pod running the Quay image shares it.
+const configAssembly = perModel((model): ConfigAssembly => {
+  const bundle = bundleSecretName(model);
+  const keys = bundle ? [...model.bundle.files.keys()].sort() : [];
+  const spec = quayConfigSpec(model, {
+    ...(keys.includes(BUNDLE_KEYS.config) ? { user: `${BUNDLE_DIR}/${BUNDLE_KEYS.config}` } : {}),
+    output: `${STACK_DIR}/${BUNDLE_KEYS.config}`,
+    copy: keys.filter((k) => !excludedFromStack(k)).map((k) => [`${BUNDLE_DIR}/${k}`, `${STACK_DIR}/${k}`] as const),
+  });
+  const data = { 'assemble.py': ASSEMBLE_PY, 'spec.json': `${JSON.stringify(spec, null, 2)}\n` };
+  // What the pods read at start that the objects do not show: the bundle's content, and the keys
+  // and bucket credentials when known. Only a digest of them appears.
+  const known = knownConfigEnv(model);
+  const inputs: Record<string, string> = { ...secretData(Object.fromEntries(model.bundle.files)) };
+  for (const s of configEnvSources(model)) {
+    const fromKeys = s.object.endsWith(SHARED_NAMES.managedKeys);
+    if ((fromKeys ? model.keysKnown : model.objectBucket !== undefined) && known[s.name] !== undefined) inputs[`env:${s.name}`] = known[s.name];
   }
-  return hashedSecret(model, 'extra-ca-certs', secretData(files));
+  return { name: nameFor(model, `quay-config-${contentHash(data)}`), data, hash: contentHash({ ...inputs, 'assembly:': contentHash(data) }) };
 });
 
-/** `<name>-quay-config-secret-<hash>`: the Secret Quay's pods read config.yaml from (QE_K8S_CONFIG_SECRET). */
-export function quayConfigSecretName(model: RegistryModel): string {
-  return configSecret(model).name;
+/** `<name>-quay-config-<hash>`: the ConfigMap with the assembly script and what the operator adds to config.yaml. */
+export function quayConfigAssemblyName(model: RegistryModel): string {
+  return configAssembly(model).name;
 }
 
-/** `<name>-quay-config-tls-<hash>` with ssl.cert and ssl.key, when the bundle carries a certificate. */
-export function quayTlsSecretName(model: RegistryModel): string | undefined {
-  return tlsSecret(model)?.name;
+/** Annotations for the template of every pod that reads Quay's config. */
+export function quayConfigAnnotations(model: RegistryModel): Record<string, string> {
+  return { [CONFIG_HASH_ANNOTATION]: configAssembly(model).hash };
 }
 
-/** `<name>-extra-ca-certs-<hash>`: the bundle's `extra_ca_cert_<x>` files, keyed `<x>`. */
-export function extraCaSecretName(model: RegistryModel): string {
-  return extraCaSecret(model).name;
+/**
+ * The init container writing /conf/stack: config.yaml (defaults, the user's config.yaml, the
+ * operator's fields, credentials from the environment) and the bundle's other files. A missing
+ * Secret or ConfigMap key holds the pod in CreateContainerConfigError until it exists (a bucket not
+ * yet provisioned): waiting, not crashing.
+ */
+export function quayConfigInitContainer(model: RegistryModel): k8s.Container {
+  const env: k8s.EnvVar[] = configEnvSources(model).map((s) => ({
+    name: s.name,
+    valueFrom:
+      s.kind === 'Secret'
+        ? { secretKeyRef: { name: s.object, key: s.key, ...(s.optional ? { optional: true } : {}) } }
+        : { configMapKeyRef: { name: s.object, key: s.key, ...(s.optional ? { optional: true } : {}) } },
+  }));
+  return {
+    name: 'quay-config-init',
+    image: model.environment.images.quay,
+    command: ['python3', `${ASSEMBLY_DIR}/assemble.py`, `${ASSEMBLY_DIR}/spec.json`],
+    ...(env.length > 0 ? { env } : {}),
+    resources: resourcesFor({ requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '256Mi' } }, undefined),
+    securityContext: restrictedSecurityContext(),
+    volumeMounts: [
+      { name: 'config', mountPath: STACK_DIR },
+      { name: 'config-assembly', mountPath: ASSEMBLY_DIR, readOnly: true },
+      ...(bundleSecretName(model) ? [{ name: 'config-bundle', mountPath: BUNDLE_DIR, readOnly: true }] : []),
+    ],
+  };
 }
 
 /** ConfigMap the OpenShift service CA operator fills with `service-ca.crt`. */
@@ -93,24 +122,31 @@ export function quayServesTls(model: RegistryModel): boolean {
   return hasCertificate(model.bundle);
 }
 
-/** Volumes for `quayConfigVolumeMounts()`. */
+/** Volumes for `quayConfigVolumeMounts()` and the init container. */
 export function quayConfigVolumes(model: RegistryModel): k8s.Volume[] {
-  const tls = quayTlsSecretName(model);
-  const caSources: k8s.VolumeProjection[] = [{ secret: { name: extraCaSecretName(model) } }];
+  const bundle = bundleSecretName(model);
+  const caItems: k8s.KeyToPath[] = [];
+  for (const key of [...model.bundle.files.keys()].sort()) {
+    const file = key.slice(BUNDLE_KEYS.extraCaPrefix.length);
+    if (key.startsWith(BUNDLE_KEYS.extraCaPrefix) && file !== '') caItems.push({ key, path: file });
+  }
   // Quay trusts its own certificate (the seeds' self-signed case: mirroring and Quay's calls to its
   // own hostname). Only ssl.cert: upstream projected the whole TLS secret, private key included.
-  if (tls) caSources.push({ secret: { name: tls, items: [{ key: BUNDLE_KEYS.sslCert, path: 'quay-registry.crt' }] } });
+  if (hasCertificate(model.bundle)) caItems.push({ key: BUNDLE_KEYS.sslCert, path: 'quay-registry.crt' });
+  const caSources: k8s.VolumeProjection[] = bundle && caItems.length > 0 ? [{ secret: { name: bundle, items: caItems } }] : [];
   if (isOpenShift(model)) {
     // optional: the injectors fill them asynchronously; a pod must not wait for them to start.
     caSources.push({ configMap: { name: clusterServiceCaName(model), items: [{ key: 'service-ca.crt', path: 'service-ca.crt' }], optional: true } });
     caSources.push({ configMap: { name: clusterTrustedCaName(model), items: [{ key: 'ca-bundle.crt', path: 'ca-bundle.crt' }], optional: true } });
   }
   return [
-    {
-      name: 'config',
-      projected: { sources: [{ secret: { name: quayConfigSecretName(model) } }, ...(tls ? [{ secret: { name: tls } }] : [])] },
-    },
-    { name: 'extra-ca-certs', projected: { sources: caSources } },
+    // Written by quay-config-init; Quay reads it.
+    { name: 'config', emptyDir: { sizeLimit: k8s.Quantity.fromString('16Mi') } },
+    { name: 'config-assembly', configMap: { name: quayConfigAssemblyName(model) } },
+    ...(bundle ? [{ name: 'config-bundle', secret: { secretName: bundle } }] : []),
+    // No `sources: []`: the API server stores no empty list, and the difference would re-stamp
+    // managedFields on every apply.
+    { name: 'extra-ca-certs', projected: caSources.length > 0 ? { sources: caSources } : {} },
     {
       // Client certificates for an external database, by the fixed names upstream documents.
       name: 'postgres-certs',
@@ -132,10 +168,11 @@ export function quayConfigVolumeMounts(): k8s.VolumeMount[] {
   ];
 }
 
-/** QE_K8S_CONFIG_SECRET and QE_K8S_NAMESPACE: where Quay's Kubernetes config provider finds its Secret. */
+/** QE_K8S_CONFIG_SECRET and QE_K8S_NAMESPACE: where Quay's Kubernetes config provider finds its Secret (the bundle). */
 export function quayConfigEnv(model: RegistryModel): k8s.EnvVar[] {
+  const bundle = bundleSecretName(model);
   return [
-    { name: 'QE_K8S_CONFIG_SECRET', value: quayConfigSecretName(model) },
+    ...(bundle ? [{ name: 'QE_K8S_CONFIG_SECRET', value: bundle }] : []),
     // apiVersion spelled out: fieldRef is atomic, so an omitted default differs from the stored object
     // on every apply and re-stamps managedFields each second (kubernetes/kubernetes#121404).
     { name: 'QE_K8S_NAMESPACE', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } } },
@@ -162,7 +199,7 @@ export function proxyEnv(model: RegistryModel): k8s.EnvVar[] {
   ];
 }
 
-/** The Secrets and ConfigMaps above. Rendered by `Quay`, which is always managed. */
+/** The ConfigMaps above. Rendered by `Quay`, which is always managed. */
 export class QuayConfig extends Construct {
   constructor(scope: Construct, id: string, props: ComponentProps) {
     super(scope, id);
@@ -171,20 +208,8 @@ export class QuayConfig extends Construct {
     const meta = (name: string, extra: { labels?: Record<string, string>; annotations?: Record<string, string> } = {}) =>
       metadataFor(model, name, { component: CONFIG_COMPONENT, overrides, ...extra });
 
-    // Without the bucket's credentials config.yaml would name no storage: no Secret until it is bound.
-    if (quayConfigReady(model)) {
-      const config = configSecret(model);
-      new k8s.KubeSecret(this, 'config-secret', { metadata: meta(config.name), type: 'Opaque', data: { ...config.data } });
-    }
-
-    const tls = tlsSecret(model);
-    if (tls) new k8s.KubeSecret(this, 'tls-secret', { metadata: meta(tls.name), type: 'Opaque', data: { ...tls.data } });
-
-    // Always rendered, even empty, so the projected volume's source exists. Empty, without `data`:
-    // the API server stores no empty map, so an applied `data: {}` would differ from it every time.
-    const extraCa = extraCaSecret(model);
-    const caData = Object.keys(extraCa.data).length > 0 ? { data: { ...extraCa.data } } : {};
-    new k8s.KubeSecret(this, 'extra-ca-certs', { metadata: meta(extraCa.name), type: 'Opaque', ...caData });
+    const assembly = configAssembly(model);
+    new k8s.KubeConfigMap(this, 'config-assembly', { metadata: meta(assembly.name), data: { ...assembly.data } });
 
     if (isOpenShift(model)) {
       // No `data`: the cluster injects it. Applying even an empty value would take the field over

@@ -4,10 +4,10 @@
 import { Construct } from 'constructs';
 import { k8s } from 'cdk8s-plus-27';
 import type { RegistryModel } from '../lib/model';
-import { ComponentProps, SHARED_NAMES, quayConfigReady } from './shared/component';
+import { ComponentProps, SHARED_NAMES } from './shared/component';
 import { metadataFor, nameFor, podTemplateMetadata, selectorLabels } from './shared/metadata';
 import { applyPlacement, mergeEnv, podSecurityContext, preferSpreading, replicasFor, resourcesFor, restrictedSecurityContext } from './shared/pod';
-import { QuayConfig, proxyEnv, quayConfigEnv, quayConfigVolumeMounts, quayConfigVolumes, quayServesTls } from './quay-volumes';
+import { QuayConfig, proxyEnv, quayConfigAnnotations, quayConfigEnv, quayConfigInitContainer, quayConfigVolumeMounts, quayConfigVolumes, quayServesTls } from './quay-volumes';
 
 /** Pod label (and Service selector) of quay-app; the metrics Service selects it too. */
 export const QUAY_APP_COMPONENT = SHARED_NAMES.quayApp;
@@ -72,9 +72,6 @@ export class Quay extends Construct {
       },
     });
 
-    // Without the bucket's credentials Quay would start with no storage and crash.
-    if (!quayConfigReady(model)) return;
-
     const replicas = replicasFor(model, 'quay');
     const env = mergeEnv(
       [
@@ -97,10 +94,11 @@ export class Quay extends Construct {
         // Two replicas and none down during a rollout: a new pod must be ready before an old one goes.
         strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: k8s.IntOrString.fromNumber(0), maxSurge: k8s.IntOrString.fromNumber(1) } },
         template: {
-          metadata: podTemplateMetadata(selector, overrides),
+          metadata: podTemplateMetadata(selector, overrides, quayConfigAnnotations(model)),
           spec: {
             serviceAccountName: quayServiceAccountName(model),
             securityContext: quayPodSecurityContext(model),
+            initContainers: [quayConfigInitContainer(model)],
             // Time for gunicorn to finish in-flight requests after SIGTERM; interrupted uploads resume.
             terminationGracePeriodSeconds: 60,
             ...(overrides.affinity ? {} : { affinity: preferSpreading(selector) }),
@@ -145,11 +143,12 @@ export class Quay extends Construct {
         // (restartPolicy Never), and let the controller report it and decide about a new Job.
         backoffLimit: 0,
         template: {
-          metadata: podTemplateMetadata(selectorLabels(model, QUAY_UPGRADE_COMPONENT), overrides, versionAnnotation),
+          metadata: podTemplateMetadata(selectorLabels(model, QUAY_UPGRADE_COMPONENT), overrides, { ...versionAnnotation, ...quayConfigAnnotations(model) }),
           spec: {
             restartPolicy: 'Never',
             serviceAccountName: quayServiceAccountName(model),
             securityContext: quayPodSecurityContext(model),
+            initContainers: [quayConfigInitContainer(model)],
             containers: [
               {
                 name: 'quay-app-upgrade',

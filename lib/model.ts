@@ -54,6 +54,8 @@ export interface RegistryModel {
   readonly components: ResolvedComponents;
   readonly bundle: ConfigBundle;
   readonly keys: ManagedKeys;
+  /** Whether `keys` were read (the keys Secret exists) rather than made up for this render. */
+  readonly keysKnown: boolean;
   readonly hostnames: Hostnames;
   readonly objectBucket?: ObjectBucket;
   readonly environment: Environment;
@@ -98,6 +100,7 @@ export function buildModel(inputs: ModelInputs): ModelResult {
       components: resolved.components,
       bundle,
       keys,
+      keysKnown: Object.keys(inputs.existingKeys ?? {}).length > 0,
       hostnames: hostnames.hostnames,
       ...(inputs.objectBucket ? { objectBucket: inputs.objectBucket } : {}),
       environment: env,

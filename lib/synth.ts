@@ -2,7 +2,6 @@
 // objects, in the same order, every time. Used by the CLI, `cdk8s synth`, tests and the controller.
 import { App } from 'cdk8s';
 import { RegistryChart } from '../constructs/registry-chart';
-import { quayConfigReady, SHARED_NAMES } from '../constructs/shared/component';
 import type { RegistryModel } from './model';
 
 export interface OwnerReference {
@@ -80,11 +79,7 @@ export function renderRegistry(model: RegistryModel): Rendered {
   const app = new App();
   const chart = new RegistryChart(app, model.name, { model });
   const objects = sortObjects(chart.toJson() as KubeObject[]);
+  // Nothing waits for the cluster: the bucket's credentials are read by the pods when they start.
   const deferred: string[] = [];
-  if (!quayConfigReady(model)) {
-    deferred.push(
-      `Quay's config Secret, Deployments (quay-app, quay-mirror, quay-config-editor) and migration Job wait for ObjectBucketClaim ${model.name}-${SHARED_NAMES.datastore} to be bound: its credentials go into Quay's config`,
-    );
-  }
   return { objects, deferred };
 }

@@ -15,17 +15,4 @@ export function quayConfigReady(model: RegistryModel): boolean {
   return !model.components.objectstorage.managed || model.objectBucket !== undefined;
 }
 
-/** Names shared between components (Services others connect to, Secrets others mount). */
-export const SHARED_NAMES = {
-  quayApp: 'quay-app',
-  quayDatabase: 'quay-database',
-  clairApp: 'clair-app',
-  clairPostgres: 'clair-postgres',
-  redis: 'quay-redis',
-  mirror: 'quay-mirror',
-  configEditor: 'quay-config-editor',
-  managedKeys: 'quay-registry-managed-secret-keys',
-  datastore: 'quay-datastore',
-  clusterServiceCa: 'cluster-service-ca',
-  clusterTrustedCa: 'cluster-trusted-ca',
-} as const;
+export { SHARED_NAMES } from '../../lib/names';

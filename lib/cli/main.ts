@@ -46,7 +46,8 @@ Usage: quay-operator synth -f FILE [-f FILE ...] [options]
 
 FILEs are YAML streams holding QuayRegistries and, optionally, what they reference: their config
 bundle Secret, their <name>-quay-registry-managed-secret-keys Secret (to keep generated passwords
-stable between renders) and a bound bucket's <name>-quay-datastore Secret and ConfigMap.
+stable between renders) and a bound bucket's <name>-quay-datastore Secret and ConfigMap (optional:
+the pods read them when they start; given, a change of them rolls Quay).
 Use - to read standard input.
 
 Options:

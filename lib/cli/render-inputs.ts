@@ -97,10 +97,6 @@ export function renderInput(doc: InputDocument, inputs: Inputs, environment: Env
   const prepared = prepareInput(doc, inputs, environment, options);
   if (!prepared.model) return prepared;
   const rendered = renderRegistry(prepared.model);
-  const datastore = `${prepared.name}-${SHARED_NAMES.datastore}`;
-  const warnings = [
-    ...prepared.warnings,
-    ...rendered.deferred.map((d) => `${prepared.namespace}/${prepared.name}: ${d}; pass the bucket's Secret and ConfigMap ${datastore} with -f to render them`),
-  ];
+  const warnings = [...prepared.warnings, ...rendered.deferred.map((d) => `${prepared.namespace}/${prepared.name}: ${d}`)];
   return { ...prepared, rendered, warnings };
 }

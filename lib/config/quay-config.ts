@@ -3,6 +3,9 @@
 import type { RegistryModel } from '../model';
 import { FIELD_GROUPS } from '../bundle/component-config';
 import { hasCertificate } from '../bundle/bundle';
+import { managedKeysSecretName } from '../keys';
+import { registryObjectName, SHARED_NAMES } from '../names';
+import { assembleConfig, AssemblySpec, EnvRef, envRef } from './assemble';
 
 /** Upstream's BaseQuayConfig(): what a fresh registry needs to start. */
 export const BASE_QUAY_CONFIG: Readonly<Record<string, unknown>> = {
@@ -29,12 +32,43 @@ export function clairEndpoint(model: RegistryModel): string {
   return `http://${model.name}-clair-app.${model.namespace}.svc.cluster.local`;
 }
 
-/** The fields the operator owns for each managed component. */
+/** The init container's environment variables that carry credentials into config.yaml. */
+export const CONFIG_ENV = {
+  dbUri: 'QUAY_DB_URI',
+  secretKey: 'QUAY_SECRET_KEY',
+  databaseSecretKey: 'QUAY_DATABASE_SECRET_KEY',
+  securityScannerPsk: 'QUAY_SECURITY_SCANNER_V4_PSK',
+  bucketHost: 'BUCKET_HOST',
+  bucketPort: 'BUCKET_PORT',
+  bucketName: 'BUCKET_NAME',
+  bucketAccessKey: 'AWS_ACCESS_KEY_ID',
+  bucketSecretKey: 'AWS_SECRET_ACCESS_KEY',
+} as const;
+
+/** Where an environment variable of the config assembly comes from: a key of a Secret or ConfigMap. */
+export interface ConfigEnvSource {
+  readonly name: string;
+  readonly kind: 'Secret' | 'ConfigMap';
+  readonly object: string;
+  readonly key: string;
+  readonly optional?: boolean;
+}
+
+/** Whether Quay's SECRET_KEY / DATABASE_SECRET_KEY come from the user's config.yaml (theirs wins). */
+function userSets(model: RegistryModel, key: string): boolean {
+  const v = model.bundle.config[key];
+  return v !== undefined && v !== null && v !== '';
+}
+
+/**
+ * The fields the operator owns for each managed component, credentials as placeholders the init
+ * container fills from its environment (`configEnvSources`).
+ */
 export function managedFields(model: RegistryModel): Record<string, unknown> {
   const c = model.components;
   const out: Record<string, unknown> = {};
   if (c.postgres.managed) {
-    out.DB_URI = model.keys.DB_URI;
+    out.DB_URI = envRef(CONFIG_ENV.dbUri);
     out.DB_CONNECTION_ARGS = { autorollback: true, threadlocals: true };
   }
   if (c.redis.managed) {
@@ -48,22 +82,21 @@ export function managedFields(model: RegistryModel): Record<string, unknown> {
       SECURITY_SCANNER_INDEXING_INTERVAL: 30,
       SECURITY_SCANNER_V4_ENDPOINT: clairEndpoint(model),
       SECURITY_SCANNER_V4_NAMESPACE_WHITELIST: ['admin'],
-      SECURITY_SCANNER_V4_PSK: model.keys.SECURITY_SCANNER_V4_PSK,
+      SECURITY_SCANNER_V4_PSK: envRef(CONFIG_ENV.securityScannerPsk),
     });
   }
-  if (c.objectstorage.managed && model.objectBucket) {
-    const b = model.objectBucket;
+  if (c.objectstorage.managed) {
     out.DISTRIBUTED_STORAGE_CONFIG = {
       local_us: [
         'RHOCSStorage',
         {
-          hostname: b.host,
-          port: b.port ?? 443,
+          hostname: envRef(CONFIG_ENV.bucketHost),
+          port: envRef(CONFIG_ENV.bucketPort, { as: 'int', default: 443 }),
           is_secure: true,
           storage_path: '/datastorage/registry',
-          access_key: b.accessKey,
-          secret_key: b.secretKey,
-          bucket_name: b.bucketName,
+          access_key: envRef(CONFIG_ENV.bucketAccessKey),
+          secret_key: envRef(CONFIG_ENV.bucketSecretKey),
+          bucket_name: envRef(CONFIG_ENV.bucketName),
         },
       ],
     };
@@ -77,13 +110,73 @@ export function managedFields(model: RegistryModel): Record<string, unknown> {
     out.EXTERNAL_TLS_TERMINATION = !hasCertificate(model.bundle);
     out.PREFERRED_URL_SCHEME = 'https';
     out.SERVER_HOSTNAME = model.hostnames.server;
+  } else if (model.bundle.config.SERVER_HOSTNAME === undefined) {
+    out.SERVER_HOSTNAME = model.hostnames.server;
   }
   if (c.mirror.managed) {
     out.FEATURE_REPO_MIRROR = true;
     out.REPO_MIRROR_INTERVAL = 30;
     out.REPO_MIRROR_TLS_VERIFY = true;
   }
+  // Secrets Quay needs whatever the components: the user's value wins, else the generated one.
+  if (!userSets(model, 'SECRET_KEY')) out.SECRET_KEY = envRef(CONFIG_ENV.secretKey);
+  if (!userSets(model, 'DATABASE_SECRET_KEY')) out.DATABASE_SECRET_KEY = envRef(CONFIG_ENV.databaseSecretKey);
   return out;
+}
+
+/** The Secret and ConfigMap keys behind the placeholders `managedFields` uses. */
+export function configEnvSources(model: RegistryModel): ConfigEnvSource[] {
+  const keys = managedKeysSecretName(model.name);
+  const fromKeys = (name: string, key: string): ConfigEnvSource => ({ name, kind: 'Secret', object: keys, key });
+  const used = new Set<string>();
+  collectEnvRefs(managedFields(model), used);
+  const datastore = registryObjectName(model.name, SHARED_NAMES.datastore);
+  const all: ConfigEnvSource[] = [
+    fromKeys(CONFIG_ENV.dbUri, 'DB_URI'),
+    fromKeys(CONFIG_ENV.secretKey, 'SECRET_KEY'),
+    fromKeys(CONFIG_ENV.databaseSecretKey, 'DATABASE_SECRET_KEY'),
+    fromKeys(CONFIG_ENV.securityScannerPsk, 'SECURITY_SCANNER_V4_PSK'),
+    // The bucket provisioner's (lib-bucket-provisioner) Secret and ConfigMap, named after the claim.
+    { name: CONFIG_ENV.bucketHost, kind: 'ConfigMap', object: datastore, key: 'BUCKET_HOST' },
+    { name: CONFIG_ENV.bucketPort, kind: 'ConfigMap', object: datastore, key: 'BUCKET_PORT', optional: true },
+    { name: CONFIG_ENV.bucketName, kind: 'ConfigMap', object: datastore, key: 'BUCKET_NAME' },
+    { name: CONFIG_ENV.bucketAccessKey, kind: 'Secret', object: datastore, key: 'AWS_ACCESS_KEY_ID' },
+    { name: CONFIG_ENV.bucketSecretKey, kind: 'Secret', object: datastore, key: 'AWS_SECRET_ACCESS_KEY' },
+  ];
+  return all.filter((s) => used.has(s.name));
+}
+
+function collectEnvRefs(value: unknown, into: Set<string>): void {
+  if (Array.isArray(value)) for (const v of value) collectEnvRefs(v, into);
+  else if (value && typeof value === 'object') {
+    const ref = (value as EnvRef).$env;
+    if (typeof ref === 'string') into.add(ref);
+    else for (const v of Object.values(value)) collectEnvRefs(v, into);
+  }
+}
+
+/**
+ * What the sources hold, when the renderer knows it (the controller reads the keys Secret and the
+ * bucket's objects; a GitOps render may know neither): for the status and the tests.
+ */
+export function knownConfigEnv(model: RegistryModel): Record<string, string> {
+  const env: Record<string, string> = {
+    [CONFIG_ENV.dbUri]: model.keys.DB_URI,
+    [CONFIG_ENV.secretKey]: model.keys.SECRET_KEY,
+    [CONFIG_ENV.databaseSecretKey]: model.keys.DATABASE_SECRET_KEY,
+    [CONFIG_ENV.securityScannerPsk]: model.keys.SECURITY_SCANNER_V4_PSK,
+  };
+  const b = model.objectBucket;
+  if (b) {
+    Object.assign(env, {
+      [CONFIG_ENV.bucketHost]: b.host,
+      [CONFIG_ENV.bucketName]: b.bucketName,
+      [CONFIG_ENV.bucketAccessKey]: b.accessKey,
+      [CONFIG_ENV.bucketSecretKey]: b.secretKey,
+      ...(b.port !== undefined ? { [CONFIG_ENV.bucketPort]: String(b.port) } : {}),
+    });
+  }
+  return env;
 }
 
 /** Keys sorted at every level, so the YAML (and its hash) depends only on content. */
@@ -99,14 +192,21 @@ export function sortKeys(value: unknown): unknown {
   return value;
 }
 
+/** What the init container assembles: the operator's defaults and fields around the user's config.yaml. */
+export function quayConfigSpec(model: RegistryModel, paths: { user?: string; output: string; copy: readonly (readonly [string, string])[] }): AssemblySpec {
+  return {
+    base: BASE_QUAY_CONFIG,
+    ...(paths.user ? { user: paths.user } : {}),
+    managed: sortKeys(managedFields(model)) as Record<string, unknown>,
+    copy: paths.copy,
+    output: paths.output,
+  };
+}
+
+/** Quay's final config.yaml as the init container writes it, with the keys and bucket the model knows. */
 export function quayConfig(model: RegistryModel): Record<string, unknown> {
-  const user = model.bundle.config;
-  const merged: Record<string, unknown> = { ...BASE_QUAY_CONFIG, ...user, ...managedFields(model) };
-  // Secrets Quay needs whatever the components: the user's value wins, else the generated one.
-  merged.SECRET_KEY = user.SECRET_KEY || model.keys.SECRET_KEY;
-  merged.DATABASE_SECRET_KEY = user.DATABASE_SECRET_KEY || model.keys.DATABASE_SECRET_KEY;
-  if (!model.components.route.managed && user.SERVER_HOSTNAME === undefined) merged.SERVER_HOSTNAME = model.hostnames.server;
-  return sortKeys(merged) as Record<string, unknown>;
+  const spec = quayConfigSpec(model, { output: 'config.yaml', copy: [] });
+  return sortKeys(assembleConfig(spec, model.bundle.config, knownConfigEnv(model))) as Record<string, unknown>;
 }
 
 /** Field groups of managed components, for the quay-managed-fieldgroups annotation upstream sets. */

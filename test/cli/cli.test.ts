@@ -37,13 +37,17 @@ describe('quay-operator synth', () => {
     expect((yaml.loadAll(fs.readFileSync(file, 'utf8')) as any[]).length).toBeGreaterThan(20);
   });
 
-  test('without the bucket credentials, Quay waits and a warning says why', () => {
+  test('without the bucket credentials the render is complete: the pods read the claim Secret and ConfigMap when they start', () => {
     const r = run(['synth', '-f', 'examples/minimal.yaml', '--apps-domain', 'apps.example.com']);
     expect(r.code).toBe(0);
-    const kinds = (yaml.loadAll(r.stdout) as any[]).map((o) => `${o.kind}/${o.metadata.name}`);
-    expect(kinds).toContain('ObjectBucketClaim/example-registry-quay-datastore');
-    expect(kinds).not.toContain('Deployment/example-registry-quay-app');
-    expect(r.stderr).toMatch(/warning: quay-enterprise\/example-registry: .*wait for ObjectBucketClaim example-registry-quay-datastore/);
+    const objects = yaml.loadAll(r.stdout) as any[];
+    const kinds = objects.map((o) => `${o.kind}/${o.metadata.name}`);
+    for (const k of ['ObjectBucketClaim/example-registry-quay-datastore', 'Deployment/example-registry-quay-app', 'Deployment/example-registry-quay-mirror', 'Deployment/example-registry-quay-config-editor', 'Job/example-registry-quay-app-upgrade']) {
+      expect(kinds).toContain(k);
+    }
+    const init = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'example-registry-quay-app').spec.template.spec.initContainers[0];
+    expect(init.env).toContainEqual({ name: 'AWS_SECRET_ACCESS_KEY', valueFrom: { secretKeyRef: { name: 'example-registry-quay-datastore', key: 'AWS_SECRET_ACCESS_KEY' } } });
+    expect(r.stderr).not.toMatch(/ObjectBucketClaim/);
   });
 
   test('the minimal registry needs SERVER_HOSTNAME or --apps-domain', () => {

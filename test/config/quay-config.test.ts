@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { BASE_QUAY_CONFIG, managedFieldGroups, managedFields, quayConfig, sortKeys } from '../../lib/config/quay-config';
+import { BASE_QUAY_CONFIG, configEnvSources, managedFieldGroups, managedFields, quayConfig, sortKeys } from '../../lib/config/quay-config';
 import { TEST_BUCKET, testModel } from '../support/model';
 
 const fixture = (name: string): string => fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'tls', name), 'utf8');
@@ -122,7 +122,8 @@ describe('quayConfig: managed fields only for managed components', () => {
       SECURITY_SCANNER_INDEXING_INTERVAL: 30,
       SECURITY_SCANNER_V4_ENDPOINT: 'http://example-registry-clair-app.quay-enterprise.svc.cluster.local',
       SECURITY_SCANNER_V4_NAMESPACE_WHITELIST: ['admin'],
-      SECURITY_SCANNER_V4_PSK: model.keys.SECURITY_SCANNER_V4_PSK,
+      // A placeholder: the init container reads the key from the managed keys Secret.
+      SECURITY_SCANNER_V4_PSK: { $env: 'QUAY_SECURITY_SCANNER_V4_PSK' },
     });
     expect(quayConfig(model).SECURITY_SCANNER_V4_PSK).toBe(model.keys.SECURITY_SCANNER_V4_PSK);
   });
@@ -161,10 +162,34 @@ describe('quayConfig: managed fields only for managed components', () => {
     expect((config.DISTRIBUTED_STORAGE_CONFIG as { local_us: [string, { port: number }] }).local_us[1].port).toBe(8443);
   });
 
-  it('sets no storage while the bucket claim is not bound', () => {
-    const config = quayConfig(testModel({ objectBucket: null }));
-    expect(config).not.toHaveProperty('DISTRIBUTED_STORAGE_CONFIG');
-    expect(config).not.toHaveProperty('FEATURE_PROXY_STORAGE');
+  it('names the bucket before it is bound: the pods read its Secret and ConfigMap when they start', () => {
+    const model = testModel({ objectBucket: null });
+    expect((managedFields(model).DISTRIBUTED_STORAGE_CONFIG as any).local_us[1]).toEqual({
+      hostname: { $env: 'BUCKET_HOST' },
+      port: { $env: 'BUCKET_PORT', as: 'int', default: 443 },
+      is_secure: true,
+      storage_path: '/datastorage/registry',
+      access_key: { $env: 'AWS_ACCESS_KEY_ID' },
+      secret_key: { $env: 'AWS_SECRET_ACCESS_KEY' },
+      bucket_name: { $env: 'BUCKET_NAME' },
+    });
+    expect(configEnvSources(model).filter((s) => s.object === 'example-registry-quay-datastore')).toEqual([
+      { name: 'BUCKET_HOST', kind: 'ConfigMap', object: 'example-registry-quay-datastore', key: 'BUCKET_HOST' },
+      { name: 'BUCKET_PORT', kind: 'ConfigMap', object: 'example-registry-quay-datastore', key: 'BUCKET_PORT', optional: true },
+      { name: 'BUCKET_NAME', kind: 'ConfigMap', object: 'example-registry-quay-datastore', key: 'BUCKET_NAME' },
+      { name: 'AWS_ACCESS_KEY_ID', kind: 'Secret', object: 'example-registry-quay-datastore', key: 'AWS_ACCESS_KEY_ID' },
+      { name: 'AWS_SECRET_ACCESS_KEY', kind: 'Secret', object: 'example-registry-quay-datastore', key: 'AWS_SECRET_ACCESS_KEY' },
+    ]);
+  });
+
+  it('takes the generated keys from the managed keys Secret, and only those the config uses', () => {
+    const keys = (m: ReturnType<typeof testModel>) => configEnvSources(m).filter((s) => s.object === 'example-registry-quay-registry-managed-secret-keys').map((s) => `${s.name}<-${s.key}`);
+    expect(keys(testModel())).toEqual(['QUAY_DB_URI<-DB_URI', 'QUAY_SECRET_KEY<-SECRET_KEY', 'QUAY_DATABASE_SECRET_KEY<-DATABASE_SECRET_KEY', 'QUAY_SECURITY_SCANNER_V4_PSK<-SECURITY_SCANNER_V4_PSK']);
+    const own = testModel({
+      files: { 'config.yaml': 'SECRET_KEY: mine\nDATABASE_SECRET_KEY: mine-too\n' },
+      spec: { components: [{ kind: 'clair', managed: false }] },
+    });
+    expect(keys(own)).toEqual(['QUAY_DB_URI<-DB_URI']);
   });
 
   it("keeps the user's storage when objectstorage is unmanaged", () => {

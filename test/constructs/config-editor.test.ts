@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { App, Chart } from 'cdk8s';
 import { CONFIG_EDITOR_PORT_NAME, ConfigEditor, configEditorCredentialsSecretName } from '../../constructs/config-editor';
-import { quayConfigSecretName } from '../../constructs/quay-volumes';
+import { quayConfigAnnotations, quayConfigVolumes } from '../../constructs/quay-volumes';
 import { ensureManagedKeys } from '../../lib/keys';
 import type { RegistryModel } from '../../lib/model';
 import { fixedRandom, testModel } from '../support/model';
@@ -49,7 +49,7 @@ describe('ConfigEditor', () => {
   test('the password is generated once: the same keys give the same Secret, whatever the config', () => {
     const reconfigured = testModel({ files: { 'config.yaml': 'SUPER_USERS: [quayadmin]\n' } });
     expect(configEditorCredentialsSecretName(reconfigured)).toBe(secretName);
-    expect(quayConfigSecretName(reconfigured)).not.toBe(quayConfigSecretName(model));
+    expect(quayConfigAnnotations(reconfigured)).not.toEqual(quayConfigAnnotations(model));
     // A different password (another registry's keys) gives another name.
     const other = { ...model, keys: ensureManagedKeys('example-registry', {}, fixedRandom(99)) };
     expect(configEditorCredentialsSecretName(other)).not.toBe(secretName);
@@ -78,14 +78,15 @@ describe('ConfigEditor', () => {
     expect(c.args).toEqual(['config']);
     expect(envOf(c)).toEqual({
       CONFIG_APP_PASSWORD: { secretKeyRef: { name: secretName, key: 'password' } },
-      QE_K8S_CONFIG_SECRET: quayConfigSecretName(model),
       QE_K8S_NAMESPACE: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } },
     });
     expect(c.ports).toEqual([{ name: 'http', containerPort: 8080, protocol: 'TCP' }]);
     expect(c.readinessProbe.httpGet).toEqual({ path: '/', port: 8080, scheme: 'HTTP' });
     expect(c.securityContext).toEqual({ allowPrivilegeEscalation: false, runAsNonRoot: true, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } });
     expect(c.volumeMounts.map((m: Obj) => m.mountPath)).toEqual(['/conf/stack', '/conf/stack/extra_ca_certs', '/run/secrets/postgresql', '/.postgresql']);
-    expect(spec.volumes.find((v: Obj) => v.name === 'config').projected.sources).toEqual([{ secret: { name: quayConfigSecretName(model) } }]);
+    // The same config as Quay's, assembled by the same init container.
+    expect(spec.volumes.map((v: Obj) => v.name)).toEqual(quayConfigVolumes(model).map((v) => v.name));
+    expect(spec.initContainers.map((c: Obj) => c.name)).toEqual(['quay-config-init']);
   });
 
   test('the same model renders identically twice', () => {
@@ -110,7 +111,7 @@ describe('ConfigEditor and the quay component’s overrides', () => {
     const d = deployment(render(quay({ labels: { team: 'registry' }, annotations: { 'example.com/owner': 'ops' } })));
     expect(d.metadata.labels.team).toBe('registry');
     expect(d.spec.template.metadata.labels.team).toBe('registry');
-    expect(d.spec.template.metadata.annotations).toEqual({ 'example.com/owner': 'ops' });
+    expect(d.spec.template.metadata.annotations).toEqual({ 'example.com/owner': 'ops', 'quay-operator/config-hash': expect.stringMatching(/^[0-9a-f]{10}$/) });
     expect(d.spec.selector.matchLabels).toEqual(selector);
   });
 
@@ -122,8 +123,8 @@ describe('ConfigEditor and the quay component’s overrides', () => {
 });
 
 describe('ConfigEditor, other configurations', () => {
-  test('nothing before the bucket is bound', () => {
-    expect(render(testModel({ objectBucket: null }))).toEqual([]);
+  test('rendered before the bucket is bound too: its pod reads the bucket when it starts', () => {
+    expect(render(testModel({ objectBucket: null })).map((o) => `${o.kind}/${o.metadata.name}`)).toContain('Deployment/example-registry-quay-config-editor');
   });
 
   test('plain Kubernetes: the pod names its user and fsGroup', () => {

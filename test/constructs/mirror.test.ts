@@ -3,7 +3,7 @@ import * as path from 'path';
 import { App, Chart } from 'cdk8s';
 import { Mirror } from '../../constructs/mirror';
 import { Quay } from '../../constructs/quay';
-import { quayConfigSecretName } from '../../constructs/quay-volumes';
+import { quayConfigAnnotations } from '../../constructs/quay-volumes';
 import type { RegistryModel } from '../../lib/model';
 import { TestModelOptions, testModel } from '../support/model';
 import { validateAll } from '../support/schema';
@@ -29,7 +29,8 @@ function mirror(objs: Obj[]): Obj {
 
 const podSpec = (objs: Obj[]) => mirror(objs).spec.template.spec;
 const container = (objs: Obj[]) => podSpec(objs).containers[0];
-const init = (objs: Obj[]) => podSpec(objs).initContainers[0];
+/** The wait for Quay (after quay-config-init). */
+const init = (objs: Obj[]) => podSpec(objs).initContainers[1];
 const envOf = (c: Obj) => Object.fromEntries((c.env as Obj[]).map((e) => [e.name, e.value ?? e.valueFrom]));
 
 function mirrorModel(overrides: Record<string, unknown>, options: TestModelOptions = {}, extra: Record<string, unknown>[] = []): RegistryModel {
@@ -47,7 +48,8 @@ describe('Mirror', () => {
     expect(d.metadata).toMatchObject({ namespace: 'quay-enterprise', labels: selector });
     expect(d.spec.selector.matchLabels).toEqual(selector);
     expect(d.spec.template.metadata.labels).toEqual(selector);
-    expect(d.spec.template.metadata.annotations).toBeUndefined();
+    expect(d.spec.template.metadata.annotations).toEqual(quayConfigAnnotations(model));
+    expect(podSpec(objs).initContainers.map((c: Obj) => c.name)).toEqual(['quay-config-init', 'quay-mirror-init']);
     expect(d.spec.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } });
   });
 
@@ -65,7 +67,6 @@ describe('Mirror', () => {
     expect(c.command).toEqual(['/quay-registry/quay-entrypoint.sh']);
     expect(c.args).toEqual(['repomirror-nomigrate']);
     expect(envOf(c)).toEqual({
-      QE_K8S_CONFIG_SECRET: quayConfigSecretName(model),
       QE_K8S_NAMESPACE: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } },
       DEBUGLOG: 'false',
       ENSURE_NO_MIGRATION: 'true',
@@ -156,7 +157,7 @@ describe('Mirror overrides', () => {
     expect(d.metadata.labels.team).toBe('mirroring');
     expect(d.metadata.annotations).toEqual({ 'example.com/owner': 'ops' });
     expect(d.spec.template.metadata.labels.team).toBe('mirroring');
-    expect(d.spec.template.metadata.annotations).toEqual({ 'example.com/owner': 'ops' });
+    expect(d.spec.template.metadata.annotations).toEqual({ 'example.com/owner': 'ops', 'quay-operator/config-hash': expect.stringMatching(/^[0-9a-f]{10}$/) });
     expect(d.spec.selector.matchLabels).toEqual({ 'quay-component': 'quay-mirror', 'quay-operator/quayregistry': 'example-registry' });
   });
 });
@@ -174,8 +175,8 @@ describe('Mirror, other configurations', () => {
     expect(envOf(init(render(model))).QUAY_HEALTH_URL).toBe('https://example-registry-quay-app:443/health/instance');
   });
 
-  test('nothing before the bucket is bound', () => {
-    expect(render(testModel({ objectBucket: null }))).toEqual([]);
+  test('rendered before the bucket is bound too: its pods read the bucket when they start', () => {
+    expect(render(testModel({ objectBucket: null })).map((o) => o.metadata.name)).toEqual(['example-registry-quay-mirror']);
   });
 
   test('plain Kubernetes: the pod names its user and fsGroup, no CA ConfigMaps are projected', () => {
@@ -194,6 +195,6 @@ describe('Mirror, other configurations', () => {
     });
     const spec = podSpec(render(model));
     expect(spec.securityContext).toMatchObject({ runAsUser: 1001, fsGroup: 1001 });
-    expect(JSON.stringify(spec.volumes)).not.toContain('configMap');
+    expect(JSON.stringify(spec.volumes)).not.toContain('cluster-service-ca');
   });
 });

@@ -6,9 +6,8 @@ import { Construct } from 'constructs';
 import { ConfigEditor } from '../../constructs/config-editor';
 import { Mirror } from '../../constructs/mirror';
 import { Quay } from '../../constructs/quay';
-import { quayConfigSecretName } from '../../constructs/quay-volumes';
+import { quayConfigAssemblyName } from '../../constructs/quay-volumes';
 import { ComponentProps } from '../../constructs/shared/component';
-import { quayConfig } from '../../lib/config/quay-config';
 import type { RegistryModel } from '../../lib/model';
 import { TestModelOptions, testModel } from '../support/model';
 import { validateAll } from '../support/schema';
@@ -40,8 +39,6 @@ const job = (objs: Obj[]) => find(objs, 'Job', 'example-registry-quay-app-upgrad
 const podSpec = (objs: Obj[]) => deployment(objs).spec.template.spec;
 const container = (objs: Obj[]) => podSpec(objs).containers[0];
 const envOf = (c: Obj) => Object.fromEntries((c.env as Obj[]).map((e) => [e.name, e.value ?? e.valueFrom]));
-const secretsNamed = (objs: Obj[], prefix: string) => objs.filter((o) => o.kind === 'Secret' && o.metadata.name.startsWith(prefix));
-const decode = (secret: Obj, key: string) => Buffer.from(secret.data[key], 'base64').toString('utf8');
 
 function quayModel(overrides: Record<string, unknown>, options: TestModelOptions = {}): RegistryModel {
   return testModel({ ...options, spec: { components: [{ kind: 'quay', managed: true, overrides }] } });
@@ -75,7 +72,7 @@ function kubernetesModel(): RegistryModel {
 describe('Quay', () => {
   const model = testModel();
   const objs = render(model);
-  const configSecret = quayConfigSecretName(model);
+  const assembly = quayConfigAssemblyName(model);
 
   test('ServiceAccount and Service, labelled for the registry', () => {
     const labels = { 'quay-component': 'quay-app', 'quay-operator/quayregistry': 'example-registry' };
@@ -98,8 +95,8 @@ describe('Quay', () => {
     expect(d.metadata.labels).toEqual(selector);
     expect(d.spec.selector.matchLabels).toEqual(selector);
     expect(d.spec.template.metadata.labels).toEqual(selector);
-    // Determinism: nothing in the pod template changes unless its content does.
-    expect(d.spec.template.metadata.annotations).toBeUndefined();
+    // Determinism: the template changes only with what the pods read (a digest of it).
+    expect(Object.keys(d.spec.template.metadata.annotations)).toEqual(['quay-operator/config-hash']);
     expect(d.spec.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } });
     const spec = podSpec(objs);
     expect(spec.serviceAccountName).toBe('example-registry-quay-app');
@@ -115,9 +112,9 @@ describe('Quay', () => {
     expect(c.name).toBe('quay-app');
     expect(c.image).toBe(model.environment.images.quay);
     expect(c.args).toEqual(['registry-nomigrate']);
-    expect(c.env.map((e: Obj) => e.name)).toEqual(['QE_K8S_CONFIG_SECRET', 'QE_K8S_NAMESPACE', 'DEBUGLOG', 'WORKER_COUNT_WEB', 'WORKER_COUNT_SECSCAN', 'WORKER_COUNT_REGISTRY', 'QUAY_VERSION']);
+    // No bundle Secret: QE_K8S_CONFIG_SECRET names none.
+    expect(c.env.map((e: Obj) => e.name)).toEqual(['QE_K8S_NAMESPACE', 'DEBUGLOG', 'WORKER_COUNT_WEB', 'WORKER_COUNT_SECSCAN', 'WORKER_COUNT_REGISTRY', 'QUAY_VERSION']);
     expect(envOf(c)).toEqual({
-      QE_K8S_CONFIG_SECRET: configSecret,
       QE_K8S_NAMESPACE: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } },
       DEBUGLOG: 'false',
       WORKER_COUNT_WEB: '4',
@@ -144,11 +141,12 @@ describe('Quay', () => {
       { name: 'postgres-certs-store', mountPath: '/.postgresql' },
     ]);
     const volumes = Object.fromEntries(spec.volumes.map((v: Obj) => [v.name, v]));
-    // No certificate in the bundle: the config volume is the config Secret alone.
-    expect(volumes.config.projected.sources).toEqual([{ secret: { name: configSecret } }]);
-    const extraCa = secretsNamed(objs, 'example-registry-extra-ca-certs-')[0].metadata.name;
+    // /conf/stack is written at pod start by quay-config-init.
+    expect(volumes.config.emptyDir).toEqual({ sizeLimit: '16Mi' });
+    expect(volumes['config-assembly'].configMap).toEqual({ name: assembly });
+    // No bundle: nothing of it mounted, no extra CA of its own.
+    expect(volumes['config-bundle']).toBeUndefined();
     expect(volumes['extra-ca-certs'].projected.sources).toEqual([
-      { secret: { name: extraCa } },
       { configMap: { name: 'example-registry-cluster-service-ca', items: [{ key: 'service-ca.crt', path: 'service-ca.crt' }], optional: true } },
       { configMap: { name: 'example-registry-cluster-trusted-ca', items: [{ key: 'ca-bundle.crt', path: 'ca-bundle.crt' }], optional: true } },
     ]);
@@ -159,17 +157,39 @@ describe('Quay', () => {
     expect(volumes['postgres-certs-store'].emptyDir).toEqual({ sizeLimit: '5Mi' });
   });
 
-  test('the config Secret holds the merged config.yaml', () => {
-    const secret = find(objs, 'Secret', configSecret);
-    expect(configSecret).toMatch(/^example-registry-quay-config-secret-[0-9a-f]{10}$/);
-    expect(secret.metadata.labels['quay-operator/quayregistry']).toBe('example-registry');
-    expect(Object.keys(secret.data)).toEqual(['config.yaml']);
-    expect(yaml.load(decode(secret, 'config.yaml'))).toEqual(quayConfig(model));
-    // No certificate: no TLS Secret.
-    expect(secretsNamed(objs, 'example-registry-quay-config-tls-')).toHaveLength(0);
+  test('quay-config-init assembles config.yaml from the ConfigMap, the keys Secret and the bucket, by reference', () => {
+    const init = podSpec(objs).initContainers;
+    expect(init.map((c: Obj) => c.name)).toEqual(['quay-config-init']);
+    expect(init[0]).toMatchObject({
+      image: model.environment.images.quay,
+      command: ['python3', '/quay-config-assembly/assemble.py', '/quay-config-assembly/spec.json'],
+      volumeMounts: [
+        { name: 'config', mountPath: '/conf/stack' },
+        { name: 'config-assembly', mountPath: '/quay-config-assembly', readOnly: true },
+      ],
+    });
+    const keys = 'example-registry-quay-registry-managed-secret-keys';
+    const bucket = 'example-registry-quay-datastore';
+    expect(envOf(init[0])).toEqual({
+      QUAY_DB_URI: { secretKeyRef: { name: keys, key: 'DB_URI' } },
+      QUAY_SECRET_KEY: { secretKeyRef: { name: keys, key: 'SECRET_KEY' } },
+      QUAY_DATABASE_SECRET_KEY: { secretKeyRef: { name: keys, key: 'DATABASE_SECRET_KEY' } },
+      QUAY_SECURITY_SCANNER_V4_PSK: { secretKeyRef: { name: keys, key: 'SECURITY_SCANNER_V4_PSK' } },
+      BUCKET_HOST: { configMapKeyRef: { name: bucket, key: 'BUCKET_HOST' } },
+      BUCKET_PORT: { configMapKeyRef: { name: bucket, key: 'BUCKET_PORT', optional: true } },
+      BUCKET_NAME: { configMapKeyRef: { name: bucket, key: 'BUCKET_NAME' } },
+      AWS_ACCESS_KEY_ID: { secretKeyRef: { name: bucket, key: 'AWS_ACCESS_KEY_ID' } },
+      AWS_SECRET_ACCESS_KEY: { secretKeyRef: { name: bucket, key: 'AWS_SECRET_ACCESS_KEY' } },
+    });
+    const cm = find(objs, 'ConfigMap', assembly);
+    expect(assembly).toMatch(/^example-registry-quay-config-[0-9a-f]{10}$/);
+    expect(Object.keys(cm.data)).toEqual(['assemble.py', 'spec.json']);
+    expect(JSON.parse(cm.data['spec.json']).output).toBe('/conf/stack/config.yaml');
+    // No Secret at all: every credential stays where it is.
+    expect(objs.filter((o) => o.kind === 'Secret')).toEqual([]);
   });
 
-  test('bundle files: passed through, except certificates, extra CAs and Clair files', () => {
+  test('bundle files: the bundle Secret mounted and copied by reference, except extra CAs and Clair files', () => {
     const m = testModel({
       files: {
         'config.yaml': 'FEATURE_UI_V2: true\n',
@@ -181,20 +201,18 @@ describe('Quay', () => {
       },
     });
     const rendered = render(m);
-    const secret = find(rendered, 'Secret', quayConfigSecretName(m));
-    expect(Object.keys(secret.data).sort()).toEqual(['config.yaml', 'ldap.crt']);
-    expect(decode(secret, 'ldap.crt')).toBe('LDAP CERT');
-    expect((yaml.load(decode(secret, 'config.yaml')) as Obj).FEATURE_UI_V2).toBe(true);
-    const extraCa = secretsNamed(rendered, 'example-registry-extra-ca-certs-');
-    expect(extraCa).toHaveLength(1);
-    expect(Object.keys(extraCa[0].data)).toEqual(['corp-ca.crt']);
-    expect(decode(extraCa[0], 'corp-ca.crt')).toBe('CORP CA');
-  });
-
-  test('the extra CA Secret exists even when empty, so the projected source does', () => {
-    const extraCa = secretsNamed(objs, 'example-registry-extra-ca-certs-');
-    expect(extraCa).toHaveLength(1);
-    expect(extraCa[0].data ?? {}).toEqual({});
+    const spec = JSON.parse(find(rendered, 'ConfigMap', quayConfigAssemblyName(m)).data['spec.json']);
+    expect(spec.user).toBe('/quay-bundle/config.yaml');
+    expect(spec.copy).toEqual([['/quay-bundle/ldap.crt', '/conf/stack/ldap.crt']]);
+    const pod = podSpec(rendered);
+    const volumes = Object.fromEntries(pod.volumes.map((v: Obj) => [v.name, v]));
+    expect(volumes['config-bundle'].secret).toEqual({ secretName: 'config-bundle-secret' });
+    expect(pod.initContainers[0].volumeMounts).toContainEqual({ name: 'config-bundle', mountPath: '/quay-bundle', readOnly: true });
+    expect(volumes['extra-ca-certs'].projected.sources[0]).toEqual({ secret: { name: 'config-bundle-secret', items: [{ key: 'extra_ca_cert_corp-ca.crt', path: 'corp-ca.crt' }] } });
+    expect(envOf(pod.containers[0]).QE_K8S_CONFIG_SECRET).toBe('config-bundle-secret');
+    // None of the bundle's values is in any object.
+    const text = JSON.stringify(rendered);
+    for (const value of ['LDAP CERT', 'CORP CA', 'log_level', 'FEATURE_UI_V2']) expect(text).not.toContain(value);
   });
 
   test('the CA ConfigMaps carry the injection markers and no data', () => {
@@ -212,7 +230,7 @@ describe('Quay', () => {
     expect(j.metadata.labels['quay-component']).toBe('quay-app-upgrade');
     expect(j.metadata.annotations).toEqual(version);
     expect(j.spec.backoffLimit).toBe(0);
-    expect(j.spec.template.metadata.annotations).toEqual(version);
+    expect(j.spec.template.metadata.annotations).toEqual({ ...version, 'quay-operator/config-hash': deployment(objs).spec.template.metadata.annotations['quay-operator/config-hash'] });
     expect(j.spec.template.metadata.labels).toEqual({ 'quay-component': 'quay-app-upgrade', 'quay-operator/quayregistry': 'example-registry' });
     const spec = j.spec.template.spec;
     expect(spec.restartPolicy).toBe('Never');
@@ -220,7 +238,7 @@ describe('Quay', () => {
     const c = spec.containers[0];
     expect(c.image).toBe(model.environment.images.quay);
     expect(c.args).toEqual(['migrate', 'head']);
-    expect(envOf(c).QE_K8S_CONFIG_SECRET).toBe(configSecret);
+    expect(spec.initContainers).toEqual(podSpec(objs).initContainers);
     expect(c.securityContext.allowPrivilegeEscalation).toBe(false);
     // The same volumes as quay-app (upstream's Job mounted the config Secret alone).
     expect(spec.volumes).toEqual(podSpec(objs).volumes);
@@ -231,25 +249,35 @@ describe('Quay', () => {
     expect(render(testModel())).toEqual(render(testModel()));
   });
 
-  test('a config.yaml change renames the config Secret and changes every pod template that mounts it', () => {
+  test('a bundle change changes the config hash of every pod template that reads it, and nothing else', () => {
     const all = [Quay, Mirror, ConfigEditor];
     const before = render(testModel({ files: { 'config.yaml': 'FEATURE_UI_V2: true\n' } }), ...all);
     const after = render(testModel({ files: { 'config.yaml': 'FEATURE_UI_V2: false\n' } }), ...all);
-    const name = (objs: Obj[]) => secretsNamed(objs, 'example-registry-quay-config-secret-').map((s) => s.metadata.name);
-    expect(name(before)).toHaveLength(1);
-    expect(name(after)).toHaveLength(1);
-    expect(name(after)).not.toEqual(name(before));
     const templates: [string, string][] = [
       ['Deployment', 'example-registry-quay-app'],
       ['Deployment', 'example-registry-quay-mirror'],
       ['Deployment', 'example-registry-quay-config-editor'],
       ['Job', 'example-registry-quay-app-upgrade'],
     ];
+    const hash = (objs: Obj[], kind: string, n: string) => find(objs, kind, n).spec.template.metadata.annotations['quay-operator/config-hash'];
     for (const [kind, n] of templates) {
-      const t = find(after, kind, n).spec.template;
-      expect(t).not.toEqual(find(before, kind, n).spec.template);
-      expect(JSON.stringify(t)).toContain(name(after)[0]);
+      expect(hash(after, kind, n)).toMatch(/^[0-9a-f]{10}$/);
+      expect(hash(after, kind, n)).not.toBe(hash(before, kind, n));
+      const strip = (o: Obj) => JSON.stringify(o).replace(/"quay-operator\/config-hash":"[0-9a-f]{10}"/, '');
+      expect(strip(find(after, kind, n))).toBe(strip(find(before, kind, n)));
     }
+    // Same operator part: the same ConfigMap.
+    expect(before.filter((o) => o.kind === 'ConfigMap')).toEqual(after.filter((o) => o.kind === 'ConfigMap'));
+  });
+
+  test('the keys and the bucket roll the pods only when the renderer knows them (the controller), a GitOps render does not', () => {
+    const hash = (m: RegistryModel) => deployment(render(m)).spec.template.metadata.annotations['quay-operator/config-hash'];
+    const base = testModel();
+    expect(hash(testModel({ objectBucket: { ...(base.objectBucket as any), secretKey: 'rotated' } }))).not.toBe(hash(base));
+    const unknown = testModel({ objectBucket: null });
+    expect(hash(unknown)).not.toBe(hash(base));
+    expect(hash({ ...unknown, keysKnown: false })).toBe(hash({ ...unknown, keysKnown: false, keys: { ...unknown.keys, SECRET_KEY: 'other' } }));
+    expect(hash(unknown)).not.toBe(hash({ ...unknown, keys: { ...unknown.keys, SECRET_KEY: 'other' } }));
   });
 });
 
@@ -264,7 +292,7 @@ describe('Quay overrides', () => {
       }),
     );
     const names = container(objs).env.map((e: Obj) => e.name);
-    expect(names.indexOf('DEBUGLOG')).toBe(2);
+    expect(names.indexOf('DEBUGLOG')).toBe(1);
     expect(names.filter((n: string) => n === 'DEBUGLOG')).toHaveLength(1);
     expect(names[names.length - 1]).toBe('HTTP_PROXY');
     expect(envOf(container(objs))).toMatchObject({ DEBUGLOG: 'true', HTTP_PROXY: 'quayproxy.qe.devcluster.openshift.com:3128' });
@@ -313,7 +341,7 @@ describe('Quay overrides', () => {
     expect(d.metadata.labels.team).toBe('registry');
     expect(d.metadata.annotations).toEqual({ 'example.com/owner': 'ops' });
     expect(d.spec.template.metadata.labels.team).toBe('registry');
-    expect(d.spec.template.metadata.annotations).toEqual({ 'example.com/owner': 'ops' });
+    expect(d.spec.template.metadata.annotations).toEqual({ 'example.com/owner': 'ops', 'quay-operator/config-hash': expect.stringMatching(/^[0-9a-f]{10}$/) });
     expect(d.spec.selector.matchLabels).toEqual({ 'quay-component': 'quay-app', 'quay-operator/quayregistry': 'example-registry' });
   });
 
@@ -340,29 +368,27 @@ describe('Quay with the user certificate (tls unmanaged)', () => {
     }
   });
 
-  test('the TLS Secret is projected into /conf/stack, and its certificate (not the key) into the trusted CAs', () => {
-    const tls = secretsNamed(objs, 'example-registry-quay-config-tls-');
-    expect(tls).toHaveLength(1);
-    expect(decode(tls[0], 'ssl.cert')).toBe(LEAF_CERT);
-    expect(decode(tls[0], 'ssl.key')).toBe(LEAF_KEY);
+  test('ssl.cert and ssl.key are copied from the bundle into /conf/stack; the certificate (not the key) is trusted', () => {
+    const spec = JSON.parse(find(objs, 'ConfigMap', quayConfigAssemblyName(model)).data['spec.json']);
+    expect(spec.copy).toEqual([
+      ['/quay-bundle/ssl.cert', '/conf/stack/ssl.cert'],
+      ['/quay-bundle/ssl.key', '/conf/stack/ssl.key'],
+    ]);
     const volumes = Object.fromEntries(podSpec(objs).volumes.map((v: Obj) => [v.name, v]));
-    expect(volumes.config.projected.sources).toEqual([{ secret: { name: quayConfigSecretName(model) } }, { secret: { name: tls[0].metadata.name } }]);
-    expect(volumes['extra-ca-certs'].projected.sources).toContainEqual({ secret: { name: tls[0].metadata.name, items: [{ key: 'ssl.cert', path: 'quay-registry.crt' }] } });
+    expect(volumes['extra-ca-certs'].projected.sources).toContainEqual({ secret: { name: 'config-bundle-secret', items: [{ key: 'ssl.cert', path: 'quay-registry.crt' }] } });
     // The Job sees the certificate too.
     expect(job(objs).spec.template.spec.volumes).toEqual(podSpec(objs).volumes);
-    // The certificate stays out of the config Secret.
-    expect(Object.keys(find(objs, 'Secret', quayConfigSecretName(model)).data)).toEqual(['config.yaml']);
+    expect(JSON.stringify(objs)).not.toContain(Buffer.from(LEAF_KEY).toString('base64').slice(0, 40));
+    expect(JSON.stringify(objs)).not.toContain('PRIVATE KEY');
   });
 });
 
 describe('Quay before the bucket is bound', () => {
   const objs = render(testModel({ objectBucket: null }));
 
-  test('no config Secret, Deployment or Job; the Service and ServiceAccount exist', () => {
-    expect(objs.filter((o) => ['Deployment', 'Job'].includes(o.kind))).toEqual([]);
-    expect(secretsNamed(objs, 'example-registry-quay-config-secret-')).toEqual([]);
-    find(objs, 'Service', 'example-registry-quay-app');
-    find(objs, 'ServiceAccount', 'example-registry-quay-app');
+  test('rendered all the same: the pods wait for the bucket Secret and ConfigMap when they start', () => {
+    expect(objs.filter((o) => ['Deployment', 'Job'].map(String).includes(o.kind)).map((o) => o.metadata.name)).toEqual(['example-registry-quay-app', 'example-registry-quay-app-upgrade']);
+    expect(envOf(podSpec(objs).initContainers[0]).AWS_SECRET_ACCESS_KEY).toEqual({ secretKeyRef: { name: 'example-registry-quay-datastore', key: 'AWS_SECRET_ACCESS_KEY' } });
   });
 });
 
@@ -370,7 +396,7 @@ describe('Quay on plain Kubernetes', () => {
   const objs = render(kubernetesModel());
 
   test('no CA ConfigMaps, and none projected', () => {
-    expect(objs.filter((o) => o.kind === 'ConfigMap')).toEqual([]);
+    expect(objs.filter((o) => o.kind === 'ConfigMap').map((o) => o.metadata.name)).toEqual([quayConfigAssemblyName(kubernetesModel())]);
     const extraCa = podSpec(objs).volumes.find((v: Obj) => v.name === 'extra-ca-certs');
     expect(extraCa.projected.sources.filter((s: Obj) => s.configMap)).toEqual([]);
   });

@@ -163,21 +163,22 @@ describe('day 2', () => {
     expect(server.writes().filter((w) => !w.path.endsWith(`/quayregistries/${NAME}`))).toEqual([]);
   });
 
-  test('a config.yaml change rolls Quay and mirror only; the old config Secret goes once the rollout completes', async () => {
+  test('a config.yaml change rolls Quay and mirror only; the old config ConfigMap goes once the rollout completes', async () => {
     createRegistry();
     await deployToHealthy();
     const before = Object.fromEntries(['quay-database', 'clair-postgres', 'quay-redis', 'clair-app', 'quay-app', 'quay-mirror'].map((d) => [d, deployment(d)!.metadata.resourceVersion]));
-    const oldSecret = names('Secret', 'v1').find((n) => n.startsWith(`${NAME}-quay-config-secret-`))!;
+    const oldSecret = names('ConfigMap', 'v1').find((n) => /-quay-config-[0-9a-f]{10}$/.test(n))!;
     const b = server.get('v1', 'Secret', NS, 'config-bundle-secret') as Obj;
-    server.update({ ...b, data: { 'config.yaml': Buffer.from(`${CONFIG}TAG_EXPIRATION_OPTIONS: [2w, 4w]\n`).toString('base64') } });
+    // The user sets their own SECRET_KEY: the operator's part of config.yaml changes too (a new ConfigMap).
+    server.update({ ...b, data: { 'config.yaml': Buffer.from(`${CONFIG}TAG_EXPIRATION_OPTIONS: [2w, 4w]\nSECRET_KEY: their-own\n`).toString('base64') } });
     await eventually(() => expect(deployment('quay-app')!.metadata.resourceVersion).not.toBe(before['quay-app']));
     await eventually(() => expect(deployment('quay-mirror')!.metadata.resourceVersion).not.toBe(before['quay-mirror']));
     await controller.whenIdle();
     for (const d of ['quay-database', 'clair-postgres', 'quay-redis', 'clair-app']) expect([d, deployment(d)!.metadata.resourceVersion]).toEqual([d, before[d]]);
-    // The rollout is in progress (the fake has not updated the Deployments' status): the old Secret stays.
-    expect(names('Secret', 'v1')).toContain(oldSecret);
+    // The rollout is in progress (the fake has not updated the Deployments' status): the old ConfigMap stays.
+    expect(names('ConfigMap', 'v1')).toContain(oldSecret);
     settleDeployments(server, NS);
-    await eventually(() => expect(names('Secret', 'v1')).not.toContain(oldSecret));
+    await eventually(() => expect(names('ConfigMap', 'v1')).not.toContain(oldSecret));
   });
 
   test('mirror unmanaged: its Deployment and HPA are pruned; managed again: they come back', async () => {

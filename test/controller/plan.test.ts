@@ -352,16 +352,18 @@ describe('pruning', () => {
     expect(result.remove.every((o) => o.kind !== 'PersistentVolumeClaim')).toBe(true);
   });
 
-  describe('old Quay config Secrets (PROJQUAY-9157)', () => {
-    // The same registry before a config.yaml change: another quay-config-secret-<hash>.
-    const before = render(testModel({ files: { 'config.yaml': 'FEATURE_USER_INITIALIZE: true\n' } }));
-    const oldSecretName = before.find((o) => o.kind === 'Secret' && o.metadata.name.startsWith(n('quay-config-secret-')))!.metadata.name;
+  describe('old Quay config ConfigMaps (PROJQUAY-9157)', () => {
+    // The same registry before the user dropped their own SECRET_KEY: the operator's part of
+    // config.yaml changed, so another quay-config-<hash> ConfigMap.
+    const before = render(testModel({ files: { 'config.yaml': 'SECRET_KEY: their-own\n' } }));
+    const assembly = (objs: KubeObject[]) => objs.find((o) => o.kind === 'ConfigMap' && /-quay-config-[0-9a-f]{10}$/.test(o.metadata.name))!.metadata.name;
+    const oldSecretName = assembly(before);
     const now = render(testModel());
-    const newSecretName = now.find((o) => o.kind === 'Secret' && o.metadata.name.startsWith(n('quay-config-secret-')))!.metadata.name;
-    const oldSecret = () => secret(oldSecretName);
+    const newSecretName = assembly(now);
+    const oldSecret = () => ({ ...secret(oldSecretName), kind: 'ConfigMap', type: undefined, data: {} }) as KubeObject;
     const newQuayApp = (s: Parameters<typeof liveDeployment>[1]) => liveDeployment(find(now, 'Deployment', n('quay-app')), s);
 
-    test('the two renders name different config Secrets', () => expect(oldSecretName).not.toBe(newSecretName));
+    test('the two renders name different config ConfigMaps', () => expect(oldSecretName).not.toBe(newSecretName));
 
     test.each([
       ['updatedReplicas < replicas', { replicas: 3, updated: 1, current: 4, available: 3, generation: 2 }],
@@ -370,20 +372,20 @@ describe('pruning', () => {
     ])('not removed while quay-app is mid-rollout: %s', (_, state) => {
       const cluster = [...replacing(current(), newQuayApp(state)), oldSecret()];
       const { result } = planFor({ observed: observe(cluster), currentVersion: VERSION });
-      expect(keysOf(result.remove)).not.toContain(`Secret/${oldSecretName}`);
+      expect(keysOf(result.remove)).not.toContain(`ConfigMap/${oldSecretName}`);
     });
 
     test('removed once quay-app is rolled out on the new Secret; the current Secret never', () => {
       const cluster = [...replacing(current(), newQuayApp({ replicas: 3, generation: 2 })), oldSecret()];
       const { result } = planFor({ observed: observe(cluster), currentVersion: VERSION });
-      expect(keysOf(result.remove)).toEqual([`Secret/${oldSecretName}`]);
-      expect(keysOf(result.remove)).not.toContain(`Secret/${newSecretName}`);
+      expect(keysOf(result.remove)).toEqual([`ConfigMap/${oldSecretName}`]);
+      expect(keysOf(result.remove)).not.toContain(`ConfigMap/${newSecretName}`);
     });
 
     test('an HPA-scaled quay-app (spec.replicas 5 on the live object) that is rolled out lets the old Secret go', () => {
       const cluster = [...replacing(current(), newQuayApp({ replicas: 5, generation: 4 })), oldSecret()];
       const { result } = planFor({ observed: observe(cluster), currentVersion: VERSION });
-      expect(keysOf(result.remove)).toEqual([`Secret/${oldSecretName}`]);
+      expect(keysOf(result.remove)).toEqual([`ConfigMap/${oldSecretName}`]);
     });
 
     // The reconciler plans from what it observed BEFORE applying: in the pass that switches quay-app
@@ -396,8 +398,8 @@ describe('pruning', () => {
       expect(JSON.stringify(liveOnOld.spec)).toContain(oldSecretName);
       const cluster = [...replacing(current(), liveOnOld, liveMirrorOnOld, liveEditorOnOld), oldSecret()];
       const { result } = planFor({ observed: observe(cluster), currentVersion: VERSION });
-      expect(keysOf(result.apply)).toContain(`Secret/${newSecretName}`);
-      expect(keysOf(result.remove)).not.toContain(`Secret/${oldSecretName}`);
+      expect(keysOf(result.apply)).toContain(`ConfigMap/${newSecretName}`);
+      expect(keysOf(result.remove)).not.toContain(`ConfigMap/${oldSecretName}`);
     });
   });
 
@@ -417,13 +419,13 @@ describe('pruning', () => {
     expect(result.remove).toEqual([]);
   });
 
-  test('while the bucket credentials are unknown nothing is pruned (quay-app, its config Secret and the Job are not rendered then)', () => {
+  test('while the bucket is not bound nothing is pruned and Quay waits for it (its pods would wait for its Secret)', () => {
     const model = testModel({ objectBucket: null });
     const cluster = [...current(), secret(n('quay-config-secret-0000000000'))];
     const { rendered, result } = planFor({ model, observed: observe(cluster), currentVersion: VERSION });
-    // What is missing from this render is exactly what must survive.
-    expect(keysOf(rendered)).not.toContain(QUAY_APP);
-    expect(keysOf(rendered)).not.toContain(JOB);
+    // Rendered complete, but not applied before the bucket is bound.
+    expect(keysOf(rendered)).toContain(QUAY_APP);
+    expect(keysOf(result.apply)).not.toContain(QUAY_APP);
     expect(result.remove).toEqual([]);
     expect(result.keptVolumes).toEqual([]);
     expect(result.waitingFor).toEqual(['objectstorage']);

@@ -1,0 +1,21 @@
+// Object name suffixes the renderer and the controller (and the config assembly) both need:
+// `<registry>-<suffix>`. Users' runbooks name these objects; keep them.
+/** Names shared between components (Services others connect to, Secrets others mount). */
+export const SHARED_NAMES = {
+  quayApp: 'quay-app',
+  quayDatabase: 'quay-database',
+  clairApp: 'clair-app',
+  clairPostgres: 'clair-postgres',
+  redis: 'quay-redis',
+  mirror: 'quay-mirror',
+  configEditor: 'quay-config-editor',
+  managedKeys: 'quay-registry-managed-secret-keys',
+  datastore: 'quay-datastore',
+  clusterServiceCa: 'cluster-service-ca',
+  clusterTrustedCa: 'cluster-trusted-ca',
+} as const;
+
+/** `<registry>-<suffix>`. */
+export function registryObjectName(registry: string, suffix: string): string {
+  return `${registry}-${suffix}`;
+}
