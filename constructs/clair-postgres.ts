@@ -1,7 +1,7 @@
 // Clair's managed database: PostgreSQL 15 (sclorg), credentials CLAIR_DB_* from the managed keys.
 // Clair's connstring (lib/config/clair-config.ts) reads the same keys.
 import { Construct } from 'constructs';
-import type { RegistryModel } from '../lib/model';
+import type { ManagedKeys } from '../lib/keys';
 import { ComponentProps, SHARED_NAMES } from './shared/component';
 import { DatabaseCredentials, ManagedPostgres } from './shared/database';
 
@@ -15,8 +15,7 @@ export const CLAIR_POSTGRES_NAMES = {
   volume: 'clair-postgres-15',
 } as const;
 
-export function clairDatabaseCredentials(model: RegistryModel): DatabaseCredentials {
-  const k = model.keys;
+export function clairDatabaseCredentials(k: ManagedKeys): DatabaseCredentials {
   return { user: k.CLAIR_DB_USER, password: k.CLAIR_DB_PASSWORD, database: k.CLAIR_DB_NAME, rootPassword: k.CLAIR_DB_ROOT_PW };
 }
 
@@ -33,7 +32,8 @@ export class ClairPostgres extends Construct {
       names: CLAIR_POSTGRES_NAMES,
       containerName: 'clair-postgres',
       image: model.environment.images.clairpostgres,
-      credentials: clairDatabaseCredentials(model),
+      ...(model.keysKnown ? { credentials: clairDatabaseCredentials(model.keys) } : {}),
+      user: model.keys.CLAIR_DB_USER,
     });
   }
 }

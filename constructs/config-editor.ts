@@ -6,7 +6,6 @@ import { Construct } from 'constructs';
 import { k8s } from 'cdk8s-plus-27';
 import type { RegistryModel } from '../lib/model';
 import { ComponentProps, SHARED_NAMES } from './shared/component';
-import { contentHash, secretData } from './shared/hash';
 import { metadataFor, nameFor, podTemplateMetadata, selectorLabels } from './shared/metadata';
 import { applyPlacement, resourcesFor, restrictedSecurityContext } from './shared/pod';
 import { quayPodSecurityContext, quayServiceAccountName } from './quay';
@@ -22,13 +21,17 @@ export function configEditorName(model: RegistryModel): string {
   return nameFor(model, SHARED_NAMES.configEditor);
 }
 
-function credentialsData(model: RegistryModel): Record<string, string> {
-  return secretData({ username: CONFIG_EDITOR_USERNAME, password: model.keys.CONFIG_EDITOR_PW });
+/**
+ * `<name>-quay-config-editor-credentials` (username and password), reported in
+ * status.configEditorCredentialsSecret. Rendered by `Credentials`: a stable name, since the render
+ * does not know the password (upstream hashed its content into the name).
+ */
+export function configEditorCredentialsName(registry: string): string {
+  return `${registry}-quay-config-editor-credentials`;
 }
 
-/** `<name>-quay-config-editor-credentials-<hash>`, reported in status.configEditorCredentialsSecret. */
 export function configEditorCredentialsSecretName(model: RegistryModel): string {
-  return nameFor(model, `quay-config-editor-credentials-${contentHash(credentialsData(model))}`);
+  return configEditorCredentialsName(model.name);
 }
 
 export class ConfigEditor extends Construct {
@@ -42,8 +45,6 @@ export class ConfigEditor extends Construct {
     const selector = selectorLabels(model, CONFIG_EDITOR_COMPONENT);
     const meta = (objectName: string) => metadataFor(model, objectName, { component: CONFIG_EDITOR_COMPONENT, overrides });
     const secretName = configEditorCredentialsSecretName(model);
-
-    new k8s.KubeSecret(this, 'credentials', { metadata: meta(secretName), type: 'Opaque', data: credentialsData(model) });
 
     new k8s.KubeService(this, 'service', {
       metadata: meta(name),

@@ -2,8 +2,7 @@
 // and the pg_trgm extension Quay's migrations need.
 import { Construct } from 'constructs';
 import { k8s } from 'cdk8s-plus-27';
-import { managedKeysSecretName, parseDatabaseUri } from '../lib/keys';
-import type { RegistryModel } from '../lib/model';
+import { ManagedKeys, managedDatabaseName, managedKeysSecretName, parseDatabaseUri } from '../lib/keys';
 import { ComponentProps, SHARED_NAMES } from './shared/component';
 import { DatabaseCredentials, ManagedPostgres } from './shared/database';
 import { metadataFor, nameFor } from './shared/metadata';
@@ -32,10 +31,11 @@ export const CREATE_EXTENSIONS_SH = [
   '',
 ].join('\n');
 
-export function quayDatabaseCredentials(model: RegistryModel): DatabaseCredentials {
-  const uri = parseDatabaseUri(model.keys.DB_URI);
-  if (!uri) throw new Error(`DB_URI in Secret ${managedKeysSecretName(model.name)} is not a postgresql:// URI`);
-  return { user: uri.user, password: uri.password, database: uri.database, rootPassword: model.keys.DB_ROOT_PW };
+/** Quay's database login: DB_URI's user, password and database, and DB_ROOT_PW. */
+export function quayDatabaseCredentials(registry: string, keys: ManagedKeys): DatabaseCredentials {
+  const uri = parseDatabaseUri(keys.DB_URI);
+  if (!uri) throw new Error(`DB_URI in Secret ${managedKeysSecretName(registry)} is not a postgresql:// URI`);
+  return { user: uri.user, password: uri.password, database: uri.database, rootPassword: keys.DB_ROOT_PW };
 }
 
 export class Postgres extends Construct {
@@ -60,7 +60,9 @@ export class Postgres extends Construct {
       names: POSTGRES_NAMES,
       containerName: 'postgres',
       image: model.environment.images.postgres,
-      credentials: quayDatabaseCredentials(model),
+      ...(model.keysKnown ? { credentials: quayDatabaseCredentials(model.name, model.keys) } : {}),
+      // The user in DB_URI; generated keys name it after the database.
+      user: model.keysKnown ? quayDatabaseCredentials(model.name, model.keys).user : managedDatabaseName(model.name),
       startScripts: { configMapName: bootstrapName, files: startScripts },
     });
   }

@@ -8,7 +8,6 @@ import { Clair } from './clair';
 import { ClairPostgres } from './clair-postgres';
 import { ConfigEditor } from './config-editor';
 import { HorizontalPodAutoscalers } from './hpa';
-import { ManagedKeys } from './managed-keys';
 import { Mirror } from './mirror';
 import { Monitoring } from './monitoring';
 import { ObjectStorage } from './object-storage';
@@ -42,7 +41,6 @@ export class RegistryChart extends Chart {
     const { model } = props;
     // Names are given explicitly everywhere: no path-derived hashes.
     super(scope, id, { namespace: model.namespace, disableResourceNameHashes: true, labels: { [LABEL_REGISTRY]: model.name } });
-    new ManagedKeys(this, 'managed-keys', { model });
     new Quay(this, 'quay', { model });
     new ConfigEditor(this, 'config-editor', { model });
     for (const [kind, Component] of COMPONENTS) {

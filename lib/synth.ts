@@ -1,6 +1,7 @@
 // Synthesis: a RegistryModel in, Kubernetes objects out. Pure: the same model gives the same
 // objects, in the same order, every time. Used by the CLI, `cdk8s synth`, tests and the controller.
 import { App } from 'cdk8s';
+import { Credentials } from '../constructs/credentials';
 import { RegistryChart } from '../constructs/registry-chart';
 import type { RegistryModel } from './model';
 
@@ -82,4 +83,19 @@ export function renderRegistry(model: RegistryModel): Rendered {
   // Nothing waits for the cluster: the bucket's credentials are read by the pods when they start.
   const deferred: string[] = [];
   return { objects, deferred };
+}
+
+/**
+ * The Secrets holding generated values (the managed keys and the credentials derived from them):
+ * what `quay-operator keys` prints and the controller applies besides the render.
+ */
+export function renderCredentials(model: RegistryModel): KubeObject[] {
+  const chart = new Credentials(new App(), `${model.name}-credentials`, {
+    name: model.name,
+    namespace: model.namespace,
+    keys: model.keys,
+    postgres: model.components.postgres.managed,
+    clairpostgres: model.components.clairpostgres.managed,
+  });
+  return sortObjects(chart.toJson() as KubeObject[]);
 }

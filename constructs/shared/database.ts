@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import { k8s } from 'cdk8s-plus-27';
 import type { ComponentKind } from '../../lib/api/types';
 import type { ComponentProps } from './component';
-import { contentHash, secretData } from './hash';
+import { contentHash } from './hash';
 import { metadataFor, nameFor, podTemplateMetadata, selectorLabels } from './metadata';
 import { applyPlacement, mergeEnv, podSecurityContext, resourcesFor, restrictedSecurityContext } from './pod';
 
@@ -42,6 +42,16 @@ export interface DatabaseCredentials {
   readonly rootPassword: string;
 }
 
+/** A database's config Secret data (rendered by `Credentials`), by the keys upstream used. */
+export function databaseSecretFiles(c: DatabaseCredentials): Record<string, string> {
+  return {
+    [DATABASE_SECRET_KEYS.user]: c.user,
+    [DATABASE_SECRET_KEYS.password]: c.password,
+    [DATABASE_SECRET_KEYS.database]: c.database,
+    [DATABASE_SECRET_KEYS.rootPassword]: c.rootPassword,
+  };
+}
+
 export interface ManagedPostgresProps extends ComponentProps {
   /** The component whose overrides apply. */
   readonly kind: Extract<ComponentKind, 'postgres' | 'clairpostgres'>;
@@ -56,7 +66,10 @@ export interface ManagedPostgresProps extends ComponentProps {
   };
   readonly containerName: string;
   readonly image: string;
-  readonly credentials: DatabaseCredentials;
+  /** The login, when the keys are known (the controller): only its digest is rendered, to restart on a change. */
+  readonly credentials?: DatabaseCredentials;
+  /** The login user, known without the keys (the image's `postgres` superuser or `<registry>-quay-database`). */
+  readonly user: string;
   /** Scripts sourced on every start, from a ConfigMap the caller renders: mounted file by file. */
   readonly startScripts?: { readonly configMapName: string; readonly files: Readonly<Record<string, string>> };
 }
@@ -68,14 +81,14 @@ export class ManagedPostgres extends Construct {
 
   constructor(scope: Construct, id: string, props: ManagedPostgresProps) {
     super(scope, id);
-    const { model, component, names, credentials } = props;
+    const { model, component, names, credentials, user } = props;
     const overrides = model.components[props.kind].overrides;
     const meta = (name: string) => metadataFor(model, name, { component, overrides });
     const selector = selectorLabels(model, component);
     const name = nameFor(model, names.workload);
     this.serviceName = name;
-    // A stable name, no content hash: upstream's hashed per-component secrets restarted the database
-    // whenever an unrelated part of the configuration changed (PROJQUAY-6578).
+    // Rendered by `Credentials`. A stable name, no content hash: upstream's hashed per-component
+    // secrets restarted the database whenever an unrelated part of the configuration changed (PROJQUAY-6578).
     this.secretName = nameFor(model, names.secret);
     const confSampleName = nameFor(model, names.confSample);
     const claimName = nameFor(model, names.volume);
@@ -104,14 +117,6 @@ export class ManagedPostgres extends Construct {
       data: { 'postgresql.conf.sample': POSTGRESQL_CONF_SAMPLE },
     });
 
-    const secretFiles = {
-      [DATABASE_SECRET_KEYS.user]: credentials.user,
-      [DATABASE_SECRET_KEYS.password]: credentials.password,
-      [DATABASE_SECRET_KEYS.database]: credentials.database,
-      [DATABASE_SECRET_KEYS.rootPassword]: credentials.rootPassword,
-    };
-    new k8s.KubeSecret(this, 'config-secret', { metadata: meta(this.secretName), type: 'Opaque', data: secretData(secretFiles) });
-
     const fromSecret = (envName: string, key: string): k8s.EnvVar => ({ name: envName, valueFrom: { secretKeyRef: { name: this.secretName, key } } });
     // `postgres` is the image's reserved superuser: with POSTGRESQL_USER=postgres the first start
     // fails (`createuser: role "postgres" already exists`, sclorg/postgresql-container#372), and
@@ -120,7 +125,7 @@ export class ManagedPostgres extends Construct {
     // database is the built-in `postgres` (the generated Clair keys name exactly that one). PGUSER spares libpq (the readiness probe's pg_isready)
     // from looking up the container's UID, which OpenShift's random UIDs lack in /etc/passwd.
     const credentialsEnv: k8s.EnvVar[] =
-      credentials.user === 'postgres'
+      user === 'postgres'
         ? [fromSecret('POSTGRESQL_ADMIN_PASSWORD', DATABASE_SECRET_KEYS.password), { name: 'PGUSER', value: 'postgres' }]
         : [
             fromSecret('POSTGRESQL_USER', DATABASE_SECRET_KEYS.user),
@@ -150,9 +155,9 @@ export class ManagedPostgres extends Construct {
     }
 
     // The image reads its credentials only at start (and then resets the passwords to them), so a
-    // change of credentials or start scripts restarts it; nothing else does.
+    // change of credentials (when the renderer knows them) or start scripts restarts it; nothing else does.
     const startFiles = Object.fromEntries(Object.entries(scripts?.files ?? {}).map(([file, text]) => [`start/${file}`, text]));
-    const rolloutHash = contentHash({ ...secretFiles, ...startFiles });
+    const rolloutHash = contentHash({ ...(credentials ? databaseSecretFiles(credentials) : {}), ...startFiles });
 
     // /usr/libexec/check-container ships with the sclorg images. Without arguments it runs
     // pg_isready against 127.0.0.1, which answers only once the real server runs: during first

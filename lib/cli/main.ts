@@ -15,6 +15,7 @@ import { KubeObject, sortObjects } from '../synth';
 import { readInputs } from './inputs';
 import { runOperator } from './run';
 import { loadBundleOption, renderInput } from './render-inputs';
+import { KEYS_HELP, keysCommand, KeysUsageError } from './keys';
 
 export interface Io {
   stdout(text: string): void;
@@ -30,6 +31,7 @@ Usage:
   quay-operator synth -f FILE [-f FILE ...] [--bundle FILE|DIR] [--platform openshift|kubernetes]
                       [--apps-domain DOMAIN] [-n NAMESPACE] [-o DIR]
   quay-operator validate -f FILE [-f FILE ...] [same options as synth]
+  quay-operator keys -n NAMESPACE NAME [--from FILE]
   quay-operator crd
   quay-operator manifests [--namespace NS] [--watch-namespace NS] [--image IMAGE]
   quay-operator run [--namespace NS] [--kubeconfig PATH] [--leader-elect] [--metrics-port 8080]
@@ -128,6 +130,7 @@ Usage: quay-operator crd
 Examples:
   quay-operator crd | kubectl apply --server-side -f -
 `,
+  keys: KEYS_HELP,
 };
 
 class UsageError extends Error {}
@@ -305,6 +308,9 @@ export function main(argv: string[], io: Io): number | Promise<number> {
         return manifests(rest, io);
       case 'run':
         return runCommand(rest, io);
+      case 'keys':
+        io.stdout(keysCommand(rest).stdout);
+        return 0;
       case 'help':
       case '--help':
       case '-h':
@@ -318,7 +324,7 @@ export function main(argv: string[], io: Io): number | Promise<number> {
     }
   } catch (err) {
     const code = (err as { code?: string }).code;
-    if (err instanceof UsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))) {
+    if (err instanceof UsageError || err instanceof KeysUsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))) {
       io.stderr(`error: ${(err as Error).message}\nRun \`quay-operator help\` for usage.\n`);
       return 2;
     }

@@ -76,7 +76,7 @@ export function prepareInput(doc: InputDocument, inputs: Inputs, environment: En
   const keysSecret = name ? lookup('Secret', managedKeysSecretName(name)) : undefined;
   if (name && !keysSecret) {
     warnings.push(
-      `generated new secret keys for ${namespace}/${name}: keep the rendered Secret ${managedKeysSecretName(name)} and pass it with -f on the next render, or the database password and SECRET_KEY change`,
+      `${namespace}/${name}: the render holds no credential; its pods read Secret ${managedKeysSecretName(name)} and those derived from it: create them with \`quay-operator keys -n ${namespace} ${name}\` (sealed, for Git) or let the operator create them`,
     );
   }
   const datastore = `${name}-${SHARED_NAMES.datastore}`;

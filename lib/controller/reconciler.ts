@@ -10,7 +10,7 @@ import { ensureManagedKeys, keysFromSecret, managedKeysSecretName } from '../key
 import { Environment, buildModel } from '../model';
 import { Problem, problem } from '../problems';
 import { secretStrings } from '../secrets';
-import { KubeObject, renderRegistry } from '../synth';
+import { KubeObject, renderCredentials, renderRegistry, sortObjects } from '../synth';
 import { Applier } from './applier';
 import { RegistryEvent, recordEvent } from './events';
 import { ApiError, KubeClient } from './kube-client';
@@ -156,7 +156,8 @@ export class Reconciler {
     const { client, applier } = this.deps;
     let writes = writesSoFar;
     // Stamped before planning, so the plan can tell which objects are about to change.
-    const rendered = renderRegistry(model).objects.map((o) => Applier.stamp(withOwner(o, registry)));
+    // The render references the credential Secrets; the controller applies them too (what `keys` prints).
+    const rendered = sortObjects([...renderRegistry(model).objects, ...renderCredentials(model)]).map((o) => Applier.stamp(withOwner(o, registry)));
     const observed = this.observe(registry);
     const previous = registry.status as QuayRegistryStatus | undefined;
     const thePlan = makePlan(model, rendered, observed, previous?.currentVersion, registry.metadata.uid);

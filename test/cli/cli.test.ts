@@ -24,8 +24,8 @@ describe('quay-operator synth', () => {
     expect(names).toEqual(expect.arrayContaining(['Deployment/example-registry-quay-app', 'Deployment/example-registry-quay-database', 'Route/example-registry-quay']));
     for (const o of objects) expect(o.metadata.labels['quay-operator/quayregistry']).toBe('example-registry');
     validateAll(objects);
-    // No managed-keys Secret among the inputs: the keys are new, and the admin is told to keep them.
-    expect(r.stderr).toMatch(/^warning: generated new secret keys for quay-enterprise\/example-registry/m);
+    // No managed-keys Secret among the inputs: the admin is told where the credentials come from.
+    expect(r.stderr).toMatch(/^warning: quay-enterprise\/example-registry: the render holds no credential; .*`quay-operator keys -n quay-enterprise example-registry`/m);
   });
 
   test('-o writes one file per registry', () => {

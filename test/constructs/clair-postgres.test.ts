@@ -4,6 +4,7 @@ import { App, Chart } from 'cdk8s';
 import { ClairPostgres } from '../../constructs/clair-postgres';
 import { clairConfig } from '../../lib/config/clair-config';
 import type { RegistryModel } from '../../lib/model';
+import { renderCredentials } from '../../lib/synth';
 import { TestModelOptions, testModel } from '../support/model';
 import { validateAll } from '../support/schema';
 
@@ -13,7 +14,8 @@ type Obj = Record<string, any>;
 function render(model: RegistryModel): Obj[] {
   const chart = new Chart(new App(), 'test', { namespace: 'quay-enterprise', disableResourceNameHashes: true });
   new ClairPostgres(chart, 'clair-postgres', { model });
-  const objs = chart.toJson();
+  // The database's Secret is the credentials' (rendered with the keys, apart from the registry).
+  const objs = [...chart.toJson(), ...renderCredentials(model).filter((o) => o.metadata.name === 'example-registry-clairpostgres-config-secret')];
   validateAll(objs);
   return objs;
 }
@@ -182,7 +184,8 @@ describe('ClairPostgres', () => {
 
     it('labels and annotations go on every object and the pods, selectors unchanged', () => {
       const o = render(testModel(withClairPostgres({ labels: { tier: 'db' }, annotations: { owner: 'security' } })));
-      for (const obj of o) {
+      // Not the credentials Secret: `quay-operator keys` renders it without the registry's overrides.
+      for (const obj of o.filter((x) => x.kind !== 'Secret')) {
         expect(obj.metadata.labels.tier).toBe('db');
         expect(obj.metadata.annotations.owner).toBe('security');
       }

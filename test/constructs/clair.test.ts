@@ -7,6 +7,7 @@ import { ClairPostgres } from '../../constructs/clair-postgres';
 import { clairConfig } from '../../lib/config/clair-config';
 import { quayConfig } from '../../lib/config/quay-config';
 import type { RegistryModel } from '../../lib/model';
+import { renderCredentials } from '../../lib/synth';
 import { TestModelOptions, testModel } from '../support/model';
 import { validateAll } from '../support/schema';
 
@@ -17,7 +18,8 @@ function render(model: RegistryModel, withDatabase = false): Obj[] {
   const chart = new Chart(new App(), 'test', { namespace: 'quay-enterprise', disableResourceNameHashes: true });
   new Clair(chart, 'clair', { model });
   if (withDatabase) new ClairPostgres(chart, 'clair-postgres', { model });
-  const objs = chart.toJson();
+  const credentials = withDatabase ? renderCredentials(model).filter((o) => o.metadata.name === 'example-registry-clairpostgres-config-secret') : [];
+  const objs = [...chart.toJson(), ...credentials];
   validateAll(objs);
   return objs;
 }

@@ -5,6 +5,7 @@ import { Postgres } from '../../constructs/postgres';
 import { quayConfig } from '../../lib/config/quay-config';
 import { parseDatabaseUri } from '../../lib/keys';
 import type { RegistryModel } from '../../lib/model';
+import { renderCredentials } from '../../lib/synth';
 import { TestModelOptions, testModel } from '../support/model';
 import { validateAll } from '../support/schema';
 
@@ -14,7 +15,8 @@ type Obj = Record<string, any>;
 function render(model: RegistryModel): Obj[] {
   const chart = new Chart(new App(), 'test', { namespace: 'quay-enterprise', disableResourceNameHashes: true });
   new Postgres(chart, 'postgres', { model });
-  const objs = chart.toJson();
+  // The database's Secret is the credentials' (rendered with the keys, apart from the registry).
+  const objs = [...chart.toJson(), ...renderCredentials(model).filter((o) => o.metadata.name === 'example-registry-postgres-config-secret')];
   validateAll(objs);
   return objs;
 }
@@ -208,7 +210,8 @@ describe('Postgres', () => {
 
     it('labels and annotations go on every object and the pods, selectors unchanged', () => {
       const o = render(testModel(withPostgres({ labels: { team: 'registry' }, annotations: { 'backup.example.com/policy': 'daily' } })));
-      for (const obj of o) {
+      // Not the credentials Secret: `quay-operator keys` renders it without the registry's overrides.
+      for (const obj of o.filter((x) => x.kind !== 'Secret')) {
         expect(obj.metadata.labels.team).toBe('registry');
         expect(obj.metadata.annotations['backup.example.com/policy']).toBe('daily');
       }

@@ -130,7 +130,7 @@ describe('first deploy, in order, without crash loops', () => {
       currentVersion: VERSION,
       registryEndpoint: 'https://example-registry-quay-quay-enterprise.apps.example.com',
       configEditorEndpoint: expect.stringMatching(/^https:\/\//),
-      configEditorCredentialsSecret: expect.stringMatching(new RegExp(`^${NAME}-quay-config-editor-credentials-`)),
+      configEditorCredentialsSecret: `${NAME}-quay-config-editor-credentials`,
       observedGeneration: 1,
     });
     expect(cond('ComponentsCreated')).toMatchObject({ status: 'True', reason: 'ComponentsCreationSuccess' });

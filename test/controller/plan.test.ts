@@ -4,7 +4,7 @@ import { APPLIED_HASH, Applier } from '../../lib/controller/applier';
 import { dependentWorkloads, plan, Plan } from '../../lib/controller/plan';
 import type { ObservedState } from '../../lib/controller/observed';
 import type { RegistryModel } from '../../lib/model';
-import { KubeObject, renderRegistry } from '../../lib/synth';
+import { KubeObject, renderCredentials, renderRegistry, sortObjects } from '../../lib/synth';
 import { TestModelOptions, testModel } from '../support/model';
 import {
   NAMESPACE,
@@ -34,7 +34,8 @@ const OLD_VERSION = 'v3.8.0';
 
 /** Rendered as the reconciler hands it to the planner: owned by the registry, stamped with the applied hash. */
 function render(model: RegistryModel): KubeObject[] {
-  return ownedAll(renderRegistry(model).objects).map((o) => Applier.stamp(o));
+  // As the reconciler plans: the render and the credential Secrets.
+  return ownedAll(sortObjects([...renderRegistry(model).objects, ...renderCredentials(model)])).map((o) => Applier.stamp(o));
 }
 
 /** Without the applied-hash annotation (a held Deployment is re-stamped). */
