@@ -1,11 +1,17 @@
-// Clair v4 in combo mode (indexer, matcher and notifier in one process), configured by the operator
-// and the user's clair-config.yaml (merged in lib/config/clair-config.ts).
+// Clair v4 in combo mode (indexer, matcher and notifier in one process). Its config is assembled by
+// Clair itself from mounted files (config.yaml and drop-ins, lib/config/clair-config.ts): the
+// operator's part from a ConfigMap, the PSK from `<registry>-clair-auth` (rendered with the keys),
+// the user's clair-config.yaml from the bundle Secret; the database login comes through PG* variables.
 import { Construct } from 'constructs';
 import { k8s } from 'cdk8s-plus-27';
 import * as yaml from 'js-yaml';
 import { BUNDLE_KEYS, nonEmpty } from '../lib/bundle/bundle';
 import { stripPort } from '../lib/bundle/hostname';
-import { clairConfig } from '../lib/config/clair-config';
+import { CLAIR_AUTH_KEY, clairAuthSecretName, clairBaseConfig, clairDropIns } from '../lib/config/clair-config';
+import { CLAIR_POSTGRES_NAMES } from './clair-postgres';
+import { CONFIG_HASH_ANNOTATION } from './quay-volumes';
+import { DATABASE_SECRET_KEYS } from './shared/database';
+import { perModel } from './shared/memo';
 import type { RegistryModel } from '../lib/model';
 import { ComponentProps, SHARED_NAMES } from './shared/component';
 import { contentHash, secretData } from './shared/hash';
@@ -36,33 +42,46 @@ export const CLAIR_CONFIG_DIR = '/clair';
  */
 export const CLAIR_CERTS_DIR = '/var/run/certs';
 
-/** The config secret's files: config.yaml, Clair's own TLS pair, and the certificates Clair trusts. */
-export function clairConfigFiles(model: RegistryModel): Record<string, string | Buffer> {
-  const files: Record<string, string | Buffer> = {
-    'config.yaml': yaml.dump(clairConfig(model), { sortKeys: true, lineWidth: -1, noRefs: true }),
-  };
-  const bundle = model.bundle;
-  // Quay's own certificate (user-provided TLS) is trusted too: Clair fetches layers and posts
-  // notifications through Quay's hostname. Quay's key stays out: Clair has no use for it.
+/** The drop-in directory Clair (>= 4.7) reads next to its config.yaml. */
+const DROPIN_DIR = 'config.yaml.d';
+
+/** The operator's part of Clair's config: config.yaml and drop-ins, no credential (ConfigMap data). */
+export const clairConfigMapData = perModel((model: RegistryModel): Record<string, string> => {
+  const dump = (v: unknown) => yaml.dump(v, { sortKeys: true, lineWidth: -1, noRefs: true });
+  const data: Record<string, string> = { 'config.yaml': dump(clairBaseConfig(model)) };
+  const { merges, patches } = clairDropIns(model);
+  for (const [file, content] of Object.entries(merges)) data[file] = dump(content);
+  for (const [file, ops] of Object.entries(patches)) data[file] = dump(ops);
+  return data;
+});
+
+/**
+ * `<registry>-clair-config-<hash>`: a new name for new content, so a change rolls Clair (upstream
+ * PR #422: Clair kept an old PSK and Quay's requests were refused).
+ */
+export function clairConfigMapName(model: RegistryModel): string {
+  return nameFor(model, `clair-config-${contentHash(clairConfigMapData(model))}`);
+}
+
+/** Bundle files Clair reads: its config, its TLS pair, and the certificates it trusts. */
+function clairBundleKeys(model: RegistryModel): string[] {
   const wanted = (key: string) =>
+    key === BUNDLE_KEYS.clairConfig ||
     key === BUNDLE_KEYS.clairSslCert ||
     key === BUNDLE_KEYS.clairSslKey ||
     key === BUNDLE_KEYS.sslCert ||
     (key.startsWith(BUNDLE_KEYS.extraCaPrefix) && key.length > BUNDLE_KEYS.extraCaPrefix.length);
-  for (const key of [...bundle.files.keys()].sort()) {
-    const content = bundle.files.get(key);
-    if (content && wanted(key) && nonEmpty(bundle, key)) files[key] = content;
-  }
-  return files;
+  return [...model.bundle.files.keys()].filter((k) => wanted(k) && nonEmpty(model.bundle, k)).sort();
 }
 
-/**
- * `<registry>-clair-config-secret-<hash>`: a new name for new content, so a change of the PSK, the
- * database or a certificate rolls Clair (upstream PR #422: Clair kept an old PSK and Quay's
- * requests were refused).
- */
-export function clairConfigSecretName(model: RegistryModel): string {
-  return `${nameFor(model, 'clair-config-secret')}-${contentHash(secretData(clairConfigFiles(model)))}`;
+/** A digest of what Clair reads at start that its objects do not show (bundle files; keys when known). */
+function clairInputsHash(model: RegistryModel): string {
+  const inputs: Record<string, string | Buffer> = {};
+  for (const k of clairBundleKeys(model)) inputs[`bundle:${k}`] = model.bundle.files.get(k) as Buffer;
+  if (model.keysKnown) {
+    for (const k of ['SECURITY_SCANNER_V4_PSK', 'CLAIR_DB_USER', 'CLAIR_DB_PASSWORD', 'CLAIR_DB_NAME'] as const) inputs[`key:${k}`] = model.keys[k];
+  }
+  return contentHash(secretData(inputs));
 }
 
 function proxyEnv(model: RegistryModel): k8s.EnvVar[] {
@@ -86,9 +105,11 @@ export class Clair extends Construct {
     const meta = (objectName: string) => metadataFor(model, objectName, { component: CLAIR_COMPONENT, overrides });
     const selector = selectorLabels(model, CLAIR_COMPONENT);
 
-    const files = clairConfigFiles(model);
-    const secretName = clairConfigSecretName(model);
-    new k8s.KubeSecret(this, 'config-secret', { metadata: meta(secretName), type: 'Opaque', data: secretData(files) });
+    const configMapName = clairConfigMapName(model);
+    const configData = clairConfigMapData(model);
+    new k8s.KubeConfigMap(this, 'config', { metadata: meta(configMapName), data: { ...configData } });
+    const bundle = model.registry.spec.configBundleSecret || undefined;
+    const bundleKeys = bundle ? clairBundleKeys(model) : [];
 
     new k8s.KubeServiceAccount(this, 'service-account', { metadata: meta(name) });
 
@@ -104,15 +125,25 @@ export class Clair extends Construct {
       },
     });
 
-    // /clair holds config.yaml and, when the bundle has them, clair-ssl.crt and clair-ssl.key: a
-    // user's clair-config.yaml serves TLS with `tls: {cert: /clair/clair-ssl.crt, key: /clair/clair-ssl.key}`.
-    const configItems = ['config.yaml', BUNDLE_KEYS.clairSslCert, BUNDLE_KEYS.clairSslKey].filter((k) => k in files).map((k) => ({ key: k, path: k }));
-    // The certificates Clair trusts come from the same (hashed, owned) secret, not from the
-    // `extra-ca-certs-<hash>` secret another component renders: a change rolls Clair with no
-    // dependency on that name. extra_ca_cert_<file> → <file>, Quay's ssl.cert → ssl.cert.
+    // /clair: config.yaml and drop-ins from the ConfigMap, the PSK from `<registry>-clair-auth`, the
+    // user's clair-config.yaml (a drop-in after the PSK, so theirs wins as before) and, when the bundle
+    // has them, clair-ssl.crt and clair-ssl.key, all by reference. A user's clair-config.yaml serves
+    // TLS with `tls: {cert: /clair/clair-ssl.crt, key: /clair/clair-ssl.key}`.
+    const operatorItems: k8s.KeyToPath[] = Object.keys(configData)
+      .sort()
+      .map((k) => ({ key: k, path: k === 'config.yaml' ? k : `${DROPIN_DIR}/${k}` }));
+    const bundleConfigItems: k8s.KeyToPath[] = bundleKeys
+      .filter((k) => k === BUNDLE_KEYS.clairConfig || k === BUNDLE_KEYS.clairSslCert || k === BUNDLE_KEYS.clairSslKey)
+      .map((k) => ({ key: k, path: k === BUNDLE_KEYS.clairConfig ? `${DROPIN_DIR}/50-user.yaml` : k }));
+    const configSources: k8s.VolumeProjection[] = [
+      { configMap: { name: configMapName, items: operatorItems } },
+      { secret: { name: clairAuthSecretName(model.name), items: [{ key: CLAIR_AUTH_KEY, path: `${DROPIN_DIR}/10-auth.yaml` }] } },
+      ...(bundle && bundleConfigItems.length > 0 ? [{ secret: { name: bundle, items: bundleConfigItems } }] : []),
+    ];
+    // The certificates Clair trusts: extra_ca_cert_<file> → <file>, Quay's ssl.cert → ssl.cert.
     const certItems: k8s.KeyToPath[] = [];
     const paths = new Set<string>();
-    for (const key of Object.keys(files).sort()) {
+    for (const key of bundleKeys) {
       const path = key.startsWith(BUNDLE_KEYS.extraCaPrefix) ? key.slice(BUNDLE_KEYS.extraCaPrefix.length) : key === BUNDLE_KEYS.sslCert ? key : undefined;
       if (path === undefined || paths.has(path)) continue;
       paths.add(path);
@@ -120,14 +151,23 @@ export class Clair extends Construct {
     }
     const openShift = isOpenShift(model);
     const certSources: k8s.VolumeProjection[] = [
-      ...(certItems.length > 0 ? [{ secret: { name: secretName, items: certItems } }] : []),
+      ...(bundle && certItems.length > 0 ? [{ secret: { name: bundle, items: certItems } }] : []),
       // OpenShift's service CA signs in-cluster serving certificates (e.g. the object storage
       // endpoint Clair fetches layers from when Quay does not proxy storage).
       ...(openShift ? [{ configMap: { name: nameFor(model, SHARED_NAMES.clusterServiceCa), optional: true } }] : []),
     ];
+    // The managed database's login, for pgx (libpq's variables): the connstring names none.
+    const dbSecret = nameFor(model, CLAIR_POSTGRES_NAMES.secret);
+    const dbEnv: k8s.EnvVar[] = model.components.clairpostgres.managed
+      ? [
+          { name: 'PGUSER', valueFrom: { secretKeyRef: { name: dbSecret, key: DATABASE_SECRET_KEYS.user } } },
+          { name: 'PGPASSWORD', valueFrom: { secretKeyRef: { name: dbSecret, key: DATABASE_SECRET_KEYS.password } } },
+          { name: 'PGDATABASE', valueFrom: { secretKeyRef: { name: dbSecret, key: DATABASE_SECRET_KEYS.database } } },
+        ]
+      : [];
 
     const volumes: k8s.Volume[] = [
-      { name: 'config', secret: { secretName, items: configItems } },
+      { name: 'config', projected: { sources: configSources } },
       // No `sources: []`: the API server stores no empty list, and the difference would re-stamp
       // managedFields on every apply.
       { name: 'certificates', projected: certSources.length > 0 ? { sources: certSources } : {} },
@@ -169,7 +209,7 @@ export class Clair extends Construct {
         ...(replicas !== undefined ? { replicas } : {}),
         selector: { matchLabels: selector },
         template: {
-          metadata: podTemplateMetadata(selector, overrides),
+          metadata: podTemplateMetadata(selector, overrides, { [CONFIG_HASH_ANNOTATION]: clairInputsHash(model) }),
           spec: {
             serviceAccountName: name,
             automountServiceAccountToken: false,
@@ -181,7 +221,7 @@ export class Clair extends Construct {
                 image: model.environment.images.clair,
                 imagePullPolicy: 'IfNotPresent',
                 env: mergeEnv(
-                  [{ name: 'CLAIR_CONF', value: `${CLAIR_CONFIG_DIR}/config.yaml` }, { name: 'CLAIR_MODE', value: 'combo' }, ...proxyEnv(model)],
+                  [{ name: 'CLAIR_CONF', value: `${CLAIR_CONFIG_DIR}/config.yaml` }, { name: 'CLAIR_MODE', value: 'combo' }, ...dbEnv, ...proxyEnv(model)],
                   overrides.env,
                 ),
                 ports: [

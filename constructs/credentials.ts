@@ -1,13 +1,16 @@
 // The only objects that hold generated values: the managed keys Secret
 // (`<registry>-quay-registry-managed-secret-keys`, generated once, backed up and restored as the
 // seeds describe) and the Secrets derived from it that workloads read by stable names: each managed
-// database's credentials and the config editor's login. `quay-operator keys` prints them (for
+// database's credentials, Clair's PSK drop-in and the config editor's login. `quay-operator keys` prints them (for
 // Sealed Secrets, SOPS or External Secrets); the controller applies the same ones. The registry's
 // render (RegistryChart) only references them.
 import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import { k8s } from 'cdk8s-plus-27';
+import * as yaml from 'js-yaml';
 import { LABEL_REGISTRY } from '../lib/api/types';
+import { CLAIR_AUTH_KEY, clairAuthDropIn, clairAuthSecretName } from '../lib/config/clair-config';
+import { CLAIR_COMPONENT } from './clair';
 import { MANAGED_KEY_NAMES, ManagedKeys, managedKeysSecretName } from '../lib/keys';
 import { CLAIR_POSTGRES_COMPONENT, CLAIR_POSTGRES_NAMES, clairDatabaseCredentials } from './clair-postgres';
 import { CONFIG_EDITOR_COMPONENT, CONFIG_EDITOR_USERNAME, configEditorCredentialsName } from './config-editor';
@@ -22,6 +25,8 @@ export interface CredentialsProps {
   /** Which derived Secrets: the managed databases (default: both). */
   readonly postgres?: boolean;
   readonly clairpostgres?: boolean;
+  /** Clair's PSK drop-in (default: yes). */
+  readonly clair?: boolean;
 }
 
 export class Credentials extends Chart {
@@ -37,6 +42,9 @@ export class Credentials extends Chart {
     secret('managed-keys', managedKeysSecretName(name), 'quay', Object.fromEntries(MANAGED_KEY_NAMES.map((k) => [k, keys[k]])));
     if (props.postgres ?? true) secret('postgres', `${name}-${POSTGRES_NAMES.secret}`, POSTGRES_COMPONENT, databaseSecretFiles(quayDatabaseCredentials(name, keys)));
     if (props.clairpostgres ?? true) secret('clairpostgres', `${name}-${CLAIR_POSTGRES_NAMES.secret}`, CLAIR_POSTGRES_COMPONENT, databaseSecretFiles(clairDatabaseCredentials(keys)));
+    if (props.clair ?? true) {
+      secret('clair-auth', clairAuthSecretName(name), CLAIR_COMPONENT, { [CLAIR_AUTH_KEY]: yaml.dump(clairAuthDropIn(keys.SECURITY_SCANNER_V4_PSK), { sortKeys: true, lineWidth: -1 }) });
+    }
     secret('config-editor', configEditorCredentialsName(name), CONFIG_EDITOR_COMPONENT, { username: CONFIG_EDITOR_USERNAME, password: keys.CONFIG_EDITOR_PW });
   }
 }

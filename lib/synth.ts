@@ -96,6 +96,7 @@ export function renderCredentials(model: RegistryModel): KubeObject[] {
     keys: model.keys,
     postgres: model.components.postgres.managed,
     clairpostgres: model.components.clairpostgres.managed,
+    clair: model.components.clair.managed,
   });
   return sortObjects(chart.toJson() as KubeObject[]);
 }

@@ -17,8 +17,8 @@ Usage: quay-operator keys -n NAMESPACE NAME [--from FILE]
 Prints, as a YAML stream, the Secret <NAME>-quay-registry-managed-secret-keys (SECRET_KEY,
 DATABASE_SECRET_KEY, DB_URI, the database and Clair passwords, the config editor password, the
 Clair PSK: random, generated here) and the Secrets derived from it that the pods read by name:
-<NAME>-postgres-config-secret, <NAME>-clairpostgres-config-secret and
-<NAME>-quay-config-editor-credentials. \`synth\` renders no credential: seal these (kubeseal, sops)
+<NAME>-postgres-config-secret, <NAME>-clairpostgres-config-secret, <NAME>-clair-auth (Clair's
+PSK) and <NAME>-quay-config-editor-credentials. \`synth\` renders no credential: seal these (kubeseal, sops)
 and commit them beside its output, or let the operator create them in the cluster.
 
 Options:

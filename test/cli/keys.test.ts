@@ -26,6 +26,7 @@ describe('quay-operator keys', () => {
     expect(first.code).toBe(0);
     expect(first.stderr).toBe('');
     expect(secrets.map((s) => `${s.kind}/${s.metadata.name}`)).toEqual([
+      'Secret/example-registry-clair-auth',
       'Secret/example-registry-clairpostgres-config-secret',
       'Secret/example-registry-postgres-config-secret',
       'Secret/example-registry-quay-config-editor-credentials',
@@ -42,6 +43,7 @@ describe('quay-operator keys', () => {
     expect(db['database-root-password']).toBe(keys.DB_ROOT_PW);
     expect(decode(byName['example-registry-clairpostgres-config-secret'])['database-password']).toBe(keys.CLAIR_DB_PASSWORD);
     expect(decode(byName['example-registry-quay-config-editor-credentials'])).toEqual({ username: 'quayconfig', password: keys.CONFIG_EDITOR_PW });
+    expect(yaml.load(decode(byName['example-registry-clair-auth'])['auth.yaml'])).toEqual({ auth: { psk: { iss: ['quay', 'clairctl'], key: keys.SECURITY_SCANNER_V4_PSK } } });
   });
 
   test('new random keys on every run', () => {

@@ -1,21 +1,20 @@
-import { clairConfig, clairConnstring, clairDatabaseHost, deepMerge } from '../../lib/config/clair-config';
+import { clairBaseConfig, clairConfig, clairConnstring, clairDatabaseHost, clairDropIns, deepMerge } from '../../lib/config/clair-config';
 import { testModel } from '../support/model';
 
 type Json = Record<string, unknown>;
 const section = (config: Json, name: string) => config[name] as Json;
 
 describe('clairConfig: managed database', () => {
-  it('points every service at the managed Clair database with the managed credentials, pool 33 with the HPA managed', () => {
+  it('points every service at the managed Clair database, no login in the connstring (PG* variables), pool 33 with the HPA managed', () => {
     const model = testModel();
-    const k = model.keys;
-    const expected = `host=example-registry-clair-postgres port=5432 dbname=${k.CLAIR_DB_NAME} user=${k.CLAIR_DB_USER} password=${k.CLAIR_DB_PASSWORD} sslmode=disable pool_max_conns=33`;
+    const expected = 'host=example-registry-clair-postgres port=5432 sslmode=disable pool_max_conns=33';
     expect(clairDatabaseHost(model)).toBe('example-registry-clair-postgres');
     expect(clairConnstring(model)).toBe(expected);
-    expect(k.CLAIR_DB_PASSWORD).toMatch(/^[0-9A-Za-z]{32}$/);
     const config = clairConfig(model);
     expect(section(config, 'indexer').connstring).toBe(expected);
     expect(section(config, 'matcher').connstring).toBe(expected);
     expect(section(config, 'notifier').connstring).toBe(expected);
+    expect(JSON.stringify(clairBaseConfig(model))).not.toContain(model.keys.CLAIR_DB_PASSWORD);
   });
 
   it('uses pool 10 with the HPA unmanaged', () => {
@@ -24,21 +23,21 @@ describe('clairConfig: managed database', () => {
     expect(section(clairConfig(model), 'indexer').connstring).toMatch(/ pool_max_conns=10$/);
   });
 
-  it('uses restored credentials from the keys Secret', () => {
-    const model = testModel();
-    const restored = { ...model, keys: { ...model.keys, CLAIR_DB_USER: 'clair', CLAIR_DB_PASSWORD: 'restoredpw', CLAIR_DB_NAME: 'clairdb' } };
-    expect(clairConnstring(restored)).toBe('host=example-registry-clair-postgres port=5432 dbname=clairdb user=clair password=restoredpw sslmode=disable pool_max_conns=33');
-  });
-
-  it("does not point any service at the managed Clair database when clairpostgres is unmanaged and the user names only the indexer's", () => {
+  it("clairpostgres unmanaged and only the indexer's connstring given: a patch copies it to the others (never rendered)", () => {
     const model = testModel({
       files: { 'clair-config.yaml': 'indexer:\n  connstring: host=clair-db.example.com port=5432 user=clair password=pw dbname=clair\n' },
       spec: { components: [{ kind: 'clairpostgres', managed: false }] },
     });
     const config = clairConfig(model);
-    expect(section(config, 'indexer').connstring).toBe('host=clair-db.example.com port=5432 user=clair password=pw dbname=clair');
-    expect(section(config, 'matcher').connstring).not.toContain('example-registry-clair-postgres');
-    expect(section(config, 'notifier').connstring).not.toContain('example-registry-clair-postgres');
+    const theirs = 'host=clair-db.example.com port=5432 user=clair password=pw dbname=clair';
+    for (const svc of ['indexer', 'matcher', 'notifier']) expect(section(config, svc).connstring).toBe(theirs);
+    expect(clairDropIns(model).patches).toEqual({
+      '95-connstring.yaml-patch': [
+        { op: 'copy', from: '/indexer/connstring', path: '/matcher/connstring' },
+        { op: 'copy', from: '/indexer/connstring', path: '/notifier/connstring' },
+      ],
+    });
+    expect(JSON.stringify([clairBaseConfig(model), clairDropIns(model)])).not.toContain('password=pw');
   });
 });
 

@@ -84,16 +84,17 @@ describe('ClairPostgres', () => {
     expect(deploymentOf(objs).spec.template.metadata.labels).toEqual(selector);
   });
 
-  it("holds the credentials of Clair's connstrings, which point at the Service", () => {
+  it("holds the login Clair reads (PGUSER, PGPASSWORD, PGDATABASE); Clair's connstrings point at the Service", () => {
     const secret = find(objs, 'Secret', SECRET);
     for (const section of ['indexer', 'matcher', 'notifier'] as const) {
       const cs = connstring(model, section);
       expect(cs.host).toBe('example-registry-clair-postgres');
       expect(cs.port).toBe('5432');
-      expect(cs.user).toBe(decode(secret, 'database-username'));
-      expect(cs.password).toBe(decode(secret, 'database-password'));
-      expect(cs.dbname).toBe(decode(secret, 'database-name'));
+      expect(cs.password).toBeUndefined();
     }
+    expect(decode(secret, 'database-username')).toBe(model.keys.CLAIR_DB_USER);
+    expect(decode(secret, 'database-password')).toBe(model.keys.CLAIR_DB_PASSWORD);
+    expect(decode(secret, 'database-name')).toBe(model.keys.CLAIR_DB_NAME);
     expect(decode(secret, 'database-root-password')).toBe(model.keys.CLAIR_DB_ROOT_PW);
   });
 

@@ -2,9 +2,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { App, Chart } from 'cdk8s';
 import * as yaml from 'js-yaml';
-import { Clair, clairConfigSecretName } from '../../constructs/clair';
+import { Clair, clairConfigMapName } from '../../constructs/clair';
 import { ClairPostgres } from '../../constructs/clair-postgres';
-import { clairConfig } from '../../lib/config/clair-config';
+import { clairBaseConfig, clairConfig } from '../../lib/config/clair-config';
 import { quayConfig } from '../../lib/config/quay-config';
 import type { RegistryModel } from '../../lib/model';
 import { renderCredentials } from '../../lib/synth';
@@ -31,14 +31,15 @@ function find(objs: Obj[], kind: string, name: string): Obj {
 }
 
 const NAME = 'example-registry-clair-app';
-const SECRET_PATTERN = /^example-registry-clair-config-secret-[0-9a-f]{10}$/;
+const CONFIG_MAP_PATTERN = /^example-registry-clair-config-[0-9a-f]{10}$/;
 const decode = (secret: Obj, key: string) => Buffer.from(secret.data[key], 'base64').toString('utf8');
-const configSecretOf = (objs: Obj[]) => {
-  const s = objs.filter((o) => o.kind === 'Secret' && SECRET_PATTERN.test(o.metadata.name));
+const configMapOf = (objs: Obj[]) => {
+  const s = objs.filter((o) => o.kind === 'ConfigMap' && CONFIG_MAP_PATTERN.test(o.metadata.name));
   expect(s).toHaveLength(1);
   return s[0];
 };
-const configOf = (objs: Obj[]) => yaml.load(decode(configSecretOf(objs), 'config.yaml')) as Obj;
+/** The root config.yaml the ConfigMap holds (no credential). */
+const rootOf = (objs: Obj[]) => yaml.load(configMapOf(objs).data['config.yaml']) as Obj;
 const deploymentOf = (objs: Obj[]) => find(objs, 'Deployment', NAME);
 const podOf = (objs: Obj[]) => deploymentOf(objs).spec.template.spec;
 const containerOf = (objs: Obj[]) => podOf(objs).containers[0];
@@ -73,10 +74,10 @@ describe('Clair', () => {
   const objs = render(model);
   const selector = { 'quay-component': 'clair-app', 'quay-operator/quayregistry': 'example-registry' };
 
-  it('renders a hashed config secret, a ServiceAccount, a Service and a Deployment, labelled clair-app', () => {
-    const secretName = configSecretOf(objs).metadata.name;
-    expect(secretName).toBe(clairConfigSecretName(model));
-    expect(objs.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([`Deployment/${NAME}`, `Secret/${secretName}`, `Service/${NAME}`, `ServiceAccount/${NAME}`]);
+  it('renders a hashed config ConfigMap, a ServiceAccount, a Service and a Deployment, labelled clair-app; no Secret', () => {
+    const name = configMapOf(objs).metadata.name;
+    expect(name).toBe(clairConfigMapName(model));
+    expect(objs.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([`ConfigMap/${name}`, `Deployment/${NAME}`, `Service/${NAME}`, `ServiceAccount/${NAME}`]);
     for (const o of objs) expect(o.metadata.labels).toEqual(selector);
   });
 
@@ -92,64 +93,75 @@ describe('Clair', () => {
     expect(deploymentOf(objs).spec.template.metadata.labels).toEqual(selector);
   });
 
-  describe('config secret', () => {
-    it('holds clairConfig(model) as sorted YAML', () => {
-      const text = decode(configSecretOf(objs), 'config.yaml');
-      expect(text).toBe(yaml.dump(clairConfig(model), { sortKeys: true, lineWidth: -1, noRefs: true }));
-      expect(configOf(objs)).toEqual(clairConfig(model));
-      expect(Object.keys(configSecretOf(objs).data)).toEqual(['config.yaml']);
+  describe('config', () => {
+    it('the ConfigMap holds the root config.yaml (no PSK, no password); /clair projects it with the PSK drop-in', () => {
+      expect(rootOf(objs)).toEqual(clairBaseConfig(model));
+      expect(Object.keys(configMapOf(objs).data)).toEqual(['config.yaml']);
+      expect(JSON.stringify(objs)).not.toContain(model.keys.SECURITY_SCANNER_V4_PSK);
+      expect(JSON.stringify(objs)).not.toContain(model.keys.CLAIR_DB_PASSWORD);
+      expect(volume(objs, 'config').projected.sources).toEqual([
+        { configMap: { name: configMapOf(objs).metadata.name, items: [{ key: 'config.yaml', path: 'config.yaml' }] } },
+        { secret: { name: 'example-registry-clair-auth', items: [{ key: 'auth.yaml', path: 'config.yaml.d/10-auth.yaml' }] } },
+      ]);
     });
 
-    it("shares Quay's PSK", () => {
-      expect(configOf(objs).auth.psk.key).toBe(quayConfig(model).SECURITY_SCANNER_V4_PSK);
+    it("shares Quay's PSK (the drop-in `keys` renders)", () => {
+      const auth = renderCredentials(model).find((o) => o.metadata.name === 'example-registry-clair-auth') as Obj;
+      expect(yaml.load(decode(auth, 'auth.yaml'))).toEqual({ auth: { psk: { iss: ['quay', 'clairctl'], key: quayConfig(model).SECURITY_SCANNER_V4_PSK } } });
+      expect(clairConfig(model).auth).toEqual({ psk: { iss: ['quay', 'clairctl'], key: model.keys.SECURITY_SCANNER_V4_PSK } });
     });
 
-    it("connects to the managed Clair database with that database's password", () => {
+    it("logs in to the managed Clair database with PG* variables from that database's Secret", () => {
       const both = render(model, true);
       const db = find(both, 'Secret', 'example-registry-clairpostgres-config-secret');
-      const conn = configOf(both).indexer.connstring as string;
-      expect(conn).toContain('host=example-registry-clair-postgres ');
-      expect(conn).toContain(` user=${decode(db, 'database-username')} `);
-      expect(conn).toContain(` password=${decode(db, 'database-password')} `);
-      expect(conn).toContain(` dbname=${decode(db, 'database-name')} `);
+      expect(rootOf(both).indexer.connstring).toBe('host=example-registry-clair-postgres port=5432 sslmode=disable pool_max_conns=33');
+      const env = Object.fromEntries((containerOf(both).env as Obj[]).map((e) => [e.name, e.valueFrom?.secretKeyRef]));
+      expect(env.PGUSER).toEqual({ name: db.metadata.name, key: 'database-username' });
+      expect(env.PGPASSWORD).toEqual({ name: db.metadata.name, key: 'database-password' });
+      expect(env.PGDATABASE).toEqual({ name: db.metadata.name, key: 'database-name' });
     });
 
-    it('gets a new name when the PSK changes, and the Deployment follows', () => {
-      const rotated = render({ ...model, keys: { ...model.keys, SECURITY_SCANNER_V4_PSK: Buffer.from('another-psk-another-psk-another!').toString('base64') } });
-      const name = configSecretOf(rotated).metadata.name;
-      expect(name).not.toBe(configSecretOf(objs).metadata.name);
-      expect(volume(rotated, 'config').secret.secretName).toBe(name);
+    it('restarts when the keys change (the controller knows them), not for a GitOps render', () => {
+      const hash = (objs2: Obj[]) => deploymentOf(objs2).spec.template.metadata.annotations['quay-operator/config-hash'];
+      const rotated = { ...model, keys: { ...model.keys, SECURITY_SCANNER_V4_PSK: Buffer.from('another-psk-another-psk-another!').toString('base64') } };
+      expect(hash(render(rotated))).not.toBe(hash(objs));
+      expect(hash(render({ ...rotated, keysKnown: false }))).toBe(hash(render({ ...model, keysKnown: false })));
     });
 
-    it("keeps its name when only Quay's config.yaml changes", () => {
+    it("keeps everything when only Quay's config.yaml changes", () => {
       const a = render(testModel({ files: { 'config.yaml': 'REGISTRY_TITLE: One\n' } }));
       const b = render(testModel({ files: { 'config.yaml': 'REGISTRY_TITLE: Two\n' } }));
       expect(JSON.stringify(b)).toEqual(JSON.stringify(a));
     });
 
-    it("merges the user's clair-config.yaml; airgap disables the updaters", () => {
-      const o = render(testModel({ files: { 'config.yaml': '', 'clair-config.yaml': 'log_level: debug\nindexer:\n  airgap: true\n' } }));
-      const config = configOf(o);
+    it("the user's clair-config.yaml is a drop-in from the bundle Secret; airgap adds one that disables the updaters", () => {
+      const m = testModel({ files: { 'config.yaml': '', 'clair-config.yaml': 'log_level: debug\nindexer:\n  airgap: true\n' } });
+      const o = render(m);
+      const config = clairConfig(m);
       expect(config.log_level).toBe('debug');
-      expect(config.indexer.airgap).toBe(true);
-      expect(config.indexer.connstring).toContain('host=example-registry-clair-postgres ');
-      expect(config.matcher.disable_updaters).toBe(true);
-      expect(configOf(objs).matcher.disable_updaters).toBeUndefined();
-      expect(configSecretOf(o).metadata.name).not.toBe(configSecretOf(objs).metadata.name);
+      expect((config.indexer as Obj).airgap).toBe(true);
+      expect((config.matcher as Obj).disable_updaters).toBe(true);
+      expect(yaml.load(configMapOf(o).data['90-airgap.yaml'])).toEqual({ matcher: { disable_updaters: true } });
+      expect(volume(o, 'config').projected.sources).toContainEqual({ secret: { name: 'config-bundle-secret', items: [{ key: 'clair-config.yaml', path: 'config.yaml.d/50-user.yaml' }] } });
+      expect(volume(o, 'config').projected.sources[0].configMap.items).toContainEqual({ key: '90-airgap.yaml', path: 'config.yaml.d/90-airgap.yaml' });
+      expect(JSON.stringify(o)).not.toContain('log_level: debug');
+      expect((clairConfig(testModel()).matcher as Obj).disable_updaters).toBeUndefined();
     });
 
-    it("uses the user's connstrings when clairpostgres is unmanaged", () => {
+    it("uses the user's connstrings when clairpostgres is unmanaged, and no PG* variables", () => {
       const conn = 'host=db.example.com port=5432 dbname=clair user=clair password=secret sslmode=verify-full';
-      const o = render(
-        testModel({
-          files: { 'config.yaml': '', 'clair-config.yaml': yaml.dump({ indexer: { connstring: conn }, matcher: { connstring: conn }, notifier: { connstring: conn } }) },
-          spec: { components: [{ kind: 'clairpostgres', managed: false }] },
-        }),
-      );
-      for (const section of ['indexer', 'matcher', 'notifier']) expect(configOf(o)[section].connstring).toBe(conn);
+      const m = testModel({
+        files: { 'config.yaml': '', 'clair-config.yaml': yaml.dump({ indexer: { connstring: conn }, matcher: { connstring: conn }, notifier: { connstring: conn } }) },
+        spec: { components: [{ kind: 'clairpostgres', managed: false }] },
+      });
+      for (const section of ['indexer', 'matcher', 'notifier']) expect((clairConfig(m)[section] as Obj).connstring).toBe(conn);
+      const o = render(m);
+      expect(rootOf(o).indexer.connstring).toBeUndefined();
+      expect((containerOf(o).env as Obj[]).map((e) => e.name)).not.toContain('PGPASSWORD');
+      expect(JSON.stringify(o)).not.toContain('password=secret');
     });
 
-    it("carries the bundle's certificates and Clair's TLS pair, never Quay's key", () => {
+    it("projects the bundle's certificates and Clair's TLS pair from the bundle Secret, never Quay's key", () => {
       const files = {
         'config.yaml': '',
         'extra_ca_cert_rds-ca-2019-root.pem': tls('ca.crt'),
@@ -159,31 +171,28 @@ describe('Clair', () => {
         'ssl.key': tls('leaf.key'),
       };
       const o = render(testModel({ files }));
-      const secret = configSecretOf(o);
-      expect(Object.keys(secret.data).sort()).toEqual(['clair-ssl.crt', 'clair-ssl.key', 'config.yaml', 'extra_ca_cert_rds-ca-2019-root.pem', 'ssl.cert']);
-      expect(decode(secret, 'extra_ca_cert_rds-ca-2019-root.pem')).toBe(tls('ca.crt'));
       // /clair: config.yaml next to Clair's own certificate and key.
-      expect(volume(o, 'config').secret.items).toEqual([
-        { key: 'config.yaml', path: 'config.yaml' },
-        { key: 'clair-ssl.crt', path: 'clair-ssl.crt' },
-        { key: 'clair-ssl.key', path: 'clair-ssl.key' },
-      ]);
+      expect(volume(o, 'config').projected.sources[2]).toEqual({
+        secret: { name: 'config-bundle-secret', items: [{ key: 'clair-ssl.crt', path: 'clair-ssl.crt' }, { key: 'clair-ssl.key', path: 'clair-ssl.key' }] },
+      });
       // /var/run/certs (in the image's SSL_CERT_DIR): the extra CA under its own name, as upstream.
       expect(volume(o, 'certificates').projected.sources[0]).toEqual({
         secret: {
-          name: secret.metadata.name,
+          name: 'config-bundle-secret',
           items: [
             { key: 'extra_ca_cert_rds-ca-2019-root.pem', path: 'rds-ca-2019-root.pem' },
             { key: 'ssl.cert', path: 'ssl.cert' },
           ],
         },
       });
+      expect(JSON.stringify(o)).not.toContain('PRIVATE KEY');
     });
 
-    it('gets a new name when an extra CA changes', () => {
+    it('restarts when an extra CA changes (the config hash)', () => {
+      const hash = (objs2: Obj[]) => deploymentOf(objs2).spec.template.metadata.annotations['quay-operator/config-hash'];
       const a = render(testModel({ files: { 'config.yaml': '', 'extra_ca_cert_corp.pem': tls('ca.crt') } }));
       const b = render(testModel({ files: { 'config.yaml': '', 'extra_ca_cert_corp.pem': tls('wildcard.crt') } }));
-      expect(configSecretOf(a).metadata.name).not.toBe(configSecretOf(b).metadata.name);
+      expect(hash(a)).not.toBe(hash(b));
     });
   });
 
@@ -192,7 +201,8 @@ describe('Clair', () => {
       const c = containerOf(objs);
       expect(c.name).toBe('clair-app');
       expect(c.image).toBe(model.environment.images.clair);
-      expect(c.env).toEqual([
+      expect((c.env as Obj[]).map((e) => e.name)).toEqual(['CLAIR_CONF', 'CLAIR_MODE', 'PGUSER', 'PGPASSWORD', 'PGDATABASE']);
+      expect(c.env.slice(0, 2)).toEqual([
         { name: 'CLAIR_CONF', value: '/clair/config.yaml' },
         { name: 'CLAIR_MODE', value: 'combo' },
       ]);
@@ -214,7 +224,6 @@ describe('Clair', () => {
 
     it('mounts config, certificates, the cluster CA bundle and the layer scratch volume', () => {
       expect(mount(objs, 'config')).toEqual({ name: 'config', mountPath: '/clair', readOnly: true });
-      expect(volume(objs, 'config').secret).toEqual({ secretName: configSecretOf(objs).metadata.name, items: [{ key: 'config.yaml', path: 'config.yaml' }] });
       expect(mount(objs, 'certificates')).toEqual({ name: 'certificates', mountPath: '/var/run/certs', readOnly: true });
       expect(volume(objs, 'certificates').projected.sources).toEqual([{ configMap: { name: 'example-registry-cluster-service-ca', optional: true } }]);
       expect(mount(objs, 'cluster-trusted-ca')).toEqual({ name: 'cluster-trusted-ca', mountPath: '/etc/pki/ca-trust/extracted/pem', readOnly: true });
@@ -247,7 +256,7 @@ describe('Clair', () => {
 
     it("passes the operator's proxy on, with Quay's hostname exempt", () => {
       const o = render({ ...model, environment: { ...model.environment, proxy: { httpProxy: 'http://proxy:3128', httpsProxy: 'http://proxy:3128', noProxy: '.cluster.local, 10.0.0.0/8' } } });
-      expect(containerOf(o).env.slice(2)).toEqual([
+      expect(containerOf(o).env.slice(5)).toEqual([
         { name: 'HTTP_PROXY', value: 'http://proxy:3128' },
         { name: 'HTTPS_PROXY', value: 'http://proxy:3128' },
         { name: 'NO_PROXY', value: 'example-registry-quay-quay-enterprise.apps.example.com,.cluster.local,10.0.0.0/8' },
@@ -268,7 +277,7 @@ describe('Clair', () => {
 
     it('env replaces defaults and adds variables', () => {
       const o = render(testModel(withClair({ env: [{ name: 'CLAIR_MODE', value: 'indexer' }, { name: 'HTTPS_PROXY', value: 'http://other:8080' }] })));
-      expect(containerOf(o).env).toEqual([
+      expect((containerOf(o).env as Obj[]).filter((e) => !e.name.startsWith('PG'))).toEqual([
         { name: 'CLAIR_CONF', value: '/clair/config.yaml' },
         { name: 'CLAIR_MODE', value: 'indexer' },
         { name: 'HTTPS_PROXY', value: 'http://other:8080' },
@@ -295,7 +304,10 @@ describe('Clair', () => {
         expect(obj.metadata.labels.scanner).toBe('clair');
         expect(obj.metadata.annotations['example.com/owner']).toBe('sec');
       }
-      expect(deploymentOf(o).spec.template.metadata).toEqual({ labels: { ...selector, scanner: 'clair' }, annotations: { 'example.com/owner': 'sec' } });
+      expect(deploymentOf(o).spec.template.metadata).toEqual({
+        labels: { ...selector, scanner: 'clair' },
+        annotations: { 'example.com/owner': 'sec', 'quay-operator/config-hash': expect.stringMatching(/^[0-9a-f]{10}$/) },
+      });
       expect(deploymentOf(o).spec.selector.matchLabels).toEqual(selector);
       expect(find(o, 'Service', NAME).spec.selector).toEqual(selector);
     });
@@ -318,7 +330,7 @@ describe('Clair', () => {
       expect(volume(o, 'cluster-trusted-ca')).toBeUndefined();
       expect(mount(o, 'cluster-trusted-ca')).toBeUndefined();
       // Quay's own certificate (ssl.cert, the user's TLS) is still trusted.
-      expect(volume(o, 'certificates').projected.sources).toEqual([{ secret: { name: configSecretOf(o).metadata.name, items: [{ key: 'ssl.cert', path: 'ssl.cert' }] } }]);
+      expect(volume(o, 'certificates').projected.sources).toEqual([{ secret: { name: 'config-bundle-secret', items: [{ key: 'ssl.cert', path: 'ssl.cert' }] } }]);
     });
   });
 });
