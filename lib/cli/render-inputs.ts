@@ -60,6 +60,13 @@ export function prepareInput(doc: InputDocument, inputs: Inputs, environment: En
 
   let bundle = options.bundle;
   const spec = (doc.object.spec ?? {}) as Record<string, unknown>;
+  if (bundle && typeof spec.configBundleSecret !== 'string') {
+    // The render references the bundle Secret by name; the pods read it from there.
+    return {
+      source, namespace, name, warnings,
+      problems: [problem('spec.configBundleSecret', 'not set, but a bundle was given with --bundle: name the Secret that will hold it (the pods read the bundle from that Secret; the render only references it)')],
+    };
+  }
   if (!bundle && typeof spec.configBundleSecret === 'string') {
     const secret = lookup('Secret', spec.configBundleSecret);
     if (!secret) {

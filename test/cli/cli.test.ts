@@ -50,6 +50,19 @@ describe('quay-operator synth', () => {
     expect(r.stderr).not.toMatch(/ObjectBucketClaim/);
   });
 
+  test('--bundle: read, never copied; the registry must name the Secret the pods will read it from', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bundle-'));
+    fs.writeFileSync(path.join(dir, 'config.yaml'), 'SERVER_HOSTNAME: quay.example.com\nLDAP_ADMIN_PASSWD: never-in-the-output-1234\n');
+    const ok = run(['synth', '-f', 'examples/quayregistry.yaml', '--bundle', path.join(dir, 'config.yaml')]);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).not.toContain('never-in-the-output-1234');
+    const routes = (yaml.loadAll(ok.stdout) as any[]).filter((o) => o.kind === 'Route').map((o) => o.spec.host);
+    expect(routes).toContain('quay.example.com');
+    const missing = run(['synth', '-f', 'examples/minimal.yaml', '--bundle', path.join(dir, 'config.yaml')]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('spec.configBundleSecret: not set, but a bundle was given with --bundle');
+  });
+
   test('the minimal registry needs SERVER_HOSTNAME or --apps-domain', () => {
     const r = run(['synth', '-f', 'examples/minimal.yaml']);
     expect(r.code).toBe(2);
