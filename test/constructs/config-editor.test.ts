@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { App, Chart } from 'cdk8s';
 import { CONFIG_EDITOR_PORT_NAME, ConfigEditor, configEditorCredentialsSecretName } from '../../constructs/config-editor';
-import { quayConfigAnnotations, quayConfigVolumes } from '../../constructs/quay-volumes';
+import { quayConfigVolumes } from '../../constructs/quay-volumes';
 import { ensureManagedKeys } from '../../lib/keys';
 import type { RegistryModel } from '../../lib/model';
 import { renderCredentials } from '../../lib/synth';
