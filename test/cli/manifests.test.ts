@@ -228,7 +228,7 @@ describe('quay-operator manifests (all namespaces)', () => {
         { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } } },
       ]),
     );
-    expect(c.resources?.limits?.memory).toBeDefined();
+    expect(c.resources).toEqual({ requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '512Mi' } });
   });
 });
 

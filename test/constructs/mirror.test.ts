@@ -93,7 +93,7 @@ describe('Mirror', () => {
     const script: string = c.command[2];
     expect(script).toMatch(/time\.sleep\(5\)/);
     expect(script).toMatch(/timeout=5/);
-    expect(c.resources.limits.memory).toBeDefined();
+    expect(c.resources).toEqual({ requests: { cpu: '10m', memory: '32Mi' }, limits: { memory: '128Mi' } });
   });
 
   describe('replicas', () => {

@@ -59,7 +59,7 @@ test('deleting the registry removes everything it owns, and the dashboard outsid
   await startController();
   createRegistry();
   await eventually(() => expect(server.get('v1', 'ConfigMap', 'openshift-config-managed', `${NAME}-grafana-dashboard-quay`)).toBeDefined());
-  await eventually(() => expect(registry()?.metadata.finalizers).toContain('quay-operator/finalizer'));
+  await eventually(() => expect(registry()?.metadata.finalizers).toEqual(['quay-operator/finalizer']));
   server.delete('quay.redhat.com/v1', 'QuayRegistry', NS, NAME);
   await eventually(() => expect(registry()).toBeUndefined());
   expect(server.get('v1', 'ConfigMap', 'openshift-config-managed', `${NAME}-grafana-dashboard-quay`)).toBeUndefined();

@@ -340,6 +340,20 @@ describe('pruning', () => {
     expect(result.keptVolumes).toEqual([]);
   });
 
+  test('owned objects of every pruned kind that are no longer rendered go: Route, ObjectBucketClaim, ServiceAccount, ConfigMap, Secret', () => {
+    const leftover = (apiVersion: string, kind: string, name: string) =>
+      owned({ apiVersion, kind, metadata: { name, namespace: NAMESPACE, labels: { 'quay-operator/quayregistry': 'example-registry' } } } as KubeObject);
+    const extra = [
+      leftover('route.openshift.io/v1', 'Route', n('quay-old')),
+      leftover('objectbucket.io/v1alpha1', 'ObjectBucketClaim', n('quay-datastore-old')),
+      leftover('v1', 'ServiceAccount', n('clair-app-old')),
+      leftover('v1', 'ConfigMap', n('quay-config-0000000000')),
+      leftover('v1', 'Secret', n('quay-config-secret-0000000000')),
+    ];
+    const { result } = planFor({ observed: observe([...current(), ...extra]), currentVersion: VERSION });
+    expect(keysOf(result.remove).sort()).toEqual(extra.map((o) => `${o.kind}/${o.metadata.name}`).sort());
+  });
+
   test('postgres unmanaged: its PVC is kept and reported, never removed; its Deployment and Service are removed', () => {
     const model = testModel({
       files: { 'config.yaml': 'DB_URI: postgresql://quay:secret@db.example.com:5432/quay\n' },

@@ -108,6 +108,8 @@ describe('the seeds\' "some components unmanaged" example', () => {
   const [objects] = renderFiles(['examples/unmanaged-components.yaml'], 'openshift', 'apps.example.com');
 
   test('renders no objects for clair, the HPA, mirror or monitoring, and pins 2 replicas', () => {
+    // Without the HPA, quay-app runs the seeds' 2 replicas.
+    expect(find(objects, 'Deployment', 'example-registry-quay-app').spec.replicas).toBe(2);
     const rendered = names(objects);
     for (const absent of ['Deployment/example-registry-clair-app', 'Deployment/example-registry-quay-mirror', 'ServiceMonitor/example-registry-quay-metrics-monitor']) {
       expect(rendered).not.toContain(absent);
@@ -115,7 +117,6 @@ describe('the seeds\' "some components unmanaged" example', () => {
     expect(objects.filter((o) => o.kind === 'HorizontalPodAutoscaler')).toEqual([]);
     // clairpostgres is still managed (it was not listed), as upstream does.
     expect(rendered).toContain('Deployment/example-registry-clair-postgres');
-    // Without the bucket's credentials Quay's workloads wait; the rest is there.
     expect(rendered).toContain('ObjectBucketClaim/example-registry-quay-datastore');
     validateAll(objects);
   });

@@ -62,6 +62,23 @@ describe('logger', () => {
     expect(secret.stringData.password).toBe('hunter2');
   });
 
+  it.each([
+    ['credential', { awsCredential: 'x' }],
+    ['credentials', { credentials: { user: 'u' } }],
+    ['auth (at the end)', { basicAuth: 'x' }],
+    ['authorization', { Authorization: 'Bearer x' }],
+    ['cookie', { 'Set-Cookie': 'sid=x' }],
+    ['private', { privateKeyPem: 'x' }],
+    ['binaryData', { binaryData: { 'ssl.key': 'eA==' } }],
+  ])('redacts %s', (_name, fields) => {
+    const [key] = Object.keys(fields);
+    expect(redact({ ...fields, name: 'kept' })).toEqual({ [key]: REDACTED, name: 'kept' });
+  });
+
+  it('does not redact names that only look alike: author, authority, keep', () => {
+    expect(redact({ author: 'a', authority: 'b', keep: 'c' })).toEqual({ author: 'a', authority: 'b', keep: 'c' });
+  });
+
   it('redact handles cycles, dates, buffers, bigints and maps', () => {
     const a: Record<string, unknown> = { name: 'a', when: new Date(0), buf: Buffer.from('xyz'), n: 10n, m: new Map([['token', 'x']]) };
     a.self = a;
