@@ -5,6 +5,8 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
+  // The CLI tests run build/lib/cli/bin.js: rebuilt first when a source is newer.
+  globalSetup: '<rootDir>/test/support/build-if-stale.js',
   transform: {
     '^.+\\.ts$': ['ts-jest', { diagnostics: false }],
     '^.+\\.m?js$': ['ts-jest', { diagnostics: false, tsconfig: { allowJs: true, module: 'commonjs', target: 'ES2022', esModuleInterop: true, isolatedModules: true } }],
