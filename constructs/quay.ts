@@ -45,6 +45,15 @@ function healthProbe(model: RegistryModel, timeoutSeconds: number): k8s.Probe {
   };
 }
 
+/**
+ * quay-app's pod template metadata: also `app: quay`, which the seeds' backup procedure selects
+ * (`oc get pod -l app=quay`). Not in the selector: a Deployment's selector is immutable.
+ */
+function quayAppTemplateMetadata(selector: Record<string, string>, overrides: Parameters<typeof podTemplateMetadata>[1], annotations: Record<string, string>): k8s.ObjectMeta {
+  const meta = podTemplateMetadata(selector, overrides, annotations);
+  return { ...meta, labels: { app: 'quay', ...meta.labels } };
+}
+
 export class Quay extends Construct {
   constructor(scope: Construct, id: string, props: ComponentProps) {
     super(scope, id);
@@ -94,7 +103,7 @@ export class Quay extends Construct {
         // Two replicas and none down during a rollout: a new pod must be ready before an old one goes.
         strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: k8s.IntOrString.fromNumber(0), maxSurge: k8s.IntOrString.fromNumber(1) } },
         template: {
-          metadata: podTemplateMetadata(selector, overrides, quayConfigAnnotations(model)),
+          metadata: quayAppTemplateMetadata(selector, overrides, quayConfigAnnotations(model)),
           spec: {
             serviceAccountName: quayServiceAccountName(model),
             securityContext: quayPodSecurityContext(model),

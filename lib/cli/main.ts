@@ -6,7 +6,7 @@ import { PLATFORMS, Platform, platformCapabilities } from '../api/components';
 import { quayRegistryCrd } from '../api/crd';
 import { ConfigBundle } from '../bundle/bundle';
 import { DEFAULT_QUAY_VERSION, imagesFromEnv } from '../images';
-import { Environment } from '../model';
+import { Environment, proxyFromEnv } from '../model';
 import { formatProblem } from '../problems';
 import { toYamlDocument, toYamlStream } from '../yaml';
 import { App } from 'cdk8s';
@@ -156,6 +156,8 @@ function environmentFrom(io: Io, platform: Platform, appsDomain: string | undefi
       ...(appsDomain ? { appsDomain } : {}),
       images,
       quayVersion: io.env.QUAY_VERSION || DEFAULT_QUAY_VERSION,
+      // As `run` passes them on: Quay, Clair and mirror get the same proxy settings in a render.
+      ...proxyFromEnv(io.env),
     },
     errors: [],
   };

@@ -8,6 +8,7 @@ import { startProbeServer } from '../controller/runtime/http-server';
 import { Level, createLogger, parseLevel } from '../controller/runtime/logger';
 import { Registry } from '../controller/runtime/metrics';
 import { DEFAULT_QUAY_VERSION, imagesFromEnv } from '../images';
+import { proxyFromEnv } from '../model';
 import { formatProblem } from '../problems';
 
 export interface RunOptions {
@@ -37,11 +38,10 @@ export async function runOperator(options: RunOptions, env: Readonly<Record<stri
   }
   const client = new KubeClient(kubeConfig ?? loadKubeConfig(options.kubeconfig));
   const metrics = new Registry();
-  const proxy = { httpProxy: env.HTTP_PROXY, httpsProxy: env.HTTPS_PROXY, noProxy: env.NO_PROXY };
   const controller = new Controller({
     client,
     ...(options.namespace ? { namespace: options.namespace } : {}),
-    environment: { images, quayVersion: env.QUAY_VERSION || DEFAULT_QUAY_VERSION, ...(proxy.httpProxy || proxy.httpsProxy ? { proxy } : {}) },
+    environment: { images, quayVersion: env.QUAY_VERSION || DEFAULT_QUAY_VERSION, ...proxyFromEnv(env) },
     logger,
     metrics,
     concurrency: options.concurrency,

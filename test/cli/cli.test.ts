@@ -63,6 +63,19 @@ describe('quay-operator synth', () => {
     expect(missing.stderr).toContain('spec.configBundleSecret: not set, but a bundle was given with --bundle');
   });
 
+  test('the proxy variables reach Quay, Clair and mirror exactly as `run` passes them', () => {
+    const r = run(['synth', '-f', 'examples/quayregistry.yaml'], { HTTP_PROXY: 'http://proxy.example.com:3128', HTTPS_PROXY: 'http://proxy.example.com:3128', NO_PROXY: '.internal' });
+    expect(r.code).toBe(0);
+    const objects = yaml.loadAll(r.stdout) as any[];
+    for (const name of ['example-registry-quay-app', 'example-registry-quay-mirror', 'example-registry-clair-app']) {
+      const env = Object.fromEntries(objects.find((o) => o.kind === 'Deployment' && o.metadata.name === name).spec.template.spec.containers[0].env.map((e: any) => [e.name, e.value]));
+      expect([name, env.HTTP_PROXY, env.HTTPS_PROXY]).toEqual([name, 'http://proxy.example.com:3128', 'http://proxy.example.com:3128']);
+      expect(env.NO_PROXY.split(',')).toEqual(expect.arrayContaining(['.internal', 'example-registry-quay-quay-enterprise.apps.example.com']));
+    }
+    const without = yaml.loadAll(run(['synth', '-f', 'examples/quayregistry.yaml']).stdout) as any[];
+    expect(JSON.stringify(without)).not.toContain('HTTP_PROXY');
+  });
+
   test('the minimal registry needs SERVER_HOSTNAME or --apps-domain', () => {
     const r = run(['synth', '-f', 'examples/minimal.yaml']);
     expect(r.code).toBe(2);

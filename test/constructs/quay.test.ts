@@ -94,7 +94,8 @@ describe('Quay', () => {
     const selector = { 'quay-component': 'quay-app', 'quay-operator/quayregistry': 'example-registry' };
     expect(d.metadata.labels).toEqual(selector);
     expect(d.spec.selector.matchLabels).toEqual(selector);
-    expect(d.spec.template.metadata.labels).toEqual(selector);
+    // app: quay, which the seeds' backup procedure selects; not in the (immutable) selector.
+    expect(d.spec.template.metadata.labels).toEqual({ ...selector, app: 'quay' });
     // Determinism: the template changes only with what the pods read (a digest of it).
     expect(Object.keys(d.spec.template.metadata.annotations)).toEqual(['quay-operator/config-hash']);
     expect(d.spec.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } });
