@@ -9,7 +9,7 @@ import { BUNDLE_KEYS, nonEmpty } from '../lib/bundle/bundle';
 import { stripPort } from '../lib/bundle/hostname';
 import { CLAIR_AUTH_KEY, clairAuthSecretName, clairBaseConfig, clairDropIns } from '../lib/config/clair-config';
 import { CLAIR_POSTGRES_NAMES } from './clair-postgres';
-import { CONFIG_HASH_ANNOTATION } from './quay-volumes';
+import { bundleSecretName, CONFIG_HASH_ANNOTATION } from './quay-volumes';
 import { DATABASE_SECRET_KEYS } from './shared/database';
 import { perModel } from './shared/memo';
 import type { RegistryModel } from '../lib/model';
@@ -108,7 +108,7 @@ export class Clair extends Construct {
     const configMapName = clairConfigMapName(model);
     const configData = clairConfigMapData(model);
     new k8s.KubeConfigMap(this, 'config', { metadata: meta(configMapName), data: { ...configData } });
-    const bundle = model.registry.spec.configBundleSecret || undefined;
+    const bundle = bundleSecretName(model);
     const bundleKeys = bundle ? clairBundleKeys(model) : [];
 
     new k8s.KubeServiceAccount(this, 'service-account', { metadata: meta(name) });

@@ -47,6 +47,7 @@ export class Postgres extends Construct {
     // Deployment rolls on a change of the script through its credentials-hash annotation.
     const bootstrapName = nameFor(model, POSTGRES_NAMES.bootstrap);
     const startScripts = { 'create-extensions.sh': CREATE_EXTENSIONS_SH };
+    const credentials = model.keysKnown ? quayDatabaseCredentials(model.name, model.keys) : undefined;
 
     new k8s.KubeConfigMap(this, 'bootstrap', {
       metadata: metadataFor(model, bootstrapName, { component: POSTGRES_COMPONENT, overrides }),
@@ -60,9 +61,9 @@ export class Postgres extends Construct {
       names: POSTGRES_NAMES,
       containerName: 'postgres',
       image: model.environment.images.postgres,
-      ...(model.keysKnown ? { credentials: quayDatabaseCredentials(model.name, model.keys) } : {}),
+      ...(credentials ? { credentials } : {}),
       // The user in DB_URI; generated keys name it after the database.
-      user: model.keysKnown ? quayDatabaseCredentials(model.name, model.keys).user : managedDatabaseName(model.name),
+      user: credentials?.user ?? managedDatabaseName(model.name),
       startScripts: { configMapName: bootstrapName, files: startScripts },
     });
   }

@@ -61,10 +61,7 @@ const configAssembly = perModel((model): ConfigAssembly => {
   // and bucket credentials when known. Only a digest of them appears.
   const known = knownConfigEnv(model);
   const inputs: Record<string, string> = { ...secretData(Object.fromEntries(model.bundle.files)) };
-  for (const s of configEnvSources(model)) {
-    const fromKeys = s.object.endsWith(SHARED_NAMES.managedKeys);
-    if ((fromKeys ? model.keysKnown : model.objectBucket !== undefined) && known[s.name] !== undefined) inputs[`env:${s.name}`] = known[s.name];
-  }
+  for (const s of configEnvSources(model)) if (known[s.name] !== undefined) inputs[`env:${s.name}`] = known[s.name];
   return { name: nameFor(model, `quay-config-${contentHash(data)}`), data, hash: contentHash({ ...inputs, 'assembly:': contentHash(data) }) };
 });
 

@@ -35,8 +35,6 @@ export interface KubeObject {
 
 export interface Rendered {
   readonly objects: KubeObject[];
-  /** What is not rendered yet, and why (shown by the CLI, reported by the controller). */
-  readonly deferred: string[];
 }
 
 /** Apply order: what others mount or select first, workloads after, things that point at them last. */
@@ -80,9 +78,7 @@ export function renderRegistry(model: RegistryModel): Rendered {
   const app = new App();
   const chart = new RegistryChart(app, model.name, { model });
   const objects = sortObjects(chart.toJson() as KubeObject[]);
-  // Nothing waits for the cluster: the bucket's credentials are read by the pods when they start.
-  const deferred: string[] = [];
-  return { objects, deferred };
+  return { objects };
 }
 
 /**

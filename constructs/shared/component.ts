@@ -7,9 +7,9 @@ export interface ComponentProps {
 }
 
 /**
- * Quay's config needs the managed bucket's credentials, which exist only once the
- * ObjectBucketClaim is bound. Until then the workloads that read the config are not rendered
- * (they would start with no storage and crash), upstream PROJQUAY-10876.
+ * Whether the managed bucket's credentials are known (the ObjectBucketClaim is bound). Rendering
+ * does not wait for it (the pods read the claim's Secret when they start); the controller does:
+ * Quay's workloads are applied only then, and nothing is pruned before (upstream PROJQUAY-10876).
  */
 export function quayConfigReady(model: RegistryModel): boolean {
   return !model.components.objectstorage.managed || model.objectBucket !== undefined;

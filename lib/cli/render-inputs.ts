@@ -104,6 +104,5 @@ export function renderInput(doc: InputDocument, inputs: Inputs, environment: Env
   const prepared = prepareInput(doc, inputs, environment, options);
   if (!prepared.model) return prepared;
   const rendered = renderRegistry(prepared.model);
-  const warnings = [...prepared.warnings, ...rendered.deferred.map((d) => `${prepared.namespace}/${prepared.name}: ${d}`)];
-  return { ...prepared, rendered, warnings };
+  return { ...prepared, rendered };
 }

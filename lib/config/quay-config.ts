@@ -156,16 +156,18 @@ function collectEnvRefs(value: unknown, into: Set<string>): void {
 }
 
 /**
- * What the sources hold, when the renderer knows it (the controller reads the keys Secret and the
- * bucket's objects; a GitOps render may know neither): for the status and the tests.
+ * What the sources hold, as far as the renderer knows it: the keys when they were read
+ * (`keysKnown`), the bucket when bound. The controller knows both; a GitOps render may know neither.
  */
 export function knownConfigEnv(model: RegistryModel): Record<string, string> {
-  const env: Record<string, string> = {
-    [CONFIG_ENV.dbUri]: model.keys.DB_URI,
-    [CONFIG_ENV.secretKey]: model.keys.SECRET_KEY,
-    [CONFIG_ENV.databaseSecretKey]: model.keys.DATABASE_SECRET_KEY,
-    [CONFIG_ENV.securityScannerPsk]: model.keys.SECURITY_SCANNER_V4_PSK,
-  };
+  const env: Record<string, string> = model.keysKnown
+    ? {
+        [CONFIG_ENV.dbUri]: model.keys.DB_URI,
+        [CONFIG_ENV.secretKey]: model.keys.SECRET_KEY,
+        [CONFIG_ENV.databaseSecretKey]: model.keys.DATABASE_SECRET_KEY,
+        [CONFIG_ENV.securityScannerPsk]: model.keys.SECURITY_SCANNER_V4_PSK,
+      }
+    : {};
   const b = model.objectBucket;
   if (b) {
     Object.assign(env, {
@@ -203,7 +205,7 @@ export function quayConfigSpec(model: RegistryModel, paths: { user?: string; out
   };
 }
 
-/** Quay's final config.yaml as the init container writes it, with the keys and bucket the model knows. */
+/** Quay's final config.yaml as the init container writes it (the model must know the keys and bucket it uses). */
 export function quayConfig(model: RegistryModel): Record<string, unknown> {
   const spec = quayConfigSpec(model, { output: 'config.yaml', copy: [] });
   return sortKeys(assembleConfig(spec, model.bundle.config, knownConfigEnv(model))) as Record<string, unknown>;
