@@ -11,9 +11,10 @@ import * as yaml from 'js-yaml';
 import { LABEL_REGISTRY } from '../lib/api/types';
 import { CLAIR_AUTH_KEY, clairAuthDropIn, clairAuthSecretName } from '../lib/config/clair-config';
 import { CLAIR_COMPONENT } from './clair';
-import { MANAGED_KEY_NAMES, ManagedKeys, managedKeysSecretName } from '../lib/keys';
+import { MANAGED_KEY_NAMES, ManagedKeys, managedKeysSecretName, reconfigureToken } from '../lib/keys';
 import { CLAIR_POSTGRES_COMPONENT, CLAIR_POSTGRES_NAMES, clairDatabaseCredentials } from './clair-postgres';
-import { CONFIG_EDITOR_COMPONENT, CONFIG_EDITOR_USERNAME, configEditorCredentialsName } from './config-editor';
+import { CONFIG_EDITOR_COMPONENT } from './config-editor';
+import { CONFIG_EDITOR_USERNAME, EDITOR_CREDENTIAL_KEYS, configEditorCredentialsName } from '../lib/editor';
 import { POSTGRES_COMPONENT, POSTGRES_NAMES, quayDatabaseCredentials } from './postgres';
 import { databaseSecretFiles } from './shared/database';
 import { secretData } from './shared/hash';
@@ -45,6 +46,10 @@ export class Credentials extends Chart {
     if (props.clair ?? true) {
       secret('clair-auth', clairAuthSecretName(name), CLAIR_COMPONENT, { [CLAIR_AUTH_KEY]: yaml.dump(clairAuthDropIn(keys.SECURITY_SCANNER_V4_PSK), { sortKeys: true, lineWidth: -1 }) });
     }
-    secret('config-editor', configEditorCredentialsName(name), CONFIG_EDITOR_COMPONENT, { username: CONFIG_EDITOR_USERNAME, password: keys.CONFIG_EDITOR_PW });
+    secret('config-editor', configEditorCredentialsName(name), CONFIG_EDITOR_COMPONENT, {
+      [EDITOR_CREDENTIAL_KEYS.username]: CONFIG_EDITOR_USERNAME,
+      [EDITOR_CREDENTIAL_KEYS.password]: keys.CONFIG_EDITOR_PW,
+      [EDITOR_CREDENTIAL_KEYS.reconfigureToken]: reconfigureToken(keys.CONFIG_EDITOR_PW, props.namespace, name),
+    });
   }
 }

@@ -4,6 +4,7 @@ import { ApiObject, Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { quayRegistryCrd } from '../lib/api/crd';
+import { OPERATOR_SERVICE, RECONFIGURE_PORT } from '../lib/editor';
 import { DEFAULT_IMAGES, DEFAULT_QUAY_VERSION, IMAGE_ENV, Images } from '../lib/images';
 import { restrictedSecurityContext } from './shared/pod';
 
@@ -85,8 +86,17 @@ export class OperatorInstall extends Chart {
       subjects: [subject],
     });
 
+    // Where config editors commit (POST /reconfigure, authenticated per registry): upstream's Service and port.
+    new k8s.KubeService(this, 'service', {
+      metadata: { name: OPERATOR_SERVICE, namespace: ns, labels },
+      spec: {
+        selector: labels,
+        ports: [{ name: 'reconfigure', protocol: 'TCP', port: RECONFIGURE_PORT, targetPort: k8s.IntOrString.fromString('reconfigure') }],
+      },
+    });
+
     const images = props.images ?? DEFAULT_IMAGES;
-    const args = ['run', '--leader-elect', '--metrics-port', '8080', '--health-port', '8081', ...(props.watchNamespace ? ['--namespace', props.watchNamespace] : [])];
+    const args = ['run', '--leader-elect', '--metrics-port', '8080', '--health-port', '8081', '--reconfigure-port', String(RECONFIGURE_PORT), ...(props.watchNamespace ? ['--namespace', props.watchNamespace] : [])];
     new k8s.KubeDeployment(this, 'deployment', {
       metadata: { name: OPERATOR_NAME, namespace: ns, labels },
       spec: {
@@ -112,6 +122,7 @@ export class OperatorInstall extends Chart {
                 ports: [
                   { name: 'metrics', containerPort: 8080 },
                   { name: 'health', containerPort: 8081 },
+                  { name: 'reconfigure', containerPort: RECONFIGURE_PORT },
                 ],
                 livenessProbe: { httpGet: { path: '/healthz', port: k8s.IntOrString.fromString('health') }, periodSeconds: 20 },
                 readinessProbe: { httpGet: { path: '/readyz', port: k8s.IntOrString.fromString('health') }, periodSeconds: 10 },

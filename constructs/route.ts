@@ -1,5 +1,5 @@
 // OpenShift Routes: the registry's external endpoint, the build manager's gRPC endpoint and the
-// config editor. All three are rendered whenever route is managed, even before Quay's config is
+// config editor (when there is one). They are rendered whenever route is managed, even before Quay's config is
 // ready (quayConfigReady): they point at Services, which exist from the first pass; a Route without
 // ready endpoints only answers 503, and admitting the host early lets status report the endpoint.
 import { Construct } from 'constructs';
@@ -13,6 +13,7 @@ import {
 import { hasCertificate } from '../lib/bundle/bundle';
 import { stripPort } from '../lib/bundle/hostname';
 import type { RegistryModel } from '../lib/model';
+import { configEditorRendered } from './config-editor';
 import { ComponentProps, SHARED_NAMES } from './shared/component';
 import { metadataFor, nameFor } from './shared/metadata';
 
@@ -68,7 +69,7 @@ export class Routes extends Construct {
 
     // The config editor serves plain HTTP (Service port `http`, 80 → 8080) whatever the registry's
     // TLS is, so the router always terminates; the host is the router's default.
-    new Route(this, 'config-editor', {
+    if (configEditorRendered(model)) new Route(this, 'config-editor', {
       metadata: meta(SHARED_NAMES.configEditor, 'quay-config-editor-route'),
       spec: {
         to: { kind: RouteSpecToKind.SERVICE, name: nameFor(model, SHARED_NAMES.configEditor) },

@@ -7,6 +7,8 @@ export interface Images {
   readonly postgres: string;
   readonly clairpostgres: string;
   readonly redis: string;
+  /** The config editor: a Quay image that still has the `config` mode (Quay removed it after 3.9). */
+  readonly configEditor: string;
 }
 
 /** The upstream operator's CSV defaults (reference §6). */
@@ -16,6 +18,9 @@ export const DEFAULT_IMAGES: Images = {
   postgres: 'quay.io/sclorg/postgresql-13-c9s:latest',
   clairpostgres: 'quay.io/sclorg/postgresql-15-c9s:latest',
   redis: 'quay.io/sclorg/redis-7-c9s:latest',
+  // Pinned: the config-tool (`config` mode, /api/v1/config, commit to the operator) left the Quay
+  // image after 3.9, so `quay:latest` cannot run the editor.
+  configEditor: 'quay.io/projectquay/quay:v3.9.8',
 };
 
 export const IMAGE_ENV: Record<keyof Images, string> = {
@@ -24,6 +29,7 @@ export const IMAGE_ENV: Record<keyof Images, string> = {
   postgres: 'RELATED_IMAGE_COMPONENT_POSTGRES',
   clairpostgres: 'RELATED_IMAGE_COMPONENT_CLAIRPOSTGRES',
   redis: 'RELATED_IMAGE_COMPONENT_REDIS',
+  configEditor: 'RELATED_IMAGE_COMPONENT_CONFIG_EDITOR',
 };
 
 const DIGEST = /^sha256:[a-f0-9]{64}$/;

@@ -1,6 +1,6 @@
 // Generated secrets (`<registry>-quay-registry-managed-secret-keys`): cryptographically random,
 // generated once, and reused whenever the Secret exists, also after a restore from backup.
-import { randomInt } from 'node:crypto';
+import { createHmac, randomInt } from 'node:crypto';
 import { secretStrings } from './secrets';
 
 export const MANAGED_KEY_NAMES = [
@@ -33,6 +33,15 @@ export function randomString(length: number, random: RandomInt = secureRandomInt
 
 export function managedKeysSecretName(registry: string): string {
   return `${registry}-quay-registry-managed-secret-keys`;
+}
+
+/**
+ * The secret the config editor presents to the operator's /reconfigure endpoint: derived from the
+ * editor's password and bound to one registry, so it needs no key of its own and one registry's
+ * editor cannot reconfigure another. Hex, so it can sit in a URL's userinfo.
+ */
+export function reconfigureToken(editorPassword: string, namespace: string, registry: string): string {
+  return createHmac('sha256', editorPassword).update(`quay-operator/reconfigure:${namespace}/${registry}`).digest('hex');
 }
 
 export function managedDatabaseName(registry: string): string {

@@ -43,6 +43,8 @@ export interface Environment {
   readonly images: Images;
   readonly quayVersion: string;
   readonly proxy?: ProxySettings;
+  /** Where config editors commit (lib/editor.ts); the operator's Service in `quay-operator` when unset. */
+  readonly operatorEndpoint?: string;
 }
 
 export interface ModelInputs {

@@ -13,6 +13,8 @@ describe('imagesFromEnv', () => {
       postgres: 'quay.io/sclorg/postgresql-13-c9s:latest',
       clairpostgres: 'quay.io/sclorg/postgresql-15-c9s:latest',
       redis: 'quay.io/sclorg/redis-7-c9s:latest',
+      // The last Quay image with the config-tool (`config` mode).
+      configEditor: 'quay.io/projectquay/quay:v3.9.8',
     });
   });
 
@@ -23,6 +25,7 @@ describe('imagesFromEnv', () => {
       postgres: 'RELATED_IMAGE_COMPONENT_POSTGRES',
       clairpostgres: 'RELATED_IMAGE_COMPONENT_CLAIRPOSTGRES',
       redis: 'RELATED_IMAGE_COMPONENT_REDIS',
+      configEditor: 'RELATED_IMAGE_COMPONENT_CONFIG_EDITOR',
     });
   });
 

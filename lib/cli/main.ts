@@ -14,6 +14,7 @@ import { OperatorInstall } from '../../constructs/operator-install';
 import { KubeObject, sortObjects } from '../synth';
 import { readInputs } from './inputs';
 import { runOperator } from './run';
+import { operatorEndpointFromEnv } from '../editor';
 import { loadBundleOption, renderInput } from './render-inputs';
 import { KEYS_HELP, keysCommand, KeysUsageError } from './keys';
 
@@ -35,7 +36,7 @@ Usage:
   quay-operator crd
   quay-operator manifests [--namespace NS] [--watch-namespace NS] [--image IMAGE]
   quay-operator run [--namespace NS] [--kubeconfig PATH] [--leader-elect] [--metrics-port 8080]
-                    [--health-port 8081] [--concurrency 4] [--log-level info]
+                    [--health-port 8081] [--reconfigure-port 7071] [--concurrency 4] [--log-level info]
   quay-operator help [COMMAND]
 
 Run \`quay-operator COMMAND --help\` for a command's options and examples.
@@ -114,11 +115,15 @@ Options:
       --leader-elect       hold a coordination.k8s.io Lease, so several replicas can run
       --metrics-port PORT  Prometheus /metrics (default 8080)
       --health-port PORT   /healthz and /readyz (default 8081)
+      --reconfigure-port PORT
+                           POST /reconfigure, where config editors commit (default 7071)
       --concurrency N      registries reconciled at once (default 4)
       --log-level LEVEL    debug, info, warn or error (default info)
 
 Environment: RELATED_IMAGE_COMPONENT_* (component images), QUAY_VERSION, HTTP_PROXY/HTTPS_PROXY/
-NO_PROXY (passed on to Quay, Clair and mirror), POD_NAME and POD_NAMESPACE (leader election).
+NO_PROXY (passed on to Quay, Clair and mirror), POD_NAME and POD_NAMESPACE (leader election),
+QUAY_OPERATOR_ENDPOINT (where config editors commit; default the quay-operator Service in
+POD_NAMESPACE, port 7071).
 
 Examples:
   quay-operator run --kubeconfig ~/.kube/config --namespace quay-enterprise
@@ -148,7 +153,9 @@ function renderOptions() {
 }
 
 function environmentFrom(io: Io, platform: Platform, appsDomain: string | undefined): { environment?: Environment; errors: string[] } {
-  const { images, problems } = imagesFromEnv(io.env);
+  const { images, problems: imageProblems } = imagesFromEnv(io.env);
+  const { operatorEndpoint, problems: endpointProblems } = operatorEndpointFromEnv(io.env);
+  const problems = [...imageProblems, ...endpointProblems];
   if (problems.length > 0) return { errors: problems.map((p) => formatProblem('environment', p)) };
   return {
     environment: {
@@ -158,6 +165,7 @@ function environmentFrom(io: Io, platform: Platform, appsDomain: string | undefi
       quayVersion: io.env.QUAY_VERSION || DEFAULT_QUAY_VERSION,
       // As `run` passes them on: Quay, Clair and mirror get the same proxy settings in a render.
       ...proxyFromEnv(io.env),
+      ...(operatorEndpoint ? { operatorEndpoint } : {}),
     },
     errors: [],
   };
@@ -259,6 +267,7 @@ function runCommand(args: string[], io: Io): number | Promise<number> {
       'leader-elect': { type: 'boolean', default: false },
       'metrics-port': { type: 'string', default: '8080' },
       'health-port': { type: 'string', default: '8081' },
+      'reconfigure-port': { type: 'string', default: '7071' },
       concurrency: { type: 'string', default: '4' },
       'log-level': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -283,6 +292,7 @@ function runCommand(args: string[], io: Io): number | Promise<number> {
       leaderElect: values['leader-elect'],
       metricsPort: port('metrics-port', values['metrics-port']),
       healthPort: port('health-port', values['health-port']),
+      reconfigurePort: port('reconfigure-port', values['reconfigure-port']),
       concurrency,
       ...(values['log-level'] ? { logLevel: values['log-level'] } : {}),
     },

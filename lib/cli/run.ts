@@ -5,6 +5,8 @@ import { Controller } from '../controller/controller';
 import { KubeClient } from '../controller/kube-client';
 import { LeaderElector } from '../controller/runtime/leader-election';
 import { startProbeServer } from '../controller/runtime/http-server';
+import { startReconfigureServer } from '../controller/runtime/reconfigure-server';
+import { RECONFIGURE_PORT, operatorEndpointFromEnv } from '../editor';
 import { Level, createLogger, parseLevel } from '../controller/runtime/logger';
 import { Registry } from '../controller/runtime/metrics';
 import { DEFAULT_QUAY_VERSION, imagesFromEnv } from '../images';
@@ -17,6 +19,8 @@ export interface RunOptions {
   readonly leaderElect: boolean;
   readonly metricsPort: number;
   readonly healthPort: number;
+  /** POST /reconfigure for config editors (default 7071). */
+  readonly reconfigurePort?: number;
   readonly concurrency: number;
   readonly logLevel?: string;
 }
@@ -31,17 +35,20 @@ export function loadKubeConfig(path: string | undefined): KubeConfig {
 /** Runs until SIGTERM/SIGINT; resolves with the exit code. */
 export async function runOperator(options: RunOptions, env: Readonly<Record<string, string | undefined>>, kubeConfig?: KubeConfig): Promise<number> {
   const logger = createLogger({ level: parseLevel(options.logLevel ?? env.LOG_LEVEL, 'info' as Level) });
-  const { images, problems } = imagesFromEnv(env);
+  const { images, problems: imageProblems } = imagesFromEnv(env);
+  const { operatorEndpoint, problems: endpointProblems } = operatorEndpointFromEnv(env);
+  const problems = [...imageProblems, ...endpointProblems];
   if (problems.length > 0) {
     for (const p of problems) logger.error(formatProblem('environment', p));
     return 2;
   }
   const client = new KubeClient(kubeConfig ?? loadKubeConfig(options.kubeconfig));
   const metrics = new Registry();
+  const environment = { images, quayVersion: env.QUAY_VERSION || DEFAULT_QUAY_VERSION, ...proxyFromEnv(env), ...(operatorEndpoint ? { operatorEndpoint } : {}) };
   const controller = new Controller({
     client,
     ...(options.namespace ? { namespace: options.namespace } : {}),
-    environment: { images, quayVersion: env.QUAY_VERSION || DEFAULT_QUAY_VERSION, ...proxyFromEnv(env) },
+    environment,
     logger,
     metrics,
     concurrency: options.concurrency,
@@ -55,6 +62,11 @@ export async function runOperator(options: RunOptions, env: Readonly<Record<stri
   const probes = await startProbeServer({ port: options.healthPort, isReady, isHealthy: () => healthy, metrics: () => metrics.render() });
   const metricsServer =
     options.metricsPort === options.healthPort ? undefined : await startProbeServer({ port: options.metricsPort, isReady: () => true, isHealthy: () => true, metrics: () => metrics.render() });
+  // Every replica answers commits (the Service balances over them): writing the bundle Secret needs no lease.
+  const reconfigure = await startReconfigureServer(
+    { client, logger, environment: () => controller.discoveredEnvironment(), ...(options.namespace ? { namespace: options.namespace } : {}) },
+    options.reconfigurePort ?? RECONFIGURE_PORT,
+  );
   logger.info('quay-operator starting', { namespace: options.namespace ?? '(all)', leaderElect: options.leaderElect, quayVersion: env.QUAY_VERSION || DEFAULT_QUAY_VERSION });
 
   let shuttingDown = false;
@@ -110,6 +122,7 @@ export async function runOperator(options: RunOptions, env: Readonly<Record<stri
   await controller.stop();
   if (elector) await elector.stop();
   await probes.close();
+  await reconfigure.close();
   if (metricsServer) await metricsServer.close();
   logger.info('stopped');
   return 0;

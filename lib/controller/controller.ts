@@ -124,6 +124,12 @@ export class Controller {
     return { ...this.options.environment, capabilities: this.facts.capabilities, ...(this.facts.appsDomain ? { appsDomain: this.facts.appsDomain } : {}) };
   }
 
+  /** The environment, discovering the cluster first when this replica has not (a standby without the lease). */
+  async discoveredEnvironment(): Promise<Environment> {
+    this.facts ??= await discover(this.options.client, this.options.namespace);
+    return this.environment();
+  }
+
   private enqueue(namespace: string | undefined, name: string | undefined): void {
     if (namespace && name) this.queue.add(`${namespace}/${name}`);
   }

@@ -4,6 +4,11 @@ import type { KubeObject } from '../synth';
 export interface ObservedState {
   /** Objects labelled for the registry in its namespace (and its dashboard elsewhere), with status. */
   readonly owned: readonly KubeObject[];
+  /**
+   * The registry's pods, listed only when there are config objects to prune (pods are not watched:
+   * a reconcile of an unchanged registry reads nothing). Undefined: not listed, so not known.
+   */
+  readonly pods?: readonly KubeObject[];
 }
 
 export function findObject(state: ObservedState, kind: string, name: string, namespace?: string): KubeObject | undefined {
@@ -28,19 +33,6 @@ export function conditionOf(obj: KubeObject | undefined, type: string): Conditio
 /** A Deployment with at least one available pod. */
 export function deploymentAvailable(d: KubeObject | undefined): boolean {
   return ((d as Obj | undefined)?.status?.availableReplicas ?? 0) > 0;
-}
-
-/** Its latest spec is fully rolled out: every pod updated and available, no old ones left. */
-export function deploymentRolledOut(d: KubeObject): boolean {
-  const o = d as Obj;
-  const desired = o.spec?.replicas ?? 1;
-  const s = o.status ?? {};
-  return (
-    (s.observedGeneration ?? 0) >= (o.metadata.generation ?? 0) &&
-    (s.updatedReplicas ?? 0) === desired &&
-    (s.availableReplicas ?? 0) === desired &&
-    (s.replicas ?? 0) === desired
-  );
 }
 
 export type JobState = 'active' | 'succeeded' | 'failed' | 'pending';

@@ -11,10 +11,11 @@
 import { quayConfigReady, SHARED_NAMES } from '../../constructs/shared/component';
 import { QUAY_VERSION_ANNOTATION } from '../../constructs/quay';
 import type { RegistryModel } from '../model';
-import { APPLIED_HASH, Applier } from './applier';
+import { Applier } from './applier';
+import { configReferences, podHoldsMounts, templateSpec } from './references';
 import { parseQuantity } from '../quantity';
 import type { KubeObject } from '../synth';
-import { ObservedState, annotation, deploymentAvailable, deploymentRolledOut, findObject, jobState, ownedBy } from './observed';
+import { ObservedState, annotation, deploymentAvailable, findObject, jobState, ownedBy } from './observed';
 
 export type MigrationPhase = 'waiting' | 'running' | 'succeeded' | 'failed' | 'done';
 
@@ -30,6 +31,8 @@ export interface Plan {
   readonly migration: { readonly phase: MigrationPhase; readonly message?: string };
   /** Set when the migration for this version has succeeded. */
   readonly currentVersion?: string;
+  /** Old Secrets and ConfigMaps kept because a pod or template still reads them (or pods are not known yet). */
+  readonly configInUse: string[];
 }
 
 /** Workloads that need the databases, redis and the bucket before they start. */
@@ -48,6 +51,14 @@ export function dependentWorkloads(model: RegistryModel): Set<string> {
 }
 
 const key = (o: KubeObject) => `${o.kind}/${o.metadata.name}`;
+
+const isConfig = (o: KubeObject) => o.kind === 'Secret' || o.kind === 'ConfigMap';
+
+/** Owned Secrets and ConfigMaps no longer rendered: pruned once nothing reads them. */
+export function configPruneCandidates(model: RegistryModel, rendered: readonly KubeObject[], observed: ObservedState, uid: string | undefined): KubeObject[] {
+  const wanted = new Set(rendered.map(key));
+  return observed.owned.filter((o) => isConfig(o) && o.metadata.namespace === model.namespace && ownedBy(o, uid) && !wanted.has(key(o)));
+}
 
 /** Which managed dependencies are not ready, by the names the seeds use for their components. */
 export function unreadyDependencies(model: RegistryModel, observed: ObservedState): string[] {
@@ -134,19 +145,22 @@ export function plan(model: RegistryModel, rendered: readonly KubeObject[], obse
   }
 
   // Prune what we own and no longer render. Nothing while rendering is incomplete (a bucket that
-  // lost its credentials must not delete Quay); PVCs never; Secrets and ConfigMaps only once no
-  // Deployment is mid-rollout, since old pods still mount the old ones (PROJQUAY-9157).
+  // lost its credentials must not delete Quay); PVCs never. A Secret or ConfigMap only once nothing
+  // reads it: no rendered pod template (applied above) and no pod of the registry still running,
+  // whatever the state of other Deployments (an editor that is not ready holds nothing back).
+  // While dependents are held back their live templates are the old ones, so config waits too.
   const wanted = new Set(rendered.map(key));
   const remove: KubeObject[] = [];
   const keptVolumes: string[] = [];
+  const configInUse: string[] = [];
   const complete = quayConfigReady(model);
-  // A Deployment about to be re-applied starts a rollout the observations do not show yet.
-  const rollingNow = rendered.some((o) => o.kind === 'Deployment' && annotation(o, APPLIED_HASH) !== annotation(findObject(observed, 'Deployment', o.metadata.name), APPLIED_HASH));
-  const rolledOut = !rollingNow && observed.owned.filter((o) => o.kind === 'Deployment').every(deploymentRolledOut);
+  const read = new Set<string>();
+  for (const o of rendered) for (const r of configReferences(templateSpec(o as Record<string, any>))) read.add(r);
+  for (const pod of observed.pods ?? []) if (podHoldsMounts(pod as Record<string, any>)) for (const r of configReferences((pod as Record<string, any>).spec)) read.add(r);
   for (const obj of observed.owned) {
     if (obj.metadata.namespace !== model.namespace || !ownedBy(obj, uid) || wanted.has(key(obj))) continue;
     if (obj.kind === 'PersistentVolumeClaim') keptVolumes.push(obj.metadata.name);
-    else if ((obj.kind === 'Secret' || obj.kind === 'ConfigMap') && !rolledOut) continue;
+    else if (isConfig(obj) && (observed.pods === undefined || waitingFor.length > 0 || read.has(key(obj)))) configInUse.push(key(obj));
     else if (complete) remove.push(obj);
   }
   if (replaceJob && liveJob) remove.push(liveJob);
@@ -157,6 +171,7 @@ export function plan(model: RegistryModel, rendered: readonly KubeObject[], obse
     keptVolumes,
     waitingFor,
     migration,
+    configInUse,
     ...(migrated ? { currentVersion: version } : currentVersion !== undefined ? { currentVersion } : {}),
   };
 }

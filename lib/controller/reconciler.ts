@@ -7,7 +7,7 @@ import { SHARED_NAMES } from '../../constructs/shared/component';
 import { API_VERSION, Condition, KIND, LABEL_REGISTRY, QuayRegistryStatus } from '../api/types';
 import { bundleFromSecret, ConfigBundle } from '../bundle/bundle';
 import { ensureManagedKeys, keysFromSecret, managedKeysSecretName } from '../keys';
-import { Environment, buildModel } from '../model';
+import { Environment, RegistryModel, buildModel } from '../model';
 import { Problem, problem } from '../problems';
 import { secretStrings } from '../secrets';
 import { KubeObject, renderCredentials, renderRegistry, sortObjects } from '../synth';
@@ -15,7 +15,7 @@ import { Applier } from './applier';
 import { RegistryEvent, recordEvent } from './events';
 import { ApiError, KubeClient } from './kube-client';
 import { ObservedState } from './observed';
-import { plan as makePlan } from './plan';
+import { configPruneCandidates, plan as makePlan } from './plan';
 import { RefusalReporter, WriteTarget } from './refusals';
 import { OWNED_KINDS, typeOf } from './resources';
 import { computeStatus, statusChanged } from './status';
@@ -24,6 +24,8 @@ import { Logger } from './runtime/logger';
 export const FINALIZER = 'quay-operator/finalizer';
 /** Marks a PVC the operator no longer renders and has reported as kept. */
 export const KEPT_ANNOTATION = 'quay-operator/kept';
+/** How soon old config objects still mounted by a pod are looked at again. */
+export const CONFIG_PRUNE_RECHECK_MS = 15_000;
 
 /** Read access to the informers' caches. */
 export interface ReadCache {
@@ -152,13 +154,26 @@ export class Reconciler {
     return { owned };
   }
 
+  /** Lists the registry's pods when old config objects wait to be pruned: they may still mount them. */
+  private async withPods(registry: KubeObject, model: RegistryModel, rendered: readonly KubeObject[], observed: ObservedState): Promise<ObservedState> {
+    if (configPruneCandidates(model, rendered, observed, registry.metadata.uid).length === 0) return observed;
+    try {
+      const { items } = await this.deps.client.list(typeOf('Pod'), { namespace: registry.metadata.namespace, labelSelector: `${LABEL_REGISTRY}=${registry.metadata.name}` });
+      return { ...observed, pods: items };
+    } catch (err) {
+      // Not known: nothing is pruned this time.
+      this.deps.logger.warn('could not list pods; old config objects are kept for now', { registry: registry.metadata.name, err: (err as Error).message });
+      return observed;
+    }
+  }
+
   private async rollout(registry: KubeObject, model: NonNullable<ReturnType<typeof buildModel>['model']>, writesSoFar: number): Promise<ReconcileResult> {
     const { client, applier } = this.deps;
     let writes = writesSoFar;
     // Stamped before planning, so the plan can tell which objects are about to change.
     // The render references the credential Secrets; the controller applies them too (what `keys` prints).
     const rendered = sortObjects([...renderRegistry(model).objects, ...renderCredentials(model)]).map((o) => Applier.stamp(withOwner(o, registry)));
-    const observed = this.observe(registry);
+    const observed = await this.withPods(registry, model, rendered, this.observe(registry));
     const previous = registry.status as QuayRegistryStatus | undefined;
     const thePlan = makePlan(model, rendered, observed, previous?.currentVersion, registry.metadata.uid);
     const events: RegistryEvent[] = [];
@@ -239,7 +254,9 @@ export class Reconciler {
     failure ??= statusWrite.error;
     if (failure) throw failure instanceof Error ? failure : new Error(String(failure));
     const waiting = thePlan.waitingFor.length > 0 || thePlan.migration.phase === 'running' || thePlan.migration.phase === 'waiting';
-    return { writes, ...(waiting ? { requeueAfterMs: 30_000 } : {}) };
+    // Pods are not watched: old config still mounted by a stopping pod is looked at again shortly.
+    const configWaits = thePlan.configInUse.length > 0;
+    return { writes, ...(waiting ? { requeueAfterMs: 30_000 } : configWaits ? { requeueAfterMs: CONFIG_PRUNE_RECHECK_MS } : {}) };
   }
 
   private async blocked(registry: KubeObject, problems: Problem[], writesSoFar: number): Promise<ReconcileResult> {

@@ -14,6 +14,7 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
   { apiVersion: 'v1', kind: 'ServiceAccount', plural: 'serviceaccounts', namespaced: true },
   { apiVersion: 'v1', kind: 'PersistentVolumeClaim', plural: 'persistentvolumeclaims', namespaced: true },
   { apiVersion: 'v1', kind: 'Event', plural: 'events', namespaced: true },
+  { apiVersion: 'v1', kind: 'Pod', plural: 'pods', namespaced: true },
   { apiVersion: 'v1', kind: 'Namespace', plural: 'namespaces', namespaced: false },
   { apiVersion: 'apps/v1', kind: 'Deployment', plural: 'deployments', namespaced: true },
   { apiVersion: 'batch/v1', kind: 'Job', plural: 'jobs', namespaced: true },

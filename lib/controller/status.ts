@@ -1,6 +1,6 @@
 // The registry's status, computed from what was observed (never from what the operator believes it
 // did). Condition types, reasons and messages follow the seeds and upstream.
-import { configEditorCredentialsSecretName } from '../../constructs/config-editor';
+import { configEditorCredentialsSecretName, configEditorRendered } from '../../constructs/config-editor';
 import { SHARED_NAMES } from '../../constructs/shared/component';
 import { COMPONENT_KINDS, ComponentKind, Condition, QuayRegistryStatus } from '../api/types';
 import type { RegistryModel } from '../model';
@@ -240,7 +240,7 @@ export function computeStatus(inputs: StatusInputs): QuayRegistryStatus {
   const rest: Partial<QuayRegistryStatus> = {
     registryEndpoint: `https://${model.hostnames.server}`,
     ...(editorHost ? { configEditorEndpoint: `https://${editorHost}` } : {}),
-    configEditorCredentialsSecret: configEditorCredentialsSecretName(model),
+    ...(configEditorRendered(model) ? { configEditorCredentialsSecret: configEditorCredentialsSecretName(model) } : {}),
     // Left out when every component is healthy: the status is server-side applied, and an applied
     // {} where keys were is null to the API server, which the schema refuses (422). Leaving a field
     // out is how apply clears it.

@@ -42,7 +42,7 @@ describe('quay-operator synth', () => {
     expect(r.code).toBe(0);
     const objects = yaml.loadAll(r.stdout) as any[];
     const kinds = objects.map((o) => `${o.kind}/${o.metadata.name}`);
-    for (const k of ['ObjectBucketClaim/example-registry-quay-datastore', 'Deployment/example-registry-quay-app', 'Deployment/example-registry-quay-mirror', 'Deployment/example-registry-quay-config-editor', 'Job/example-registry-quay-app-upgrade']) {
+    for (const k of ['ObjectBucketClaim/example-registry-quay-datastore', 'Deployment/example-registry-quay-app', 'Deployment/example-registry-quay-mirror', 'Job/example-registry-quay-app-upgrade']) {
       expect(kinds).toContain(k);
     }
     const init = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'example-registry-quay-app').spec.template.spec.initContainers[0];

@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { reconfigureToken } from '../../lib/keys';
 import * as yaml from 'js-yaml';
 import { validateAll } from '../support/schema';
 
@@ -42,7 +43,12 @@ describe('quay-operator keys', () => {
     expect(keys.DB_URI).toBe(`postgresql://${db['database-username']}:${db['database-password']}@example-registry-quay-database:5432/${db['database-name']}`);
     expect(db['database-root-password']).toBe(keys.DB_ROOT_PW);
     expect(decode(byName['example-registry-clairpostgres-config-secret'])['database-password']).toBe(keys.CLAIR_DB_PASSWORD);
-    expect(decode(byName['example-registry-quay-config-editor-credentials'])).toEqual({ username: 'quayconfig', password: keys.CONFIG_EDITOR_PW });
+    expect(decode(byName['example-registry-quay-config-editor-credentials'])).toEqual({
+      username: 'quayconfig',
+      password: keys.CONFIG_EDITOR_PW,
+      // What the editor presents to the operator: bound to -n and NAME.
+      'reconfigure-token': reconfigureToken(keys.CONFIG_EDITOR_PW, 'quay-enterprise', 'example-registry'),
+    });
     expect(yaml.load(decode(byName['example-registry-clair-auth'])['auth.yaml'])).toEqual({ auth: { psk: { iss: ['quay', 'clairctl'], key: keys.SECURITY_SCANNER_V4_PSK } } });
   });
 

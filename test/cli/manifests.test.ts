@@ -157,6 +157,7 @@ describe('quay-operator manifests (all namespaces)', () => {
         'Role/quay-operator/quay-operator-leader-election',
         'RoleBinding/quay-operator/quay-operator-leader-election',
         'Deployment/quay-operator/quay-operator',
+        'Service/quay-operator/quay-operator',
       ].sort(),
     );
     const subject = { kind: 'ServiceAccount', name: SA, namespace: 'quay-operator' };
@@ -221,6 +222,13 @@ describe('quay-operator manifests (all namespaces)', () => {
     expect(portNumber(c.livenessProbe.httpGet.port)).toBe(healthPort);
     expect(portNumber(c.readinessProbe.httpGet.port)).toBe(healthPort);
     expect(c.ports).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'metrics', containerPort: metricsPort })]));
+    // Config editors commit to the quay-operator Service, which reaches the port `run` serves /reconfigure on.
+    const reconfigurePort = Number(flag('--reconfigure-port'));
+    expect(reconfigurePort).toBe(7071);
+    const service = one(objects(), 'Service', 'quay-operator', 'quay-operator');
+    expect(service.spec.selector).toEqual(d.spec.template.metadata.labels);
+    expect(service.spec.ports).toEqual([{ name: 'reconfigure', protocol: 'TCP', port: 7071, targetPort: 'reconfigure' }]);
+    expect(portNumber(service.spec.ports[0].targetPort)).toBe(reconfigurePort);
     // Leader election needs the pod's name and namespace.
     expect(c.env).toEqual(
       expect.arrayContaining([
@@ -260,7 +268,7 @@ describe('quay-operator manifests --watch-namespace', () => {
     validateAll(o);
     const namespaced = o.filter((x) => x.metadata.namespace !== undefined);
     expect(namespaced.map((x) => `${x.kind}/${x.metadata.namespace}/${x.metadata.name}`).sort()).toEqual(
-      ['ServiceAccount/x/quay-operator', 'Role/x/quay-operator-leader-election', 'RoleBinding/x/quay-operator-leader-election', 'Deployment/x/quay-operator', 'Role/w/quay-operator', 'RoleBinding/w/quay-operator'].sort(),
+      ['ServiceAccount/x/quay-operator', 'Role/x/quay-operator-leader-election', 'RoleBinding/x/quay-operator-leader-election', 'Deployment/x/quay-operator', 'Service/x/quay-operator', 'Role/w/quay-operator', 'RoleBinding/w/quay-operator'].sort(),
     );
     expect(one(o, 'Namespace', 'x').metadata.name).toBe('x');
     for (const b of o.filter((x) => x.kind === 'RoleBinding' || x.kind === 'ClusterRoleBinding')) expect(b.subjects).toEqual([{ kind: 'ServiceAccount', name: SA, namespace: 'x' }]);

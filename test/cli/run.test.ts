@@ -8,7 +8,9 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as yaml from 'js-yaml';
+import { reconfigureToken } from '../../lib/keys';
 import { secretStrings } from '../../lib/secrets';
+import { basicAuth, httpPost } from '../support/http-post';
 import { FakeApiServer } from '../support/fake-apiserver';
 import { eventually, openshiftCluster } from '../support/cluster-sim';
 import { installOperator } from '../support/operator-install';
@@ -82,6 +84,7 @@ interface Operator {
   readonly child: ChildProcess;
   readonly healthPort: number;
   readonly metricsPort: number;
+  readonly reconfigurePort: number;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   hasExited(): boolean;
   stdout(): string;
@@ -103,7 +106,10 @@ async function startOperator(kubeconfig: string, podName: string, extraArgs: str
   const healthPort = await freePort();
   let metricsPort = await freePort();
   while (metricsPort === healthPort) metricsPort = await freePort();
-  const child = spawn(process.execPath, [BIN, 'run', '--kubeconfig', kubeconfig, '--health-port', String(healthPort), '--metrics-port', String(metricsPort), ...extraArgs], {
+  let reconfigurePort = await freePort();
+  while (reconfigurePort === healthPort || reconfigurePort === metricsPort) reconfigurePort = await freePort();
+  const ports = ['--health-port', String(healthPort), '--metrics-port', String(metricsPort), '--reconfigure-port', String(reconfigurePort)];
+  const child = spawn(process.execPath, [BIN, 'run', '--kubeconfig', kubeconfig, ...ports, ...extraArgs], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', POD_NAME: podName, POD_NAMESPACE: OPERATOR_NS },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -120,7 +126,7 @@ async function startOperator(kubeconfig: string, podName: string, extraArgs: str
       setImmediate(() => resolve({ code, signal }));
     }),
   );
-  const op: Operator = { name: podName, child, healthPort, metricsPort, exited, hasExited: () => done, stdout: () => out, stderr: () => err };
+  const op: Operator = { name: podName, child, healthPort, metricsPort, reconfigurePort, exited, hasExited: () => done, stdout: () => out, stderr: () => err };
   started.push(op);
   return op;
 }
@@ -210,6 +216,15 @@ describe('quay-operator run against a (fake) cluster', () => {
     });
     // Unknown paths are 404 on both ports.
     expect(await statusOf(op.metricsPort, '/nope')).toBe(404);
+
+    // Config editors commit on --reconfigure-port: refused without the registry's token, written with it.
+    const commit = JSON.stringify({ quayRegistryName: NAME, namespace: NS, 'config.yaml': { SERVER_HOSTNAME: 'committed.apps.example.com' } });
+    const refused = await httpPost(op.reconfigurePort, '/reconfigure', commit);
+    expect([refused.status, refused.headers['www-authenticate']]).toEqual([401, 'Basic realm="quay-operator"']);
+    const editorPassword = secretStrings(server.get('v1', 'Secret', NS, `${NAME}-quay-registry-managed-secret-keys`)!).CONFIG_EDITOR_PW;
+    const committed = await httpPost(op.reconfigurePort, '/reconfigure', commit, basicAuth('quayconfig', reconfigureToken(editorPassword, NS, NAME)));
+    expect([committed.status, JSON.parse(committed.body)]).toEqual([200, { status: 'committed', secret: 'config-bundle-secret' }]);
+    expect(secretStrings(server.get('v1', 'Secret', NS, 'config-bundle-secret')!)['config.yaml']).toBe('SERVER_HOSTNAME: committed.apps.example.com\n');
 
     // Two registries whose bundles hold credentials and are rejected: the problems are logged, the values are not.
     const leakyConfigs: Record<string, string> = {

@@ -2,8 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { App, Chart } from 'cdk8s';
 import { CONFIG_EDITOR_PORT_NAME, ConfigEditor, configEditorCredentialsSecretName } from '../../constructs/config-editor';
-import { quayConfigVolumes } from '../../constructs/quay-volumes';
-import { ensureManagedKeys } from '../../lib/keys';
+import { ensureManagedKeys, reconfigureToken } from '../../lib/keys';
 import type { RegistryModel } from '../../lib/model';
 import { renderCredentials } from '../../lib/synth';
 import { fixedRandom, testModel } from '../support/model';
@@ -33,9 +32,12 @@ const container = (objs: Obj[]) => deployment(objs).spec.template.spec.container
 const envOf = (c: Obj) => Object.fromEntries((c.env as Obj[]).map((e) => [e.name, e.value ?? e.valueFrom]));
 const decode = (secret: Obj, key: string) => Buffer.from(secret.data[key], 'base64').toString('utf8');
 const selector = { 'quay-component': 'quay-config-editor', 'quay-operator/quayregistry': 'example-registry' };
+const CONFIG = `SERVER_HOSTNAME: ${HOST}\nSUPER_USERS: [quayadmin]\n`;
+/** The editor edits a config bundle Secret: the models here name one. */
+const withBundle = (options: Parameters<typeof testModel>[0] = {}) => testModel({ files: { 'config.yaml': CONFIG }, ...options });
 
 describe('ConfigEditor', () => {
-  const model = testModel();
+  const model = withBundle();
   const objs = render(model);
   const secretName = configEditorCredentialsSecretName(model);
 
@@ -46,10 +48,15 @@ describe('ConfigEditor', () => {
     expect(secret.metadata.labels).toEqual(selector);
     expect(decode(secret, 'username')).toBe('quayconfig');
     expect(decode(secret, 'password')).toBe(model.keys.CONFIG_EDITOR_PW);
+    // The token the editor presents to the operator: derived from the password, bound to this registry.
+    expect(decode(secret, 'reconfigure-token')).toBe(reconfigureToken(model.keys.CONFIG_EDITOR_PW, 'quay-enterprise', 'example-registry'));
+    expect(decode(secret, 'reconfigure-token')).toMatch(/^[0-9a-f]{64}$/);
+    expect(reconfigureToken(model.keys.CONFIG_EDITOR_PW, 'quay-enterprise', 'other-registry')).not.toBe(decode(secret, 'reconfigure-token'));
+    expect(reconfigureToken(model.keys.CONFIG_EDITOR_PW, 'other-namespace', 'example-registry')).not.toBe(decode(secret, 'reconfigure-token'));
   });
 
   test('the name does not depend on the password (the render does not know it) nor on the config', () => {
-    const reconfigured = testModel({ files: { 'config.yaml': 'SUPER_USERS: [quayadmin]\n' } });
+    const reconfigured = testModel({ files: { 'config.yaml': 'SUPER_USERS: [quayadmin, other]\n' } });
     expect(configEditorCredentialsSecretName(reconfigured)).toBe(secretName);
     const other = { ...model, keys: ensureManagedKeys('example-registry', {}, fixedRandom(99)) };
     expect(configEditorCredentialsSecretName(other)).toBe(secretName);
@@ -74,28 +81,59 @@ describe('ConfigEditor', () => {
     expect(spec.serviceAccountName).toBe('example-registry-quay-app');
     expect(spec.securityContext).toEqual({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
     const c = container(objs);
-    expect(c.image).toBe(model.environment.images.quay);
+    // Its own image: the config-tool left the Quay image after 3.9.
+    expect(c.image).toBe('quay.io/projectquay/quay:v3.9.8');
+    expect(c.image).toBe(model.environment.images.configEditor);
     expect(c.args).toEqual(['config']);
     expect(envOf(c)).toEqual({
       CONFIG_APP_PASSWORD: { secretKeyRef: { name: secretName, key: 'password' } },
-      QE_K8S_NAMESPACE: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } },
+      RECONFIGURE_TOKEN: { secretKeyRef: { name: secretName, key: 'reconfigure-token' } },
+      // The kubelet expands $(RECONFIGURE_TOKEN): the render holds no credential.
+      OPERATOR_ENDPOINT: 'http://quayconfig:$(RECONFIGURE_TOKEN)@quay-operator.quay-operator.svc:7071',
+      QUAY_CONFIG_READ_ONLY_FIELD_GROUPS: 'SecurityScanner,Database,Redis,DistributedStorage,RepoMirror,HostSettings',
+      MY_POD_NAME: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.name' } },
+      MY_POD_NAMESPACE: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } },
     });
+    // The token variable is defined before the endpoint that refers to it (the kubelet expands in order).
+    expect(c.env.map((e: Obj) => e.name).indexOf('RECONFIGURE_TOKEN')).toBeLessThan(c.env.map((e: Obj) => e.name).indexOf('OPERATOR_ENDPOINT'));
     expect(c.ports).toEqual([{ name: 'http', containerPort: 8080, protocol: 'TCP' }]);
-    expect(c.readinessProbe.httpGet).toEqual({ path: '/', port: 8080, scheme: 'HTTP' });
+    // Ready when an authenticated request is answered: the editor requires basic auth on every path.
+    expect(c.readinessProbe.httpGet).toBeUndefined();
+    expect(c.readinessProbe.exec.command.slice(0, 2)).toEqual(['python3', '-c']);
+    expect(c.readinessProbe.exec.command[2]).toContain('os.environ["CONFIG_APP_PASSWORD"]');
+    expect(c.readinessProbe.exec.command[2]).toContain('"Authorization": "Basic "');
+    expect(c.readinessProbe.exec.command[2]).toContain('http://127.0.0.1:8080/api/v1/config');
     expect(c.securityContext).toEqual({ allowPrivilegeEscalation: false, runAsNonRoot: true, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } });
-    expect(c.volumeMounts.map((m: Obj) => m.mountPath)).toEqual(['/conf/stack', '/conf/stack/extra_ca_certs', '/run/secrets/postgresql', '/.postgresql']);
-    // The same config as Quay's, assembled by the same init container.
-    expect(spec.volumes.map((v: Obj) => v.name)).toEqual(quayConfigVolumes(model).map((v) => v.name));
-    expect(spec.initContainers.map((c: Obj) => c.name)).toEqual(['quay-config-init']);
+    // The user's bundle as it is, not the assembled config: what the editor shows and commits back.
+    expect(c.volumeMounts).toEqual([{ name: 'config-bundle', mountPath: '/conf/stack', readOnly: true }]);
+    expect(spec.volumes).toEqual([{ name: 'config-bundle', secret: { secretName: 'config-bundle-secret' } }]);
+    expect(spec.initContainers).toBeUndefined();
+  });
+
+  test('the operator endpoint follows the environment (QUAY_OPERATOR_ENDPOINT or the operator namespace)', () => {
+    const m = withBundle({ environment: { operatorEndpoint: 'https://quay-operator.operators.svc:7071' } });
+    expect(envOf(container(render(m))).OPERATOR_ENDPOINT).toBe('https://quayconfig:$(RECONFIGURE_TOKEN)@quay-operator.operators.svc:7071');
+  });
+
+  test('managed field groups are read-only; an unmanaged component’s group is the user’s to edit', () => {
+    const m = withBundle({
+      files: { 'config.yaml': `${CONFIG}DB_URI: postgresql://u:p@db.example.com/quay\n` },
+      spec: { components: [{ kind: 'postgres', managed: false }] },
+    });
+    expect(envOf(container(render(m))).QUAY_CONFIG_READ_ONLY_FIELD_GROUPS).toBe('SecurityScanner,Redis,DistributedStorage,RepoMirror,HostSettings');
+  });
+
+  test('no config bundle Secret: nothing to edit or commit to, so no editor (the operator never writes spec to name one)', () => {
+    expect(render(testModel())).toEqual([]);
   });
 
   test('the same model renders identically twice', () => {
-    expect(render(testModel())).toEqual(render(testModel()));
+    expect(render(withBundle())).toEqual(render(withBundle()));
   });
 });
 
 describe('ConfigEditor and the quay component’s overrides', () => {
-  const quay = (overrides: Record<string, unknown>) => testModel({ spec: { components: [{ kind: 'quay', managed: true, overrides }] } });
+  const quay = (overrides: Record<string, unknown>) => withBundle({ spec: { components: [{ kind: 'quay', managed: true, overrides }] } });
 
   test('placement follows Quay (e.g. the infrastructure nodes)', () => {
     const tolerations = [{ key: 'node-role.kubernetes.io/infra', operator: 'Exists', effect: 'NoSchedule' }];
@@ -111,7 +149,8 @@ describe('ConfigEditor and the quay component’s overrides', () => {
     const d = deployment(render(quay({ labels: { team: 'registry' }, annotations: { 'example.com/owner': 'ops' } })));
     expect(d.metadata.labels.team).toBe('registry');
     expect(d.spec.template.metadata.labels.team).toBe('registry');
-    expect(d.spec.template.metadata.annotations).toEqual({ 'example.com/owner': 'ops', 'quay-operator/config-hash': expect.stringMatching(/^[0-9a-f]{10}$/) });
+    // No config hash: the editor reads the mounted bundle at every request, so a bundle change needs no restart.
+    expect(d.spec.template.metadata.annotations).toEqual({ 'example.com/owner': 'ops' });
     expect(d.spec.selector.matchLabels).toEqual(selector);
   });
 
@@ -124,7 +163,7 @@ describe('ConfigEditor and the quay component’s overrides', () => {
 
 describe('ConfigEditor, other configurations', () => {
   test('rendered before the bucket is bound too: its pod reads the bucket when it starts', () => {
-    expect(render(testModel({ objectBucket: null })).map((o) => `${o.kind}/${o.metadata.name}`)).toContain('Deployment/example-registry-quay-config-editor');
+    expect(render(withBundle({ objectBucket: null })).map((o) => `${o.kind}/${o.metadata.name}`)).toContain('Deployment/example-registry-quay-config-editor');
   });
 
   test('plain Kubernetes: the pod names its user and fsGroup', () => {

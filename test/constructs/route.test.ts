@@ -30,7 +30,7 @@ function userCertificateModel(): RegistryModel {
 
 describe('Routes', () => {
   it('renders the quay, builder and config editor Routes with edge TLS by default', () => {
-    const objs = render(testModel());
+    const objs = render(testModel({ files: { 'config.yaml': 'FEATURE_USER_INITIALIZE: true\n' } }));
     expect(objs.map((o) => o.metadata.name).sort()).toEqual(['example-registry-quay', 'example-registry-quay-builder', 'example-registry-quay-config-editor']);
     for (const route of objs) {
       expect(route.apiVersion).toBe('route.openshift.io/v1');
@@ -91,6 +91,7 @@ describe('Routes', () => {
 
   it('takes the route override labels and annotations on every Route; an annotation may change the timeout', () => {
     const model = testModel({
+      files: { 'config.yaml': 'FEATURE_USER_INITIALIZE: true\n' },
       spec: {
         components: [
           { kind: 'route', managed: true, overrides: { labels: { exposure: 'public' }, annotations: { 'haproxy.router.openshift.io/timeout': '1h', note: 'x' } } },
@@ -107,6 +108,10 @@ describe('Routes', () => {
   });
 
   it('renders the Routes while the bucket claim is unbound (they point at Services)', () => {
-    expect(render(testModel({ objectBucket: null }))).toHaveLength(3);
+    expect(render(testModel({ objectBucket: null, files: { 'config.yaml': 'FEATURE_USER_INITIALIZE: true\n' } }))).toHaveLength(3);
+  });
+
+  it('no config bundle Secret: no editor, so no editor Route', () => {
+    expect(render(testModel()).map((o) => o.metadata.name).sort()).toEqual(['example-registry-quay', 'example-registry-quay-builder']);
   });
 });

@@ -6,7 +6,7 @@ import { silentLogger } from '../../lib/controller/runtime/logger';
 import { Registry } from '../../lib/controller/runtime/metrics';
 import { DEFAULT_IMAGES } from '../../lib/images';
 import { FakeApiServer } from '../support/fake-apiserver';
-import { admitRoutes, bindBucket, completeJob, deploymentUnavailable, eventually, openshiftCluster, settleDeployments } from '../support/cluster-sim';
+import { syncPods, admitRoutes, bindBucket, completeJob, deploymentUnavailable, eventually, openshiftCluster, settleDeployments } from '../support/cluster-sim';
 import { installOperator } from '../support/operator-install';
 
 type Obj = Record<string, any>;
@@ -164,9 +164,10 @@ describe('day 2', () => {
     expect(server.writes().map((w) => `${w.method} ${w.path}`)).toEqual([]);
   });
 
-  test('a config.yaml change rolls Quay and mirror only; the old config ConfigMap goes once the rollout completes', async () => {
+  test('a config.yaml change rolls Quay and mirror only; the old config ConfigMap goes once no pod mounts it', async () => {
     createRegistry();
     await deployToHealthy();
+    syncPods(server, NS);
     const before = Object.fromEntries(['quay-database', 'clair-postgres', 'quay-redis', 'clair-app', 'quay-app', 'quay-mirror'].map((d) => [d, deployment(d)!.metadata.resourceVersion]));
     const oldSecret = names('ConfigMap', 'v1').find((n) => /-quay-config-[0-9a-f]{10}$/.test(n))!;
     const b = server.get('v1', 'Secret', NS, 'config-bundle-secret') as Obj;
@@ -176,8 +177,10 @@ describe('day 2', () => {
     await eventually(() => expect(deployment('quay-mirror')!.metadata.resourceVersion).not.toBe(before['quay-mirror']));
     await controller.whenIdle();
     for (const d of ['quay-database', 'clair-postgres', 'quay-redis', 'clair-app']) expect([d, deployment(d)!.metadata.resourceVersion]).toEqual([d, before[d]]);
-    // The rollout is in progress (the fake has not updated the Deployments' status): the old ConfigMap stays.
+    // The rollout is in progress: the old pods still run and mount the old ConfigMap, so it stays.
     expect(names('ConfigMap', 'v1')).toContain(oldSecret);
+    // New pods replace the old ones; the Deployments' status change brings a reconcile that lists them.
+    syncPods(server, NS);
     settleDeployments(server, NS);
     await eventually(() => expect(names('ConfigMap', 'v1')).not.toContain(oldSecret));
   });

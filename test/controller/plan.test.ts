@@ -29,7 +29,9 @@ import {
 
 type Obj = Record<string, any>;
 
-const VERSION = testModel().environment.quayVersion;
+/** With a config bundle Secret, so the config editor is rendered too. */
+const bundled = (options: TestModelOptions = {}) => testModel({ files: { 'config.yaml': 'FEATURE_USER_INITIALIZE: true\n' }, ...options });
+const VERSION = bundled().environment.quayVersion;
 const OLD_VERSION = 'v3.8.0';
 
 /** Rendered as the reconciler hands it to the planner: owned by the registry, stamped with the applied hash. */
@@ -45,7 +47,7 @@ function unstamped(o: KubeObject | Obj | undefined): Obj {
 }
 
 function planFor(opts: { model?: RegistryModel; observed?: ObservedState; currentVersion?: string; uid?: string | undefined } = {}) {
-  const model = opts.model ?? testModel();
+  const model = opts.model ?? bundled();
   const rendered = render(model);
   const result = plan(model, rendered, opts.observed ?? observe(), opts.currentVersion, 'uid' in opts ? opts.uid : UID);
   return { model, rendered, result };
@@ -91,7 +93,7 @@ const unmanagedModel = (extra: { kind: string; managed: boolean }[] = []) =>
 
 describe('the dependent workloads', () => {
   test('are quay-app, mirror, config editor, clair-app, the migration Job and their HPAs', () => {
-    expect([...dependentWorkloads(testModel())].sort()).toEqual([...WORKLOADS].sort());
+    expect([...dependentWorkloads(bundled())].sort()).toEqual([...WORKLOADS].sort());
   });
 });
 
@@ -101,7 +103,7 @@ describe('first deploy: dependencies first, workloads held back', () => {
     ['bucket credentials known', {}],
   ];
   test.each(cases)('nothing observed, %s', (_, options) => {
-    const { rendered, result } = planFor({ model: testModel(options) });
+    const { rendered, result } = planFor({ model: bundled(options) });
     const keys = keysOf(result.apply);
     for (const k of [
       `Deployment/${n('quay-database')}`,
@@ -144,7 +146,7 @@ describe('dependency gates', () => {
     ['everything available', {}, dependenciesUp, []],
   ];
   test.each(cases)('%s', (_, options, cluster, waiting) => {
-    const { result } = planFor({ model: testModel(options), observed: observe(cluster()) });
+    const { result } = planFor({ model: bundled(options), observed: observe(cluster()) });
     expect(result.waitingFor).toEqual(waiting);
     const keys = keysOf(result.apply);
     if (waiting.length > 0) for (const k of WORKLOADS) expect(keys).not.toContain(k);
@@ -307,7 +309,7 @@ function failedNoMessage(): KubeObject {
 }
 
 describe('pruning', () => {
-  const current = () => healthyCluster(render(testModel()), VERSION);
+  const current = () => healthyCluster(render(bundled()), VERSION);
 
   test('a healthy cluster holding exactly what is rendered: nothing removed or kept', () => {
     const { result } = planFor({ observed: observe(current()), currentVersion: VERSION });
@@ -330,8 +332,8 @@ describe('pruning', () => {
   const noMirror = () => testModel({ spec: { components: [{ kind: 'mirror', managed: false }] } });
   const mirrorLeftOver = () => [
     ...healthyCluster(render(noMirror()), VERSION),
-    liveDeployment(find(render(testModel()), 'Deployment', n('quay-mirror'))),
-    owned(find(render(testModel()), 'HorizontalPodAutoscaler', n('quay-mirror'))),
+    liveDeployment(find(render(bundled()), 'Deployment', n('quay-mirror'))),
+    owned(find(render(bundled()), 'HorizontalPodAutoscaler', n('quay-mirror'))),
   ];
 
   test('mirror unmanaged: its owned Deployment and HPA are removed, nothing else', () => {
@@ -350,8 +352,10 @@ describe('pruning', () => {
       leftover('v1', 'ConfigMap', n('quay-config-0000000000')),
       leftover('v1', 'Secret', n('quay-config-secret-0000000000')),
     ];
-    const { result } = planFor({ observed: observe([...current(), ...extra]), currentVersion: VERSION });
+    // No pod of the registry runs (listed: none): nothing reads the old ConfigMap and Secret.
+    const { result } = planFor({ observed: { ...observe([...current(), ...extra]), pods: [] }, currentVersion: VERSION });
     expect(keysOf(result.remove).sort()).toEqual(extra.map((o) => `${o.kind}/${o.metadata.name}`).sort());
+    expect(result.configInUse).toEqual([]);
   });
 
   test('postgres unmanaged: its PVC is kept and reported, never removed; its Deployment and Service are removed', () => {
@@ -367,54 +371,74 @@ describe('pruning', () => {
     expect(result.remove.every((o) => o.kind !== 'PersistentVolumeClaim')).toBe(true);
   });
 
-  describe('old Quay config ConfigMaps (PROJQUAY-9157)', () => {
+  describe('old config objects: removed once nothing reads them (PROJQUAY-9157), whatever other Deployments do', () => {
     // The same registry before the user dropped their own SECRET_KEY: the operator's part of
     // config.yaml changed, so another quay-config-<hash> ConfigMap.
     const before = render(testModel({ files: { 'config.yaml': 'SECRET_KEY: their-own\n' } }));
     const assembly = (objs: KubeObject[]) => objs.find((o) => o.kind === 'ConfigMap' && /-quay-config-[0-9a-f]{10}$/.test(o.metadata.name))!.metadata.name;
-    const oldSecretName = assembly(before);
-    const now = render(testModel());
-    const newSecretName = assembly(now);
-    const oldSecret = () => ({ ...secret(oldSecretName), kind: 'ConfigMap', type: undefined, data: {} }) as KubeObject;
-    const newQuayApp = (s: Parameters<typeof liveDeployment>[1]) => liveDeployment(find(now, 'Deployment', n('quay-app')), s);
+    const oldName = assembly(before);
+    const now = render(bundled());
+    const newName = assembly(now);
+    const oldConfig = () => ({ ...secret(oldName), kind: 'ConfigMap', type: undefined, data: {} }) as KubeObject;
+    /** A pod of `workload` (a rendered Deployment or Job) as the kubelet runs it. */
+    const podOf = (objs: KubeObject[], kind: string, name: string, extra: { phase?: string; deletionTimestamp?: string } = {}) =>
+      ({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: `${name}-abc12`, namespace: NAMESPACE, ...(extra.deletionTimestamp ? { deletionTimestamp: extra.deletionTimestamp } : {}) },
+        spec: (find(objs, kind, name) as Obj).spec.template.spec,
+        status: { phase: extra.phase ?? 'Running' },
+      }) as KubeObject;
+    const planWith = (pods: KubeObject[] | undefined, cluster: KubeObject[] = [...current(), oldConfig()]) =>
+      planFor({ observed: { ...observe(cluster), ...(pods ? { pods } : {}) }, currentVersion: VERSION }).result;
 
-    test('the two renders name different config ConfigMaps', () => expect(oldSecretName).not.toBe(newSecretName));
+    test('the two renders name different config ConfigMaps; the old template reads the old one, the new the new', () => {
+      expect(oldName).not.toBe(newName);
+      expect(JSON.stringify(find(before, 'Deployment', n('quay-app')))).toContain(oldName);
+      expect(JSON.stringify(find(now, 'Deployment', n('quay-app')))).not.toContain(oldName);
+    });
+
+    test('pods not listed: kept (not known who mounts it), reported as in use', () => {
+      const result = planWith(undefined);
+      expect(keysOf(result.remove)).toEqual([]);
+      expect(result.configInUse).toEqual([`ConfigMap/${oldName}`]);
+    });
 
     test.each([
-      ['updatedReplicas < replicas', { replicas: 3, updated: 1, current: 4, available: 3, generation: 2 }],
-      ['the new generation not observed yet', { replicas: 3, generation: 3, observedGeneration: 2 }],
-      ['an old pod still there (status.replicas > spec.replicas)', { replicas: 3, current: 4, generation: 2 }],
-    ])('not removed while quay-app is mid-rollout: %s', (_, state) => {
-      const cluster = [...replacing(current(), newQuayApp(state)), oldSecret()];
-      const { result } = planFor({ observed: observe(cluster), currentVersion: VERSION });
-      expect(keysOf(result.remove)).not.toContain(`ConfigMap/${oldSecretName}`);
+      ['an old quay-app pod still runs', 'Deployment', n('quay-app'), {}],
+      ['an old mirror pod is stopping (deletionTimestamp set)', 'Deployment', n('quay-mirror'), { deletionTimestamp: '2026-06-01T12:00:00Z' }],
+      ['an old pod is Pending', 'Deployment', n('quay-app'), { phase: 'Pending' }],
+      ['the old migration Job still runs', 'Job', n('quay-app-upgrade'), {}],
+    ])('kept while a pod reads it: %s', (_, kind, name, extra) => {
+      const result = planWith([podOf(before, kind, name, extra), podOf(now, 'Deployment', n('quay-app'))]);
+      expect(keysOf(result.remove)).toEqual([]);
+      expect(result.configInUse).toEqual([`ConfigMap/${oldName}`]);
     });
 
-    test('removed once quay-app is rolled out on the new Secret; the current Secret never', () => {
-      const cluster = [...replacing(current(), newQuayApp({ replicas: 3, generation: 2 })), oldSecret()];
-      const { result } = planFor({ observed: observe(cluster), currentVersion: VERSION });
-      expect(keysOf(result.remove)).toEqual([`ConfigMap/${oldSecretName}`]);
-      expect(keysOf(result.remove)).not.toContain(`ConfigMap/${newSecretName}`);
+    test('removed once only new pods run; the current ConfigMap never', () => {
+      const result = planWith([podOf(now, 'Deployment', n('quay-app')), podOf(now, 'Deployment', n('quay-mirror'))]);
+      expect(keysOf(result.remove)).toEqual([`ConfigMap/${oldName}`]);
+      expect(result.configInUse).toEqual([]);
     });
 
-    test('an HPA-scaled quay-app (spec.replicas 5 on the live object) that is rolled out lets the old Secret go', () => {
-      const cluster = [...replacing(current(), newQuayApp({ replicas: 5, generation: 4 })), oldSecret()];
-      const { result } = planFor({ observed: observe(cluster), currentVersion: VERSION });
-      expect(keysOf(result.remove)).toEqual([`ConfigMap/${oldSecretName}`]);
+    test('a finished pod (the old migration Job, Succeeded or Failed) reads nothing any more', () => {
+      const result = planWith([podOf(before, 'Job', n('quay-app-upgrade'), { phase: 'Succeeded' }), podOf(before, 'Job', n('quay-app-upgrade'), { phase: 'Failed' })]);
+      expect(keysOf(result.remove)).toEqual([`ConfigMap/${oldName}`]);
     });
 
-    // The reconciler plans from what it observed BEFORE applying: in the pass that switches quay-app
-    // to the new Secret, the live quay-app is still fully rolled out on the old one, and its pods
-    // mount the old Secret until the new ReplicaSet replaced them.
-    test('not removed in the pass that switches quay-app to the new Secret (the live Deployment still mounts it)', () => {
-      const liveOnOld = liveDeployment(find(before, 'Deployment', n('quay-app')), { replicas: 3, generation: 1 });
-      const liveMirrorOnOld = liveDeployment(find(before, 'Deployment', n('quay-mirror')), { replicas: 2, generation: 1 });
-      const liveEditorOnOld = liveDeployment(find(before, 'Deployment', n('quay-config-editor')), { replicas: 1, generation: 1 });
-      expect(JSON.stringify(liveOnOld.spec)).toContain(oldSecretName);
-      const cluster = [...replacing(current(), liveOnOld, liveMirrorOnOld, liveEditorOnOld), oldSecret()];
-      const { result } = planFor({ observed: observe(cluster), currentVersion: VERSION });
-      expect(keysOf(result.apply)).toContain(`ConfigMap/${newSecretName}`);
-      expect(keysOf(result.remove)).not.toContain(`ConfigMap/${oldSecretName}`);
+    test('removed while the config editor (or any Deployment) is not ready and mid-rollout: it mounts none of it', () => {
+      const editor = liveDeployment(find(now, 'Deployment', n('quay-config-editor')), { replicas: 1, available: 0, updated: 0, generation: 2, observedGeneration: 1 });
+      const quayApp = liveDeployment(find(now, 'Deployment', n('quay-app')), { replicas: 3, updated: 1, current: 4, available: 3, generation: 2 });
+      const result = planWith([podOf(now, 'Deployment', n('quay-app'))], [...replacing(current(), editor, quayApp), oldConfig()]);
+      expect(keysOf(result.remove)).toEqual([`ConfigMap/${oldName}`]);
+    });
+
+    test('kept while dependencies are not ready: held-back Deployments still carry their old templates', () => {
+      const cluster = [...without(current(), `Deployment/${n('quay-database')}`), oldConfig()];
+      const result = planWith([], cluster);
+      expect(result.waitingFor).toEqual(['postgres']);
+      expect(keysOf(result.remove)).not.toContain(`ConfigMap/${oldName}`);
+      expect(result.configInUse).toEqual([`ConfigMap/${oldName}`]);
     });
   });
 
@@ -448,7 +472,7 @@ describe('pruning', () => {
 
   test('an owned object of a kind no longer rendered in another namespace (the dashboard) is left to the reconciler', () => {
     const model = testModel({ spec: { components: [{ kind: 'monitoring', managed: false }] } });
-    const dashboard = owned(find(render(testModel()), 'ConfigMap', n('grafana-dashboard-quay')));
+    const dashboard = owned(find(render(bundled()), 'ConfigMap', n('grafana-dashboard-quay')));
     expect(dashboard.metadata.namespace).not.toBe(NAMESPACE);
     const { result } = planFor({ model, observed: observe(current(), dashboard), currentVersion: VERSION });
     expect(keysOf(result.remove)).not.toContain(`ConfigMap/${n('grafana-dashboard-quay')}`);

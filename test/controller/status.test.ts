@@ -21,6 +21,7 @@ const planOf = (p: Partial<Plan> = {}): Plan => ({
   remove: [],
   keptVolumes: [],
   waitingFor: [],
+  configInUse: [],
   migration: { phase: 'done' },
   currentVersion: VERSION,
   ...p,
@@ -29,7 +30,7 @@ const planOf = (p: Partial<Plan> = {}): Plan => ({
 const render = (model: RegistryModel) => ownedAll(renderRegistry(model).objects);
 
 function statusFor(opts: { model?: RegistryModel; cluster?: (rendered: KubeObject[]) => KubeObject[]; plan?: Partial<Plan>; previous?: QuayRegistryStatus; applyError?: string; uid?: string } = {}) {
-  const model = opts.model ?? testModel();
+  const model = opts.model ?? testModel({ files: { 'config.yaml': 'FEATURE_USER_INITIALIZE: true\n' } });
   const rendered = render(model);
   const observed: ObservedState = observe((opts.cluster ?? ((r) => healthyCluster(r, VERSION)))(rendered));
   const inputs: StatusInputs = {
@@ -210,6 +211,12 @@ describe('all healthy', () => {
     }).status;
     expect(s.configEditorEndpoint).toBe('https://editor.apps.example.net');
     expect(statusFor({ cluster: (r) => without(healthyCluster(r, VERSION), `Route/${n('quay-config-editor')}`) }).status.configEditorEndpoint).toBeUndefined();
+  });
+
+  test('no config bundle Secret, no editor: neither its endpoint nor its credentials are reported', () => {
+    const s = statusFor({ model: testModel() }).status;
+    expect(s).not.toHaveProperty('configEditorEndpoint');
+    expect(s).not.toHaveProperty('configEditorCredentialsSecret');
   });
 });
 
@@ -432,15 +439,16 @@ describe('mergeConditions', () => {
   });
 
   test('a full status recomputed later with nothing changed keeps every timestamp', () => {
-    const first = statusFor().status;
+    const model = testModel();
+    const first = statusFor({ model }).status;
     const later = computeStatus({
       previous: first,
       generation: 3,
       now: '2026-06-01T13:00:00.000Z',
       uid: UID,
-      model: testModel(),
+      model,
       plan: planOf(),
-      observed: observe(healthyCluster(render(testModel()), VERSION)),
+      observed: observe(healthyCluster(render(model), VERSION)),
     });
     expect(later.conditions).toEqual(first.conditions);
     expect(later.lastUpdated).toBe('2026-06-01T13:00:00.000Z');

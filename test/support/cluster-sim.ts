@@ -123,3 +123,40 @@ export function simulateCluster(server: FakeApiServer, intervalMs = 50): () => v
   const timer = setInterval(tick, intervalMs);
   return () => clearInterval(timer);
 }
+
+/** Ties a simulated pod to its Deployment and template. */
+const POD_OWNER = 'sim.quay-operator.test/deployment';
+const POD_TEMPLATE = 'sim.quay-operator.test/template';
+
+function templateDigest(template: unknown): string {
+  let h = 0;
+  for (const ch of JSON.stringify(template)) h = (Math.imul(h, 31) + ch.charCodeAt(0)) | 0;
+  return (h >>> 0).toString(16).padStart(8, '0');
+}
+
+/**
+ * The ReplicaSet controller and kubelet, as far as mounts go: one Running pod per Deployment with
+ * replicas, from its current template. Pods of an older template are stopped, except for the
+ * Deployments `keepOld` names (a rollout that cannot finish: the old pod keeps running and mounting).
+ */
+export function syncPods(server: FakeApiServer, namespace: string, keepOld: (deployment: string) => boolean = () => false): void {
+  const pods = server.list('v1', 'Pod', namespace) as Obj[];
+  for (const d of server.list('apps/v1', 'Deployment', namespace) as Obj[]) {
+    const name = d.metadata.name as string;
+    const digest = templateDigest(d.spec.template);
+    const mine = pods.filter((p) => p.metadata.labels?.[POD_OWNER] === name);
+    if ((d.spec.replicas ?? 1) > 0 && !mine.some((p) => p.metadata.labels[POD_TEMPLATE] === digest)) {
+      const podName = `${name}-${digest}`;
+      server.create({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: podName, namespace, labels: { ...d.spec.template.metadata?.labels, [POD_OWNER]: name, [POD_TEMPLATE]: digest } },
+        spec: d.spec.template.spec,
+      });
+      server.updateStatus('v1', 'Pod', namespace, podName, { phase: 'Running' });
+    }
+    for (const p of mine) {
+      if (p.metadata.labels[POD_TEMPLATE] !== digest && !keepOld(name)) server.delete('v1', 'Pod', namespace, p.metadata.name);
+    }
+  }
+}

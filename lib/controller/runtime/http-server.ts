@@ -19,19 +19,23 @@ export interface ProbeServer {
 }
 
 export async function startProbeServer(options: ProbeServerOptions): Promise<ProbeServer> {
-  const server: Server = createServer((req, res) => handle(options, req, res));
+  return listen((req, res) => handle(options, req, res), options.port, options.host);
+}
+
+/** An HTTP server on `port` (0: a free one), closed with its open connections. */
+export async function listen(handler: (req: IncomingMessage, res: ServerResponse) => void, port: number, host?: string): Promise<ProbeServer> {
+  const server: Server = createServer(handler);
   server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port, options.host, () => {
+    server.listen(port, host, () => {
       server.off('error', reject);
       resolve();
     });
   });
-  const port = (server.address() as AddressInfo).port;
   let closing: Promise<void> | undefined;
   return {
-    port,
+    port: (server.address() as AddressInfo).port,
     close() {
       closing ??= new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -82,7 +86,7 @@ function probe(req: IncomingMessage, res: ServerResponse, check: () => boolean):
   send(req, res, ok ? 200 : 503, ok ? 'ok' : 'not ok', 'text/plain; charset=utf-8');
 }
 
-function send(req: IncomingMessage, res: ServerResponse, status: number, body: string, contentType: string, headers: Record<string, string> = {}): void {
+export function send(req: IncomingMessage, res: ServerResponse, status: number, body: string, contentType: string, headers: Record<string, string> = {}): void {
   res.writeHead(status, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store', ...headers });
   res.end(req.method === 'HEAD' ? undefined : body);
 }
