@@ -180,6 +180,7 @@ export class Clair extends Construct {
             metadata: { labels: { ...overrides.labels, ...selector } },
             spec: {
               accessModes: ['ReadWriteOnce'],
+              ...(overrides.storageClassName ? { storageClassName: overrides.storageClassName } : {}),
               resources: { requests: { storage: k8s.Quantity.fromString(overrides.volumeSize ?? DEFAULT_LAYER_STORAGE_SIZE) } },
             },
           },
@@ -213,7 +214,7 @@ export class Clair extends Construct {
           spec: {
             serviceAccountName: name,
             automountServiceAccountToken: false,
-            securityContext: podSecurityContext(model, { runAsUser: 65534, fsGroup: 65534 }),
+            securityContext: podSecurityContext(model, { runAsUser: 65534, fsGroup: 65534 }, overrides.securityContext),
             ...(overrides.affinity ? {} : { affinity: preferSpreading(selector) }),
             containers: [
               {

@@ -96,7 +96,7 @@ export class ConfigEditor extends Construct {
           metadata: podTemplateMetadata(selector, overrides),
           spec: {
             serviceAccountName: quayServiceAccountName(model),
-            securityContext: quayPodSecurityContext(model),
+            securityContext: quayPodSecurityContext(model, overrides?.securityContext),
             containers: [
               {
                 name: 'quay-config-editor',

@@ -9,7 +9,7 @@ import { Construct } from 'constructs';
 import { k8s } from 'cdk8s-plus-27';
 import * as yaml from 'js-yaml';
 import { LABEL_REGISTRY } from '../lib/api/types';
-import { CLAIR_AUTH_KEY, clairAuthDropIn, clairAuthSecretName } from '../lib/config/clair-config';
+import { CLAIR_AUTH_KEY, clairAuthDropIn, clairAuthSecretName, clairConfigSecretName } from '../lib/config/clair-config';
 import { CLAIR_COMPONENT } from './clair';
 import { MANAGED_KEY_NAMES, ManagedKeys, managedKeysSecretName, reconfigureToken } from '../lib/keys';
 import { CLAIR_POSTGRES_COMPONENT, CLAIR_POSTGRES_NAMES, clairDatabaseCredentials } from './clair-postgres';
@@ -28,6 +28,8 @@ export interface CredentialsProps {
   readonly clairpostgres?: boolean;
   /** Clair's PSK drop-in (default: yes). */
   readonly clair?: boolean;
+  /** Clair's whole config.yaml for clairctl (`<name>-clair-config-secret`); it depends on the bundle, so only the controller renders it. */
+  readonly clairConfigYaml?: string;
 }
 
 export class Credentials extends Chart {
@@ -46,6 +48,7 @@ export class Credentials extends Chart {
     if (props.clair ?? true) {
       secret('clair-auth', clairAuthSecretName(name), CLAIR_COMPONENT, { [CLAIR_AUTH_KEY]: yaml.dump(clairAuthDropIn(keys.SECURITY_SCANNER_V4_PSK), { sortKeys: true, lineWidth: -1 }) });
     }
+    if (props.clairConfigYaml !== undefined) secret('clair-config', clairConfigSecretName(name), CLAIR_COMPONENT, { 'config.yaml': props.clairConfigYaml });
     secret('config-editor', configEditorCredentialsName(name), CONFIG_EDITOR_COMPONENT, {
       [EDITOR_CREDENTIAL_KEYS.username]: CONFIG_EDITOR_USERNAME,
       [EDITOR_CREDENTIAL_KEYS.password]: keys.CONFIG_EDITOR_PW,

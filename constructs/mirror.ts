@@ -64,7 +64,7 @@ export class Mirror extends Construct {
           metadata: podTemplateMetadata(selector, overrides, quayConfigAnnotations(model)),
           spec: {
             serviceAccountName: quayServiceAccountName(model),
-            securityContext: quayPodSecurityContext(model),
+            securityContext: quayPodSecurityContext(model, model.components.mirror.overrides?.securityContext),
             ...(overrides.affinity ? {} : { affinity: preferSpreading(selector) }),
             // Overrides (env, resources) apply to the workers only, not to this wait.
             initContainers: [

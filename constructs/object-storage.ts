@@ -15,6 +15,9 @@ export function datastoreName(registryName: string): string {
   return `${registryName}-${SHARED_NAMES.datastore}`;
 }
 
+/** NooBaa's bucket class (OpenShift Data Foundation), as upstream; another provisioner's with the storageClassName override. */
+export const DEFAULT_BUCKET_STORAGE_CLASS = 'openshift-storage.noobaa.io';
+
 export class ObjectStorage extends Construct {
   constructor(scope: Construct, id: string, props: ComponentProps) {
     super(scope, id);
@@ -28,7 +31,7 @@ export class ObjectStorage extends Construct {
         // A prefix: the provisioner appends a UUID. Kept short as upstream has it, since bucket
         // names are limited to 63 characters and the registry name can be long.
         generateBucketName: SHARED_NAMES.datastore,
-        storageClassName: 'openshift-storage.noobaa.io',
+        storageClassName: model.components.objectstorage.overrides?.storageClassName ?? DEFAULT_BUCKET_STORAGE_CLASS,
         additionalConfig: { bucketclass: 'noobaa-default-bucket-class' },
       },
     });

@@ -4,6 +4,7 @@
 import { Construct } from 'constructs';
 import { k8s } from 'cdk8s-plus-27';
 import type { RegistryModel } from '../lib/model';
+import type { PodSecurityOverride } from '../lib/api/types';
 import { ComponentProps, SHARED_NAMES } from './shared/component';
 import { metadataFor, nameFor, podTemplateMetadata, selectorLabels } from './shared/metadata';
 import { applyPlacement, mergeEnv, podSecurityContext, preferSpreading, replicasFor, resourcesFor, restrictedSecurityContext } from './shared/pod';
@@ -31,8 +32,9 @@ export function quayUpgradeJobName(model: RegistryModel): string {
   return nameFor(model, 'quay-app-upgrade');
 }
 
-export function quayPodSecurityContext(model: RegistryModel): k8s.PodSecurityContext {
-  return podSecurityContext(model, { runAsUser: QUAY_UID, fsGroup: QUAY_UID });
+/** The Quay image's pods; `overrides` is the securityContext override of the component they belong to (quay or mirror). */
+export function quayPodSecurityContext(model: RegistryModel, override: PodSecurityOverride | undefined): k8s.PodSecurityContext {
+  return podSecurityContext(model, { runAsUser: QUAY_UID, fsGroup: QUAY_UID }, override);
 }
 
 function healthProbe(model: RegistryModel, timeoutSeconds: number): k8s.Probe {
@@ -106,7 +108,7 @@ export class Quay extends Construct {
           metadata: quayAppTemplateMetadata(selector, overrides, quayConfigAnnotations(model)),
           spec: {
             serviceAccountName: quayServiceAccountName(model),
-            securityContext: quayPodSecurityContext(model),
+            securityContext: quayPodSecurityContext(model, model.components.quay.overrides?.securityContext),
             initContainers: [quayConfigInitContainer(model)],
             // Time for gunicorn to finish in-flight requests after SIGTERM; interrupted uploads resume.
             terminationGracePeriodSeconds: 60,
@@ -156,7 +158,7 @@ export class Quay extends Construct {
           spec: {
             restartPolicy: 'Never',
             serviceAccountName: quayServiceAccountName(model),
-            securityContext: quayPodSecurityContext(model),
+            securityContext: quayPodSecurityContext(model, model.components.quay.overrides?.securityContext),
             initContainers: [quayConfigInitContainer(model)],
             containers: [
               {

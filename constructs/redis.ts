@@ -38,7 +38,7 @@ export class Redis extends Construct {
           spec: {
             serviceAccountName: name,
             automountServiceAccountToken: false,
-            securityContext: podSecurityContext(model, { runAsUser: 1001 }),
+            securityContext: podSecurityContext(model, { runAsUser: 1001 }, model.components.redis.overrides?.securityContext),
             containers: [
               {
                 name: 'redis-master',

@@ -1,7 +1,10 @@
 // Synthesis: a RegistryModel in, Kubernetes objects out. Pure: the same model gives the same
 // objects, in the same order, every time. Used by the CLI, `cdk8s synth`, tests and the controller.
 import { App } from 'cdk8s';
+import * as yaml from 'js-yaml';
+import { clairDatabaseCredentials } from '../constructs/clair-postgres';
 import { Credentials } from '../constructs/credentials';
+import { clairConfigForClairctl } from './config/clair-config';
 import { RegistryChart } from '../constructs/registry-chart';
 import type { RegistryModel } from './model';
 
@@ -93,6 +96,9 @@ export function renderCredentials(model: RegistryModel): KubeObject[] {
     postgres: model.components.postgres.managed,
     clairpostgres: model.components.clairpostgres.managed,
     clair: model.components.clair.managed,
+    ...(model.components.clair.managed
+      ? { clairConfigYaml: yaml.dump(clairConfigForClairctl(model, clairDatabaseCredentials(model.keys)), { sortKeys: true, lineWidth: -1, noRefs: true }) }
+      : {}),
   });
   return sortObjects(chart.toJson() as KubeObject[]);
 }

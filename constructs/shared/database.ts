@@ -108,6 +108,8 @@ export class ManagedPostgres extends Construct {
       metadata: meta(claimName),
       spec: {
         accessModes: ['ReadWriteOnce'],
+        // Unset: the cluster's default class. Immutable once the claim exists (the planner keeps the live one).
+        ...(overrides.storageClassName ? { storageClassName: overrides.storageClassName } : {}),
         resources: { requests: { storage: k8s.Quantity.fromString(overrides.volumeSize ?? DEFAULT_DATABASE_VOLUME_SIZE) } },
       },
     });
@@ -179,7 +181,7 @@ export class ManagedPostgres extends Construct {
             // Time for a clean shutdown (checkpoint) before SIGKILL. Upstream misspelled the field
             // (terminationGraceperiodSeconds), so postgres was killed mid-write after 30s.
             terminationGracePeriodSeconds: 600,
-            securityContext: podSecurityContext(model, { runAsUser: 26, fsGroup: 26 }),
+            securityContext: podSecurityContext(model, { runAsUser: 26, fsGroup: 26 }, overrides.securityContext),
             containers: [
               {
                 name: props.containerName,

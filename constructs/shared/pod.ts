@@ -5,6 +5,7 @@ import { k8s } from 'cdk8s-plus-27';
 import { AUTOSCALED } from '../../lib/api/override-support';
 import type { ComponentKind, EnvVar, Overrides, ResourceRequirements } from '../../lib/api/types';
 import type { RegistryModel } from '../../lib/model';
+import type { PodSecurityOverride } from '../../lib/api/types';
 
 /** OpenShift's SCCs assign UIDs and fsGroups; elsewhere the pod must say them itself. */
 export function isOpenShift(model: RegistryModel): boolean {
@@ -26,14 +27,14 @@ export function restrictedSecurityContext(): k8s.SecurityContext {
  * namespace's range, and a fixed one would be rejected. Elsewhere, images whose USER is not numeric
  * (clair: nobody) need runAsUser for runAsNonRoot to be verifiable, and volumes need an fsGroup.
  */
-export function podSecurityContext(model: RegistryModel, ids?: { runAsUser?: number; fsGroup?: number }): k8s.PodSecurityContext {
+export function podSecurityContext(model: RegistryModel, ids?: { runAsUser?: number; fsGroup?: number }, override?: PodSecurityOverride): k8s.PodSecurityContext {
   const base: k8s.PodSecurityContext = { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } };
-  if (isOpenShift(model) || !ids) return base;
-  return {
-    ...base,
-    ...(ids.runAsUser !== undefined ? { runAsUser: ids.runAsUser, runAsGroup: ids.runAsUser } : {}),
-    ...(ids.fsGroup !== undefined ? { fsGroup: ids.fsGroup } : {}),
-  };
+  const defaults: k8s.PodSecurityContext =
+    isOpenShift(model) || !ids
+      ? {}
+      : { ...(ids.runAsUser !== undefined ? { runAsUser: ids.runAsUser, runAsGroup: ids.runAsUser } : {}), ...(ids.fsGroup !== undefined ? { fsGroup: ids.fsGroup } : {}) };
+  // The securityContext override sets ids only (validated: never root); the restrictions stay.
+  return { ...base, ...defaults, ...(override as k8s.PodSecurityContext | undefined) };
 }
 
 function toEnvVar(e: EnvVar): k8s.EnvVar {

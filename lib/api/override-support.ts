@@ -7,15 +7,18 @@ import { ComponentKind, OverrideKind } from './types';
 const POD_PLACEMENT: OverrideKind[] = ['affinity', 'tolerations', 'nodeSelector'];
 const METADATA: OverrideKind[] = ['labels', 'annotations'];
 
+// storageClassName where the component has volumes (the databases' claims, Clair's layer volume, the
+// bucket claim); securityContext wherever there are pods (a cluster's user and group ranges, fsGroup
+// for storage that needs it).
 export const OVERRIDE_SUPPORT: Record<ComponentKind, readonly OverrideKind[]> = {
-  quay: ['env', 'replicas', 'resources', ...POD_PLACEMENT, ...METADATA],
-  postgres: ['env', 'volumeSize', 'resources', ...POD_PLACEMENT, ...METADATA],
-  clair: ['env', 'replicas', 'volumeSize', 'resources', ...POD_PLACEMENT, ...METADATA],
-  clairpostgres: ['env', 'volumeSize', 'resources', ...POD_PLACEMENT, ...METADATA],
-  redis: ['env', 'resources', ...POD_PLACEMENT, ...METADATA],
-  mirror: ['env', 'replicas', 'resources', ...POD_PLACEMENT, ...METADATA],
+  quay: ['env', 'replicas', 'resources', 'securityContext', ...POD_PLACEMENT, ...METADATA],
+  postgres: ['env', 'volumeSize', 'storageClassName', 'resources', 'securityContext', ...POD_PLACEMENT, ...METADATA],
+  clair: ['env', 'replicas', 'volumeSize', 'storageClassName', 'resources', 'securityContext', ...POD_PLACEMENT, ...METADATA],
+  clairpostgres: ['env', 'volumeSize', 'storageClassName', 'resources', 'securityContext', ...POD_PLACEMENT, ...METADATA],
+  redis: ['env', 'resources', 'securityContext', ...POD_PLACEMENT, ...METADATA],
+  mirror: ['env', 'replicas', 'resources', 'securityContext', ...POD_PLACEMENT, ...METADATA],
   horizontalpodautoscaler: METADATA,
-  objectstorage: METADATA,
+  objectstorage: ['storageClassName', ...METADATA],
   route: METADATA,
   monitoring: METADATA,
   tls: [],

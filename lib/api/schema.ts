@@ -12,6 +12,7 @@ export type JSONSchema = {
   additionalProperties?: JSONSchema;
   pattern?: string;
   minimum?: number;
+  maximum?: number;
   maxLength?: number;
   maxItems?: number;
   maxProperties?: number;
@@ -130,6 +131,24 @@ export const overridesSchema: JSONSchema = {
       },
     },
     nodeSelector: stringMap('Node labels the component\'s pods must run on, e.g. node-role.kubernetes.io/infra: "".'),
+    storageClassName: {
+      type: 'string',
+      maxLength: 253,
+      pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$',
+      description:
+        'StorageClass of the component\'s volumes: the database claim (postgres, clairpostgres), the layer volume (clair), the bucket claim (objectstorage, default openshift-storage.noobaa.io). A claim keeps the class it was created with.',
+    },
+    securityContext: {
+      type: 'object',
+      description: 'User and group ids for the component\'s pods (e.g. a namespace\'s assigned range, or the fsGroup some storage needs). Pods stay restricted: non-root, seccomp RuntimeDefault, no capabilities.',
+      properties: {
+        runAsUser: { type: 'integer', format: 'int64', minimum: 1, maximum: 2147483647, description: 'User id the containers run as (never 0).' },
+        runAsGroup: { type: 'integer', format: 'int64', minimum: 0, maximum: 2147483647, description: 'Primary group id of the containers.' },
+        fsGroup: { type: 'integer', format: 'int64', minimum: 0, maximum: 2147483647, description: 'Group that owns the pod\'s volumes.' },
+        supplementalGroups: { type: 'array', maxItems: 32, items: { type: 'integer', format: 'int64', minimum: 0, maximum: 2147483647 }, description: 'Extra group ids of the containers.' },
+        fsGroupChangePolicy: { type: 'string', enum: ['OnRootMismatch', 'Always'], description: 'When volume ownership is changed to fsGroup.' },
+      },
+    },
     labels: stringMap('Labels added to the component\'s objects and pod templates. quay-component, app and quay-operator/quayregistry are reserved.'),
     annotations: stringMap('Annotations added to the component\'s objects and pod templates.'),
   },

@@ -37,6 +37,8 @@ export const OVERRIDE_KINDS = [
   'nodeSelector',
   'labels',
   'annotations',
+  'storageClassName',
+  'securityContext',
 ] as const;
 export type OverrideKind = (typeof OVERRIDE_KINDS)[number];
 
@@ -59,6 +61,15 @@ export interface Toleration {
   readonly tolerationSeconds?: number;
 }
 
+/** The pod-level securityContext fields a component's pods may take (restricted Pod Security holds with any of them). */
+export interface PodSecurityOverride {
+  readonly runAsUser?: number;
+  readonly runAsGroup?: number;
+  readonly fsGroup?: number;
+  readonly supplementalGroups?: number[];
+  readonly fsGroupChangePolicy?: 'OnRootMismatch' | 'Always';
+}
+
 export interface Overrides {
   readonly env?: EnvVar[];
   /** null or absent: the operator (or an HPA) decides. 0 scales the component down. */
@@ -70,6 +81,9 @@ export interface Overrides {
   readonly nodeSelector?: Record<string, string>;
   readonly labels?: Record<string, string>;
   readonly annotations?: Record<string, string>;
+  /** The StorageClass of the component's volumes (new claims: the API server keeps a claim's class). */
+  readonly storageClassName?: string;
+  readonly securityContext?: PodSecurityOverride;
 }
 
 export interface Component {

@@ -151,6 +151,22 @@ function parseComponents(raw: unknown, problems: Problem[]): Component[] | undef
   return out;
 }
 
+const SECURITY_CONTEXT_FIELDS = ['runAsUser', 'runAsGroup', 'fsGroup', 'supplementalGroups', 'fsGroupChangePolicy'];
+const MAX_ID = 2147483647;
+
+/** The pod securityContext override: ids only (runAsNonRoot, seccomp and capabilities stay restricted). */
+function checkSecurityContext(value: unknown, bad: (field: string, message: string) => void): void {
+  if (!isObject(value)) return bad('', `must be a mapping of ${SECURITY_CONTEXT_FIELDS.join(', ')}`);
+  const id = (v: unknown, min: number) => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= MAX_ID;
+  for (const [k, v] of Object.entries(value)) {
+    if (!SECURITY_CONTEXT_FIELDS.includes(k)) bad(`.${k}`, `not overridable; the operator keeps pods restricted (runAsNonRoot, seccomp RuntimeDefault, no capabilities). Valid fields: ${SECURITY_CONTEXT_FIELDS.join(', ')}`);
+    else if (k === 'runAsUser' && !id(v, 1)) bad(`.${k}`, 'must be a user id of at least 1 (pods never run as root)');
+    else if ((k === 'runAsGroup' || k === 'fsGroup') && !id(v, 0)) bad(`.${k}`, 'must be a group id (a whole number of at least 0)');
+    else if (k === 'supplementalGroups' && (!Array.isArray(v) || !v.every((g) => id(g, 0)))) bad(`.${k}`, 'must be a list of group ids');
+    else if (k === 'fsGroupChangePolicy' && v !== 'OnRootMismatch' && v !== 'Always') bad(`.${k}`, 'must be OnRootMismatch or Always');
+  }
+}
+
 function parseOverrides(kind: ComponentKind, raw: unknown, path: string, problems: Problem[]): Overrides | undefined {
   const bad = (field: string, message: string) => problems.push(problem(`${path}.${field}`, message, 'ComponentOverrideInvalid'));
   if (!isObject(raw)) {
@@ -205,6 +221,12 @@ function parseOverrides(kind: ComponentKind, raw: unknown, path: string, problem
       case 'nodeSelector':
       case 'annotations':
         if (!isStringMap(value)) bad(field, 'must be a mapping of strings to strings');
+        break;
+      case 'storageClassName':
+        if (typeof value !== 'string' || !DNS_SUBDOMAIN.test(value) || value.length > 253) bad(field, `${JSON.stringify(value)} is not a StorageClass name`);
+        break;
+      case 'securityContext':
+        checkSecurityContext(value, (f, m) => bad(`${field}${f}`, m));
         break;
       case 'labels':
         if (!isStringMap(value)) bad(field, 'must be a mapping of strings to strings');

@@ -137,3 +137,28 @@ export function clairConfig(model: RegistryModel): Json {
   }
   return sortKeys(merged) as Json;
 }
+
+/** `<registry>-clair-config-secret`: the seeds' airgap steps read Clair's config from it for clairctl. */
+export function clairConfigSecretName(registry: string): string {
+  return `${registry}-clair-config-secret`;
+}
+
+/** A libpq keyword value: quoted, with quotes and backslashes escaped, whatever it holds. */
+function libpqValue(v: string): string {
+  return `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+/**
+ * The config Clair runs with, whole, for clairctl (the seeds: `kubectl get secret
+ * <name>-clair-config-secret -o jsonpath={.data['config\.yaml']}`): Clair itself reads the root
+ * ConfigMap and drop-ins, with its database login from the environment; this copy has the login in
+ * the connection strings of a managed database, as clairctl run elsewhere needs.
+ */
+export function clairConfigForClairctl(model: RegistryModel, login: { user: string; password: string; database: string }): Json {
+  const config = clairConfig(model);
+  if (!model.components.clairpostgres.managed) return config;
+  const connstring = `${clairConnstring(model)} dbname=${libpqValue(login.database)} user=${libpqValue(login.user)} password=${libpqValue(login.password)}`;
+  const out: Json = { ...config };
+  for (const svc of SERVICES) out[svc] = { ...(config[svc] as Json), connstring };
+  return sortKeys(out) as Json;
+}

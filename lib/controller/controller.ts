@@ -43,7 +43,10 @@ type Obj = Record<string, any>;
 const KEPT_FIELDS: Record<string, (o: Obj) => Obj> = {
   Deployment: (o) => ({ spec: { replicas: o.spec?.replicas }, status: o.status }),
   Job: (o) => ({ status: o.status }),
-  PersistentVolumeClaim: (o) => ({ spec: { resources: { requests: { storage: o.spec?.resources?.requests?.storage } } }, status: o.status }),
+  PersistentVolumeClaim: (o) => ({
+    spec: { resources: { requests: { storage: o.spec?.resources?.requests?.storage } }, ...(o.spec?.storageClassName ? { storageClassName: o.spec.storageClassName } : {}) },
+    status: o.status,
+  }),
   ObjectBucketClaim: (o) => ({ status: { phase: o.status?.phase } }),
   Route: (o) => ({ spec: { host: o.spec?.host }, status: o.status }),
 };

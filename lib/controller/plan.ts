@@ -76,16 +76,27 @@ export function unreadyDependencies(model: RegistryModel, observed: ObservedStat
 }
 
 /**
- * A volume can grow but never shrink (the API server rejects it): a smaller volumeSize than the
- * live claim keeps the live size.
+ * What the API server will not change on a claim, kept as it is: a volume can grow but never shrink
+ * (a smaller volumeSize keeps the live size), and its storageClassName is immutable (a changed
+ * storageClassName override applies to new claims only).
  */
-function neverShrink(claim: KubeObject, live: KubeObject | undefined): KubeObject {
-  const size = (o: KubeObject | undefined) => (o as Record<string, any> | undefined)?.spec?.resources?.requests?.storage as string | undefined;
-  const wanted = size(claim);
-  const current = size(live);
-  if (!wanted || !current || parseQuantity(current) <= parseQuantity(wanted)) return claim;
+function claimAsItCanBe(claim: KubeObject, live: KubeObject | undefined): KubeObject {
   const spec = claim.spec as Record<string, any>;
-  return Applier.stamp({ ...claim, spec: { ...spec, resources: { ...spec.resources, requests: { ...spec.resources.requests, storage: current } } } });
+  const liveSpec = (live as Record<string, any> | undefined)?.spec;
+  const wanted = spec?.resources?.requests?.storage as string | undefined;
+  const current = liveSpec?.resources?.requests?.storage as string | undefined;
+  const shrink = wanted !== undefined && current !== undefined && parseQuantity(current) > parseQuantity(wanted);
+  const liveClass = liveSpec?.storageClassName as string | undefined;
+  const otherClass = spec.storageClassName !== undefined && liveClass !== undefined && liveClass !== spec.storageClassName;
+  if (!shrink && !otherClass) return claim;
+  return Applier.stamp({
+    ...claim,
+    spec: {
+      ...spec,
+      ...(otherClass ? { storageClassName: liveClass } : {}),
+      ...(shrink ? { resources: { ...spec.resources, requests: { ...spec.resources.requests, storage: current } } } : {}),
+    },
+  });
 }
 
 /** Holds a Deployment at 0 replicas (an HPA does not scale a Deployment at 0); re-stamped, as it differs from the rendered one. */
@@ -138,7 +149,7 @@ export function plan(model: RegistryModel, rendered: readonly KubeObject[], obse
     }
     if (!migrated && (k === `HorizontalPodAutoscaler/${model.name}-${SHARED_NAMES.quayApp}` || k === `HorizontalPodAutoscaler/${model.name}-${SHARED_NAMES.mirror}`)) continue;
     if (obj.kind === 'PersistentVolumeClaim') {
-      apply.push(neverShrink(obj, findObject(observed, 'PersistentVolumeClaim', obj.metadata.name)));
+      apply.push(claimAsItCanBe(obj, findObject(observed, 'PersistentVolumeClaim', obj.metadata.name)));
       continue;
     }
     apply.push(obj);

@@ -161,20 +161,22 @@ describe('parseQuayRegistry: which overrides each component supports', () => {
     nodeSelector: { 'node-role.kubernetes.io/infra': '' },
     labels: { team: 'registry' },
     annotations: { 'example.com/owner': 'registry-team' },
+    storageClassName: 'fast-ssd',
+    securityContext: { runAsUser: 1000680000, fsGroup: 1000680000 },
   };
 
   it('OVERRIDE_SUPPORT is the documented table', () => {
     const placement = ['affinity', 'tolerations', 'nodeSelector'];
     const metadata = ['labels', 'annotations'];
     expect(OVERRIDE_SUPPORT).toEqual({
-      quay: ['env', 'replicas', 'resources', ...placement, ...metadata],
-      postgres: ['env', 'volumeSize', 'resources', ...placement, ...metadata],
-      clair: ['env', 'replicas', 'volumeSize', 'resources', ...placement, ...metadata],
-      clairpostgres: ['env', 'volumeSize', 'resources', ...placement, ...metadata],
-      redis: ['env', 'resources', ...placement, ...metadata],
-      mirror: ['env', 'replicas', 'resources', ...placement, ...metadata],
+      quay: ['env', 'replicas', 'resources', 'securityContext', ...placement, ...metadata],
+      postgres: ['env', 'volumeSize', 'storageClassName', 'resources', 'securityContext', ...placement, ...metadata],
+      clair: ['env', 'replicas', 'volumeSize', 'storageClassName', 'resources', 'securityContext', ...placement, ...metadata],
+      clairpostgres: ['env', 'volumeSize', 'storageClassName', 'resources', 'securityContext', ...placement, ...metadata],
+      redis: ['env', 'resources', 'securityContext', ...placement, ...metadata],
+      mirror: ['env', 'replicas', 'resources', 'securityContext', ...placement, ...metadata],
       horizontalpodautoscaler: metadata,
-      objectstorage: metadata,
+      objectstorage: ['storageClassName', ...metadata],
       route: metadata,
       monitoring: metadata,
       tls: [],
@@ -207,7 +209,7 @@ describe('parseQuayRegistry: which overrides each component supports', () => {
 
   it('names what the component takes, or nothing for tls', () => {
     expect(parseQuayRegistry(withComponents({ kind: 'redis', managed: true, overrides: { replicas: 0 } })).problems[0].message).toBe(
-      'component `redis` does not support `replicas` overrides (it takes env, resources, affinity, tolerations, nodeSelector, labels, annotations)',
+      'component `redis` does not support `replicas` overrides (it takes env, resources, securityContext, affinity, tolerations, nodeSelector, labels, annotations)',
     );
     expect(parseQuayRegistry(withComponents({ kind: 'tls', managed: true, overrides: { labels: { a: 'b' } } })).problems[0].message).toBe(
       'component `tls` does not support `labels` overrides',
@@ -219,7 +221,7 @@ describe('parseQuayRegistry: which overrides each component supports', () => {
       problems: [
         overrideInvalid(
           'spec.components[0].overrides.priorityClassName',
-          'unknown override; valid overrides are env, replicas, volumeSize, resources, affinity, tolerations, nodeSelector, labels, annotations',
+          'unknown override; valid overrides are env, replicas, volumeSize, resources, affinity, tolerations, nodeSelector, labels, annotations, storageClassName, securityContext',
         ),
       ],
     });
@@ -370,5 +372,38 @@ describe('parseQuayRegistry: the spec is not rewritten', () => {
     expect(result.problems).toEqual([]);
     expect(result.registry?.spec).toEqual({ components });
     expect(result.registry?.status).toBeUndefined();
+  });
+});
+
+describe('parseQuayRegistry: storageClassName and securityContext overrides', () => {
+  const postgres = (overrides: Record<string, unknown>) => parseQuayRegistry(withComponents({ kind: 'postgres', managed: true, overrides })).problems;
+  const at = (field: string, message: string) => [overrideInvalid(`spec.components[0].overrides.${field}`, message)];
+
+  it('takes a StorageClass name and ids', () => {
+    expect(postgres({ storageClassName: 'ocs-storagecluster-ceph-rbd', securityContext: { runAsUser: 26, runAsGroup: 0, fsGroup: 26, supplementalGroups: [5555], fsGroupChangePolicy: 'OnRootMismatch' } })).toEqual([]);
+  });
+
+  it.each([
+    [{ storageClassName: 'Fast_SSD' }, 'storageClassName', '"Fast_SSD" is not a StorageClass name'],
+    [{ storageClassName: 5 }, 'storageClassName', '5 is not a StorageClass name'],
+    [{ securityContext: 'root' }, 'securityContext', 'must be a mapping of runAsUser, runAsGroup, fsGroup, supplementalGroups, fsGroupChangePolicy'],
+    [{ securityContext: { runAsUser: 0 } }, 'securityContext.runAsUser', 'must be a user id of at least 1 (pods never run as root)'],
+    [{ securityContext: { runAsUser: 1.5 } }, 'securityContext.runAsUser', 'must be a user id of at least 1 (pods never run as root)'],
+    [{ securityContext: { fsGroup: -1 } }, 'securityContext.fsGroup', 'must be a group id (a whole number of at least 0)'],
+    [{ securityContext: { supplementalGroups: ['wheel'] } }, 'securityContext.supplementalGroups', 'must be a list of group ids'],
+    [{ securityContext: { fsGroupChangePolicy: 'Never' } }, 'securityContext.fsGroupChangePolicy', 'must be OnRootMismatch or Always'],
+    [
+      { securityContext: { privileged: true } },
+      'securityContext.privileged',
+      'not overridable; the operator keeps pods restricted (runAsNonRoot, seccomp RuntimeDefault, no capabilities). Valid fields: runAsUser, runAsGroup, fsGroup, supplementalGroups, fsGroupChangePolicy',
+    ],
+  ])('refuses %j', (overrides, field, message) => {
+    expect(postgres(overrides)).toEqual(at(field, message));
+  });
+
+  it('storageClassName only where there are volumes', () => {
+    expect(parseQuayRegistry(withComponents({ kind: 'redis', managed: true, overrides: { storageClassName: 'fast' } })).problems).toEqual(
+      at('storageClassName', 'component `redis` does not support `storageClassName` overrides (it takes env, resources, securityContext, affinity, tolerations, nodeSelector, labels, annotations)'),
+    );
   });
 });

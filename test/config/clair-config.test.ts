@@ -1,4 +1,4 @@
-import { clairBaseConfig, clairConfig, clairConnstring, clairDatabaseHost, clairDropIns, deepMerge } from '../../lib/config/clair-config';
+import { clairBaseConfig, clairConfig, clairConfigForClairctl, clairConnstring, clairDatabaseHost, clairDropIns, deepMerge } from '../../lib/config/clair-config';
 import { testModel } from '../support/model';
 
 type Json = Record<string, unknown>;
@@ -138,5 +138,24 @@ describe('deepMerge', () => {
     deepMerge(base, over);
     expect(base).toEqual({ a: { b: 1 } });
     expect(over).toEqual({ a: { c: 2 } });
+  });
+});
+
+describe('clairConfigForClairctl: the whole config for <name>-clair-config-secret', () => {
+  test("a managed database's login is in every connstring, quoted as libpq reads it", () => {
+    const model = testModel();
+    const config = clairConfigForClairctl(model, { user: 'postgres', password: `it's a \\ test`, database: 'clair' }) as Record<string, any>;
+    const expected = `host=example-registry-clair-postgres port=5432 sslmode=disable pool_max_conns=33 dbname='clair' user='postgres' password='it\\'s a \\\\ test'`;
+    for (const svc of ['indexer', 'matcher', 'notifier']) expect(config[svc].connstring).toBe(expected);
+    // Otherwise the config Clair runs with.
+    expect({ ...config, indexer: undefined, matcher: undefined, notifier: undefined }).toEqual({ ...clairConfig(model), indexer: undefined, matcher: undefined, notifier: undefined });
+  });
+
+  test("clairpostgres unmanaged: the user's connstring, as Clair has it", () => {
+    const model = testModel({
+      files: { 'config.yaml': 'FEATURE_USER_INITIALIZE: true\n', 'clair-config.yaml': 'indexer: {connstring: "host=db.example.com user=clair password=x dbname=clair"}\n' },
+      spec: { components: [{ kind: 'clairpostgres', managed: false }] },
+    });
+    expect(clairConfigForClairctl(model, { user: 'u', password: 'p', database: 'd' })).toEqual(clairConfig(model));
   });
 });
