@@ -9,7 +9,7 @@ import { BUNDLE_KEYS, nonEmpty } from '../lib/bundle/bundle';
 import { stripPort } from '../lib/bundle/hostname';
 import { CLAIR_AUTH_KEY, clairAuthSecretName, clairBaseConfig, clairDropIns } from '../lib/config/clair-config';
 import { CLAIR_POSTGRES_NAMES } from './clair-postgres';
-import { bundleSecretName, CONFIG_HASH_ANNOTATION } from './quay-volumes';
+import { bundleSecretName, CONFIG_HASH_ANNOTATION, tlsSecretSource } from './quay-volumes';
 import { DATABASE_SECRET_KEYS } from './shared/database';
 import { perModel } from './shared/memo';
 import type { RegistryModel } from '../lib/model';
@@ -78,6 +78,8 @@ function clairBundleKeys(model: RegistryModel): string[] {
 function clairInputsHash(model: RegistryModel): string {
   const inputs: Record<string, string | Buffer> = {};
   for (const k of clairBundleKeys(model)) inputs[`bundle:${k}`] = model.bundle.files.get(k) as Buffer;
+  const tls = tlsSecretSource(model);
+  if (tls) inputs['tls:cert'] = tls.cert;
   if (model.keysKnown) {
     for (const k of ['SECURITY_SCANNER_V4_PSK', 'CLAIR_DB_USER', 'CLAIR_DB_PASSWORD', 'CLAIR_DB_NAME'] as const) inputs[`key:${k}`] = model.keys[k];
   }
@@ -150,8 +152,11 @@ export class Clair extends Construct {
       certItems.push({ key, path });
     }
     const openShift = isOpenShift(model);
+    // Quay's certificate from spec.tlsSecret: trusted under the same name as the bundle's ssl.cert.
+    const tls = tlsSecretSource(model);
     const certSources: k8s.VolumeProjection[] = [
       ...(bundle && certItems.length > 0 ? [{ secret: { name: bundle, items: certItems } }] : []),
+      ...(tls ? [{ secret: { name: tls.secret, items: [{ key: tls.certKey, path: BUNDLE_KEYS.sslCert }] } }] : []),
       // OpenShift's service CA signs in-cluster serving certificates (e.g. the object storage
       // endpoint Clair fetches layers from when Quay does not proxy storage).
       ...(openShift ? [{ configMap: { name: nameFor(model, SHARED_NAMES.clusterServiceCa), optional: true } }] : []),

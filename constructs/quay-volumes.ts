@@ -6,7 +6,8 @@
 // bundle change rolls every pod that reads it.
 import { Construct } from 'constructs';
 import { k8s } from 'cdk8s-plus-27';
-import { BUNDLE_KEYS, hasCertificate } from '../lib/bundle/bundle';
+import { BUNDLE_KEYS } from '../lib/bundle/bundle';
+import type { CertificateSource } from '../lib/bundle/certificate';
 import { stripPort } from '../lib/bundle/hostname';
 import { ASSEMBLE_PY } from '../lib/config/assemble';
 import { configEnvSources, knownConfigEnv, quayConfigSpec } from '../lib/config/quay-config';
@@ -25,6 +26,8 @@ export const CONFIG_HASH_ANNOTATION = 'quay-operator/config-hash';
 
 /** Where the init container finds its inputs and writes config.yaml. */
 const BUNDLE_DIR = '/quay-bundle';
+/** Where the init container finds the pair of spec.tlsSecret. */
+const TLS_DIR = '/quay-tls';
 const ASSEMBLY_DIR = '/quay-config-assembly';
 const STACK_DIR = '/conf/stack';
 
@@ -51,19 +54,34 @@ interface ConfigAssembly {
 const configAssembly = perModel((model): ConfigAssembly => {
   const bundle = bundleSecretName(model);
   const keys = bundle ? [...model.bundle.files.keys()].sort() : [];
+  const tls = tlsSecretSource(model);
+  // The pair of spec.tlsSecret lands where Quay looks for its certificate, as ssl.cert and ssl.key.
+  const tlsCopy = tls
+    ? ([
+        [`${TLS_DIR}/${tls.certKey}`, `${STACK_DIR}/${BUNDLE_KEYS.sslCert}`],
+        [`${TLS_DIR}/${tls.keyKey}`, `${STACK_DIR}/${BUNDLE_KEYS.sslKey}`],
+      ] as const)
+    : [];
   const spec = quayConfigSpec(model, {
     ...(keys.includes(BUNDLE_KEYS.config) ? { user: `${BUNDLE_DIR}/${BUNDLE_KEYS.config}` } : {}),
     output: `${STACK_DIR}/${BUNDLE_KEYS.config}`,
-    copy: keys.filter((k) => !excludedFromStack(k)).map((k) => [`${BUNDLE_DIR}/${k}`, `${STACK_DIR}/${k}`] as const),
+    copy: [...keys.filter((k) => !excludedFromStack(k)).map((k) => [`${BUNDLE_DIR}/${k}`, `${STACK_DIR}/${k}`] as const), ...tlsCopy],
   });
   const data = { 'assemble.py': ASSEMBLE_PY, 'spec.json': `${JSON.stringify(spec, null, 2)}\n` };
   // What the pods read at start that the objects do not show: the bundle's content, and the keys
   // and bucket credentials when known. Only a digest of them appears.
   const known = knownConfigEnv(model);
   const inputs: Record<string, string> = { ...secretData(Object.fromEntries(model.bundle.files)) };
+  // A renewed certificate (cert-manager) rolls the pods, which copy it at start.
+  if (tls) Object.assign(inputs, secretData({ 'tls:cert': tls.cert, 'tls:key': tls.key }));
   for (const s of configEnvSources(model)) if (known[s.name] !== undefined) inputs[`env:${s.name}`] = known[s.name];
   return { name: nameFor(model, `quay-config-${contentHash(data)}`), data, hash: contentHash({ ...inputs, 'assembly:': contentHash(data) }) };
 });
+
+/** The certificate's Secret when it is spec.tlsSecret (not the bundle). */
+export function tlsSecretSource(model: RegistryModel): CertificateSource | undefined {
+  return model.certificate && model.certificate.secret !== bundleSecretName(model) ? model.certificate : undefined;
+}
 
 /** `<name>-quay-config-<hash>`: the ConfigMap with the assembly script and what the operator adds to config.yaml. */
 export function quayConfigAssemblyName(model: RegistryModel): string {
@@ -100,6 +118,7 @@ export function quayConfigInitContainer(model: RegistryModel): k8s.Container {
       { name: 'config', mountPath: STACK_DIR },
       { name: 'config-assembly', mountPath: ASSEMBLY_DIR, readOnly: true },
       ...(bundleSecretName(model) ? [{ name: 'config-bundle', mountPath: BUNDLE_DIR, readOnly: true }] : []),
+      ...(tlsSecretSource(model) ? [{ name: 'tls-secret', mountPath: TLS_DIR, readOnly: true }] : []),
     ],
   };
 }
@@ -116,7 +135,7 @@ export function clusterTrustedCaName(model: RegistryModel): string {
 
 /** Whether Quay terminates TLS itself (its nginx serves 8443 HTTPS when ssl.cert and ssl.key are in /conf/stack). */
 export function quayServesTls(model: RegistryModel): boolean {
-  return hasCertificate(model.bundle);
+  return model.certificate !== undefined;
 }
 
 /** Volumes for `quayConfigVolumeMounts()` and the init container. */
@@ -129,8 +148,10 @@ export function quayConfigVolumes(model: RegistryModel): k8s.Volume[] {
   }
   // Quay trusts its own certificate (the seeds' self-signed case: mirroring and Quay's calls to its
   // own hostname). Only ssl.cert: upstream projected the whole TLS secret, private key included.
-  if (hasCertificate(model.bundle)) caItems.push({ key: BUNDLE_KEYS.sslCert, path: 'quay-registry.crt' });
+  const tls = tlsSecretSource(model);
+  if (model.certificate && !tls) caItems.push({ key: BUNDLE_KEYS.sslCert, path: 'quay-registry.crt' });
   const caSources: k8s.VolumeProjection[] = bundle && caItems.length > 0 ? [{ secret: { name: bundle, items: caItems } }] : [];
+  if (tls) caSources.push({ secret: { name: tls.secret, items: [{ key: tls.certKey, path: 'quay-registry.crt' }] } });
   if (isOpenShift(model)) {
     // optional: the injectors fill them asynchronously; a pod must not wait for them to start.
     caSources.push({ configMap: { name: clusterServiceCaName(model), items: [{ key: 'service-ca.crt', path: 'service-ca.crt' }], optional: true } });
@@ -141,6 +162,7 @@ export function quayConfigVolumes(model: RegistryModel): k8s.Volume[] {
     { name: 'config', emptyDir: { sizeLimit: k8s.Quantity.fromString('16Mi') } },
     { name: 'config-assembly', configMap: { name: quayConfigAssemblyName(model) } },
     ...(bundle ? [{ name: 'config-bundle', secret: { secretName: bundle } }] : []),
+    ...(tls ? [{ name: 'tls-secret', secret: { secretName: tls.secret } }] : []),
     // No `sources: []`: the API server stores no empty list, and the difference would re-stamp
     // managedFields on every apply.
     { name: 'extra-ca-certs', projected: caSources.length > 0 ? { sources: caSources } : {} },

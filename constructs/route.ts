@@ -10,7 +10,6 @@ import {
   RouteSpecTlsTermination,
   RouteSpecToKind,
 } from '../imports/route.openshift.io';
-import { hasCertificate } from '../lib/bundle/bundle';
 import { stripPort } from '../lib/bundle/hostname';
 import type { RegistryModel } from '../lib/model';
 import { configEditorRendered } from './config-editor';
@@ -25,7 +24,7 @@ const ROUTER_TIMEOUT = { 'haproxy.router.openshift.io/timeout': '30m' };
  * connection through; otherwise the router terminates with the cluster's wildcard certificate.
  */
 export function passthroughTls(model: RegistryModel): boolean {
-  return !model.components.tls.managed && hasCertificate(model.bundle);
+  return !model.components.tls.managed && model.certificate !== undefined;
 }
 
 export class Routes extends Construct {

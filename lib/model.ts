@@ -6,7 +6,8 @@ import { parseQuayRegistry } from './api/validate';
 import { BUNDLE_KEYS, ConfigBundle, emptyBundle, hasCertificate, nonEmpty } from './bundle/bundle';
 import { checkComponentConfig } from './bundle/component-config';
 import { Hostnames, resolveHostnames, stripPort } from './bundle/hostname';
-import { checkBundleCertificate } from './bundle/tls';
+import { CertificateSource, TLS_SECRET_KEYS, bundleCertificate, tlsSecretCertificate } from './bundle/certificate';
+import { checkBundleCertificate, checkCertificate } from './bundle/tls';
 import { Images } from './images';
 import { ManagedKeys, RandomInt, ensureManagedKeys, secureRandomInt } from './keys';
 import { Problem, problem } from './problems';
@@ -55,6 +56,8 @@ export interface ModelInputs {
   /** Contents of `<name>-quay-registry-managed-secret-keys`, when it exists. */
   readonly existingKeys?: Readonly<Record<string, string>>;
   readonly objectBucket?: ObjectBucket;
+  /** The Secret spec.tlsSecret names, when it exists. */
+  readonly tlsSecret?: Readonly<Record<string, unknown>>;
   readonly environment: Environment;
   readonly random?: RandomInt;
 }
@@ -70,6 +73,8 @@ export interface RegistryModel {
   readonly keysKnown: boolean;
   readonly hostnames: Hostnames;
   readonly objectBucket?: ObjectBucket;
+  /** The certificate Quay serves itself (bundle ssl.cert/ssl.key or spec.tlsSecret); none: the router or the user's ingress terminates. */
+  readonly certificate?: CertificateSource;
   readonly environment: Environment;
 }
 
@@ -91,17 +96,36 @@ export function buildModel(inputs: ModelInputs): ModelResult {
   bundle ??= emptyBundle();
 
   const env = inputs.environment;
-  const resolved = resolveComponents(registry.spec, env.capabilities, hasCertificate(bundle));
-  const problems = [...resolved.problems, ...checkComponentConfig(resolved.components, bundle)];
+  // spec.tlsSecret: the certificate comes from that Secret, and the bundle must not bring another.
+  const tlsName = registry.spec.tlsSecret;
+  let fromTlsSecret: CertificateSource | undefined;
+  if (tlsName) {
+    if (!inputs.tlsSecret) return { problems: [problem('spec.tlsSecret', `Secret \`${tlsName}\` not found in namespace ${namespace}`)] };
+    const parsed = tlsSecretCertificate(tlsName, inputs.tlsSecret as Record<string, unknown>);
+    if (!parsed.source) return { problems: parsed.problems };
+    fromTlsSecret = parsed.source;
+    if (nonEmpty(bundle, BUNDLE_KEYS.sslCert) || nonEmpty(bundle, BUNDLE_KEYS.sslKey)) {
+      return { problems: [problem('spec.tlsSecret', `the config bundle has ${BUNDLE_KEYS.sslCert}/${BUNDLE_KEYS.sslKey} too: take the certificate from one place (remove them, or spec.tlsSecret)`)] };
+    }
+  }
+  const resolved = resolveComponents(registry.spec, env.capabilities, hasCertificate(bundle) || fromTlsSecret !== undefined);
+  const problems = [...resolved.problems, ...checkComponentConfig(resolved.components, bundle, fromTlsSecret !== undefined)];
+  if (fromTlsSecret && resolved.components.tls.managed) {
+    problems.push(problem('spec.tlsSecret', 'the tls component is managed (the route serves the cluster\'s certificate): set tls unmanaged to serve the certificate of spec.tlsSecret'));
+  }
   const hostnames = resolveHostnames(name, namespace, resolved.components, bundle, env.appsDomain);
   problems.push(...hostnames.problems);
+  const found = hostnames.hostnames;
+  const hosts = found ? [found.server, found.buildManager].filter((h): h is string => !!h).map(stripPort) : [];
   // Checked whenever either half is present, so a lone ssl.cert is reported as a missing ssl.key.
-  if (nonEmpty(bundle, BUNDLE_KEYS.sslCert) || nonEmpty(bundle, BUNDLE_KEYS.sslKey)) {
-    const found = hostnames.hostnames;
-    const hosts = found ? [found.server, found.buildManager].filter((h): h is string => !!h).map(stripPort) : [];
-    problems.push(...checkBundleCertificate(bundle, hosts));
+  if (nonEmpty(bundle, BUNDLE_KEYS.sslCert) || nonEmpty(bundle, BUNDLE_KEYS.sslKey)) problems.push(...checkBundleCertificate(bundle, hosts));
+  if (fromTlsSecret) {
+    const keyPath = (p: string) => (p === BUNDLE_KEYS.sslCert ? TLS_SECRET_KEYS.cert : p === BUNDLE_KEYS.sslKey ? TLS_SECRET_KEYS.key : p);
+    const checked = checkCertificate({ cert: fromTlsSecret.cert.toString('utf8'), key: fromTlsSecret.key.toString('utf8'), hostnames: hosts });
+    problems.push(...checked.map((p) => ({ ...p, path: `spec.tlsSecret: Secret ${tlsName}: ${keyPath(p.path)}`, message: p.message.replace(`in ${BUNDLE_KEYS.sslCert}`, `in ${TLS_SECRET_KEYS.cert}`) })));
   }
   if (problems.length > 0 || !hostnames.hostnames) return { problems };
+  const certificate = fromTlsSecret ?? bundleCertificate(registry.spec.configBundleSecret, bundle);
 
   const keys = ensureManagedKeys(name, inputs.existingKeys ?? {}, inputs.random ?? secureRandomInt);
   return {
@@ -115,6 +139,7 @@ export function buildModel(inputs: ModelInputs): ModelResult {
       keysKnown: Object.keys(inputs.existingKeys ?? {}).length > 0,
       hostnames: hostnames.hostnames,
       ...(inputs.objectBucket ? { objectBucket: inputs.objectBucket } : {}),
+      ...(certificate ? { certificate } : {}),
       environment: env,
     },
     problems: [],

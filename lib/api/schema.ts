@@ -188,6 +188,12 @@ export const specSchema: JSONSchema = {
       description:
         'Name of a Secret in the same namespace holding config.yaml (Quay\'s configuration) and optionally ssl.cert, ssl.key, extra_ca_cert_*, clair-config.yaml, clair-ssl.crt and clair-ssl.key. Its config is the base that managed components\' settings are merged over.',
     },
+    tlsSecret: {
+      type: 'string',
+      maxLength: 253,
+      description:
+        'Name of a kubernetes.io/tls Secret in the same namespace (tls.crt, tls.key), e.g. one cert-manager issues and renews: the certificate Quay serves, instead of ssl.cert and ssl.key in the config bundle. Implies the tls component unmanaged; a renewal rolls Quay.',
+    },
     components: {
       type: 'array',
       description: 'Components and whether they are managed. Kinds not listed are managed when the platform supports them.',

@@ -94,6 +94,8 @@ export interface Component {
 
 export interface QuayRegistrySpec {
   readonly configBundleSecret?: string;
+  /** A kubernetes.io/tls Secret (tls.crt, tls.key) Quay serves, e.g. cert-manager's: instead of ssl.cert/ssl.key in the bundle. */
+  readonly tlsSecret?: string;
   readonly components?: Component[];
 }
 

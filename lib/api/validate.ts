@@ -76,9 +76,13 @@ export function parseQuayRegistry(doc: unknown, defaultNamespace = 'default'): P
   if (bundleName !== undefined && (typeof bundleName !== 'string' || !DNS_SUBDOMAIN.test(bundleName) || bundleName.length > 253)) {
     problems.push(problem('spec.configBundleSecret', `${JSON.stringify(bundleName)} is not a valid Secret name`));
   }
+  const tlsSecret = rawSpec.tlsSecret;
+  if (tlsSecret !== undefined && (typeof tlsSecret !== 'string' || !DNS_SUBDOMAIN.test(tlsSecret) || tlsSecret.length > 253)) {
+    problems.push(problem('spec.tlsSecret', `${JSON.stringify(tlsSecret)} is not a valid Secret name`));
+  }
   for (const key of Object.keys(rawSpec)) {
-    if (key !== 'configBundleSecret' && key !== 'components') {
-      problems.push(problem(`spec.${key}`, 'unknown field; the spec has only configBundleSecret and components'));
+    if (key !== 'configBundleSecret' && key !== 'components' && key !== 'tlsSecret') {
+      problems.push(problem(`spec.${key}`, 'unknown field; the spec has only configBundleSecret, tlsSecret and components'));
     }
   }
 
@@ -100,6 +104,7 @@ export function parseQuayRegistry(doc: unknown, defaultNamespace = 'default'): P
     },
     spec: {
       ...(typeof bundleName === 'string' ? { configBundleSecret: bundleName } : {}),
+      ...(typeof tlsSecret === 'string' ? { tlsSecret } : {}),
       ...(components ? { components } : {}),
     },
     ...(isObject(doc.status) ? { status: doc.status as QuayRegistry['status'] } : {}),

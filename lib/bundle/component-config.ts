@@ -54,14 +54,16 @@ export function clairDatabaseConfigured(bundle: ConfigBundle): boolean {
   });
 }
 
-function hasNecessaryConfig(kind: ComponentKind, components: ResolvedComponents, bundle: ConfigBundle): boolean {
-  // Unmanaged TLS means Quay serves the user's certificate, unless the user also runs their own
-  // ingress (route unmanaged) and says it terminates TLS: then Quay serves plain HTTP behind it.
-  if (kind === 'tls') return hasCertificate(bundle) || (!components.route.managed && bundle.config.EXTERNAL_TLS_TERMINATION === true);
+function hasNecessaryConfig(kind: ComponentKind, components: ResolvedComponents, bundle: ConfigBundle, tlsSecret: boolean): boolean {
+  // Unmanaged TLS means Quay serves the user's certificate (the bundle's or spec.tlsSecret's), unless
+  // the user also runs their own ingress (route unmanaged) and says it terminates TLS: then Quay
+  // serves plain HTTP behind it.
+  if (kind === 'tls') return tlsSecret || hasCertificate(bundle) || (!components.route.managed && bundle.config.EXTERNAL_TLS_TERMINATION === true);
   return (REQUIRED_WHEN_UNMANAGED[kind] ?? []).every((k) => present(bundle.config, k));
 }
 
-export function checkComponentConfig(components: ResolvedComponents, bundle: ConfigBundle): Problem[] {
+/** `tlsSecret`: the certificate comes from spec.tlsSecret rather than the bundle. */
+export function checkComponentConfig(components: ResolvedComponents, bundle: ConfigBundle, tlsSecret = false): Problem[] {
   const problems: Problem[] = [];
   for (const c of Object.values(components)) {
     const requiredKind = c.kind in REQUIRED_WHEN_UNMANAGED || c.kind === 'tls';
@@ -70,7 +72,7 @@ export function checkComponentConfig(components: ResolvedComponents, bundle: Con
       if (fields.length > 0 && !CONFIG_ALLOWED_WHEN_MANAGED.includes(c.kind)) {
         problems.push(problem('configBundleSecret', `${c.kind} component marked as managed, but \`configBundleSecret\` contains required fields (${fields.join(', ')})`));
       }
-    } else if (requiredKind && !hasNecessaryConfig(c.kind, components, bundle)) {
+    } else if (requiredKind && !hasNecessaryConfig(c.kind, components, bundle, tlsSecret)) {
       problems.push(problem('configBundleSecret', `required component \`${c.kind}\` marked as unmanaged, but \`configBundleSecret\` is missing necessary fields`));
     }
   }

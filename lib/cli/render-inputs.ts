@@ -89,9 +89,18 @@ export function prepareInput(doc: InputDocument, inputs: Inputs, environment: En
   const datastore = `${name}-${SHARED_NAMES.datastore}`;
   const objectBucket = objectBucketFromProvisioner(lookup('Secret', datastore), lookup('ConfigMap', datastore));
 
+  // spec.tlsSecret: the certificate's Secret, from the inputs like the bundle (cert-manager's, exported).
+  let tlsSecret: Record<string, unknown> | undefined;
+  if (typeof spec.tlsSecret === 'string') {
+    tlsSecret = lookup('Secret', spec.tlsSecret);
+    if (!tlsSecret) {
+      return { source, namespace, name, warnings, problems: [problem('spec.tlsSecret', `Secret \`${spec.tlsSecret}\` not found in namespace ${namespace}: pass it with -f`)] };
+    }
+  }
   const result = buildModel({
     registry,
     ...(bundle ? { bundle } : {}),
+    ...(tlsSecret ? { tlsSecret } : {}),
     ...(keysSecret ? { existingKeys: keysFromSecret(keysSecret) } : {}),
     ...(objectBucket ? { objectBucket } : {}),
     environment,

@@ -2,7 +2,6 @@
 // over it, and Quay's base defaults for keys nobody set.
 import type { RegistryModel } from '../model';
 import { FIELD_GROUPS } from '../bundle/component-config';
-import { hasCertificate } from '../bundle/bundle';
 import { managedKeysSecretName } from '../keys';
 import { registryObjectName, SHARED_NAMES } from '../names';
 import { assembleConfig, AssemblySpec, EnvRef, envRef } from './assemble';
@@ -107,7 +106,7 @@ export function managedFields(model: RegistryModel): Record<string, unknown> {
   }
   if (c.route.managed) {
     // Managed TLS is the Route's edge termination: Quay itself then speaks plain HTTP.
-    out.EXTERNAL_TLS_TERMINATION = !hasCertificate(model.bundle);
+    out.EXTERNAL_TLS_TERMINATION = model.certificate === undefined;
     out.PREFERRED_URL_SCHEME = 'https';
     out.SERVER_HOSTNAME = model.hostnames.server;
   } else if (model.bundle.config.SERVER_HOSTNAME === undefined) {

@@ -155,12 +155,13 @@ export class Controller {
     else if (o.kind === 'Secret' || o.kind === 'ConfigMap') this.enqueueReferencing(o);
   };
 
-  /** A user's config bundle, or a bucket provisioner's Secret or ConfigMap, changed. */
+  /** A user's config bundle or certificate Secret (a cert-manager renewal), or a bucket provisioner's Secret or ConfigMap, changed. */
   private enqueueReferencing(o: KubeObject): void {
     for (const r of this.registries.list(o.metadata.namespace)) {
-      const spec = (r.spec ?? {}) as { configBundleSecret?: string };
+      const spec = (r.spec ?? {}) as { configBundleSecret?: string; tlsSecret?: string };
       const name = o.metadata.name;
-      if ((o.kind === 'Secret' && spec.configBundleSecret === name) || name === `${r.metadata.name}-${SHARED_NAMES.datastore}`) {
+      const referenced = o.kind === 'Secret' && (spec.configBundleSecret === name || spec.tlsSecret === name);
+      if (referenced || name === `${r.metadata.name}-${SHARED_NAMES.datastore}`) {
         this.enqueue(r.metadata.namespace, r.metadata.name);
       }
     }

@@ -87,6 +87,8 @@ export class Reconciler {
         else problems.push(...result.problems.map((p) => ({ ...p, path: `configBundleSecret ${spec.configBundleSecret}: ${p.path}` })));
       }
     }
+    // The certificate's Secret (spec.tlsSecret), read like the bundle: the user's, not labelled.
+    const tlsSecret = typeof spec.tlsSecret === 'string' ? await client.get(typeOf('Secret'), namespace, spec.tlsSecret) : undefined;
     const datastore = `${name}-${SHARED_NAMES.datastore}`;
     const [datastoreSecret, datastoreConfigMap] = env.capabilities.objectBucketClaims
       ? await Promise.all([client.get(typeOf('Secret'), namespace, datastore), client.get(typeOf('ConfigMap'), namespace, datastore)])
@@ -102,6 +104,7 @@ export class Reconciler {
         ...(bundle ? { bundle } : {}),
         existingKeys: keys.values,
         ...(objectBucket ? { objectBucket } : {}),
+        ...(tlsSecret ? { tlsSecret } : {}),
         environment: env,
       });
       problems.push(...result.problems);

@@ -129,7 +129,11 @@ export async function handleReconfigure(deps: ReconfigureDeps, request: Reconfig
   // The same checks a reconcile makes: a commit the registry would refuse is refused here, with the same message.
   const registryObj = { ...registry, apiVersion: API_VERSION, kind: KIND } as KubeObject;
   const bundle = bundleFromSecret(next);
-  const problems = bundle.bundle ? buildModel({ registry: registryObj, bundle: bundle.bundle, existingKeys: keys, environment: await deps.environment() }).problems : bundle.problems;
+  const tlsName = registry.spec?.tlsSecret;
+  const tlsSecret = typeof tlsName === 'string' ? await client.get(typeOf('Secret'), namespace, tlsName) : undefined;
+  const problems = bundle.bundle
+    ? buildModel({ registry: registryObj, bundle: bundle.bundle, existingKeys: keys, ...(tlsSecret ? { tlsSecret } : {}), environment: await deps.environment() }).problems
+    : bundle.problems;
   const now = deps.now ? deps.now() : new Date();
   if (problems.length > 0) {
     const messages = problems.map((p) => formatProblem(`configBundleSecret ${bundleName}`, p));

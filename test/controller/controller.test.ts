@@ -1,5 +1,7 @@
 // The controller end to end, against the in-process fake API server: the real @kubernetes/client-node
 // (KubeConfig, Watch) and the operator's raw HTTP requests.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { Controller } from '../../lib/controller/controller';
 import { KubeClient } from '../../lib/controller/kube-client';
 import { silentLogger } from '../../lib/controller/runtime/logger';
@@ -183,6 +185,27 @@ describe('day 2', () => {
     syncPods(server, NS);
     settleDeployments(server, NS);
     await eventually(() => expect(names('ConfigMap', 'v1')).not.toContain(oldSecret));
+  });
+
+  test('spec.tlsSecret: a cert-manager renewal of the Secret rolls Quay (the watch maps it to the registry); nothing of it is rendered', async () => {
+    const pem = (f: string) => fs.readFileSync(path.resolve(__dirname, '../fixtures/tls', f), 'utf8');
+    const tlsSecret = (cert: string) => ({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      type: 'kubernetes.io/tls',
+      metadata: { name: 'registry-tls', namespace: NS },
+      data: { 'tls.crt': Buffer.from(cert).toString('base64'), 'tls.key': Buffer.from(pem('leaf.key')).toString('base64') },
+    });
+    server.create(tlsSecret(pem('leaf.crt')));
+    createRegistry({ configBundleSecret: 'config-bundle-secret', tlsSecret: 'registry-tls' });
+    await deployToHealthy();
+    expect(get('route.openshift.io/v1', 'Route', `${NAME}-quay`)!.spec.tls.termination).toBe('passthrough');
+    const hash = () => deployment('quay-app')!.spec.template.metadata.annotations['quay-operator/config-hash'];
+    const before = hash();
+    // cert-manager renews: same key, new certificate (here the chain).
+    server.update({ ...(server.get('v1', 'Secret', NS, 'registry-tls') as Obj), data: tlsSecret(pem('leaf-chain.crt')).data });
+    await eventually(() => expect(hash()).not.toBe(before));
+    expect(JSON.stringify(deployment('quay-app'))).not.toContain(Buffer.from(pem('leaf.key')).toString('base64'));
   });
 
   test('mirror unmanaged: its Deployment and HPA are pruned; managed again: they come back', async () => {

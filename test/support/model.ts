@@ -32,6 +32,8 @@ export interface TestModelOptions {
   /** null: the bucket claim is not bound yet. */
   readonly objectBucket?: ObjectBucket | null;
   readonly environment?: Partial<Environment>;
+  /** The Secret spec.tlsSecret names (its files as text), e.g. { 'tls.crt': ..., 'tls.key': ... }. */
+  readonly tlsSecret?: Record<string, string>;
 }
 
 export function testBundle(files: Record<string, string>): ConfigBundle {
@@ -62,8 +64,20 @@ export function testModel(options: TestModelOptions = {}): RegistryModel {
     ...(files ? { bundle: testBundle(files) } : {}),
     existingKeys: ensureManagedKeys(name, {}, fixedRandom()),
     ...(options.objectBucket === null ? {} : { objectBucket: options.objectBucket ?? TEST_BUCKET }),
+    ...(options.tlsSecret ? { tlsSecret: tlsSecretObject(String(options.spec?.tlsSecret ?? 'registry-tls'), options.tlsSecret) } : {}),
     environment,
   });
   if (!result.model) throw new Error(result.problems.map((p) => `${p.path}: ${p.message}`).join('\n'));
   return result.model;
+}
+
+/** A kubernetes.io/tls Secret as cert-manager writes it. */
+export function tlsSecretObject(name: string, files: Record<string, string>, namespace = 'quay-enterprise'): Record<string, unknown> {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    type: 'kubernetes.io/tls',
+    metadata: { name, namespace },
+    data: Object.fromEntries(Object.entries(files).map(([k, v]) => [k, Buffer.from(v).toString('base64')])),
+  };
 }
