@@ -58,6 +58,10 @@ export class OperatorInstall extends Chart {
 
     // Cluster-scoped reads the operator always needs: discovery of the apps domain.
     const clusterRules: k8s.PolicyRule[] = [{ apiGroups: ['config.openshift.io'], resources: ['ingresses'], verbs: ['get'] }];
+    // The openshift.io/cluster-monitoring label on registries' namespaces (managed monitoring): a
+    // server-side apply of that one label (RBAC cannot narrow a patch to a label). Monitoring is
+    // managed only when watching all namespaces (upstream's rule), so --watch-namespace needs none.
+    if (!props.watchNamespace) clusterRules.push({ apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'patch'] });
     if (props.watchNamespace) {
       const scope = props.watchNamespace;
       new k8s.KubeRole(this, 'role', { metadata: { name: OPERATOR_NAME, namespace: scope, labels }, rules: namespacedRules() });

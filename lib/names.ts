@@ -19,3 +19,9 @@ export const SHARED_NAMES = {
 export function registryObjectName(registry: string, suffix: string): string {
   return `${registry}-${suffix}`;
 }
+
+/**
+ * On OpenShift the cluster's Prometheus scrapes (and evaluates rules of) only namespaces with this
+ * label; the operator sets it where a registry's monitoring is managed, as upstream does.
+ */
+export const CLUSTER_MONITORING_LABEL = 'openshift.io/cluster-monitoring';

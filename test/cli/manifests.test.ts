@@ -92,7 +92,11 @@ const NAMESPACED_TOLERATED: readonly Grant[] = [
 ];
 
 /** Cluster-scoped reads: the OpenShift apps domain (discovery). */
-const CLUSTER_NEEDS: readonly Grant[] = [['config.openshift.io', 'ingresses', ['get']]];
+const CLUSTER_NEEDS: readonly Grant[] = [
+  ['config.openshift.io', 'ingresses', ['get']],
+  // The openshift.io/cluster-monitoring label on registries' namespaces (a server-side apply of that label).
+  ['', 'namespaces', ['get', 'patch']],
+];
 
 const LEASE_NEEDS: readonly Grant[] = [['coordination.k8s.io', 'leases', ['get', 'create', 'update']]];
 
@@ -185,8 +189,9 @@ describe('quay-operator manifests (all namespaces)', () => {
     expect(missing).toEqual([]);
     const allowed = new Set([...expand(NAMESPACED_NEEDS), ...expand(NAMESPACED_TOLERATED), ...expand(CLUSTER_NEEDS)]);
     expect([...cluster].filter((g) => !allowed.has(g))).toEqual([]);
-    // Never cluster-wide write access to what the operator does not manage.
-    for (const g of cluster) expect(g).not.toMatch(/^\|(namespaces|nodes|persistentvolumes)\||^apiextensions\.k8s\.io\||^rbac\.authorization\.k8s\.io\|cluster/);
+    // Never cluster-wide write access to what the operator does not manage; on namespaces, only the
+    // patch that applies the monitoring label (no create, update or delete).
+    for (const g of cluster) expect(g).not.toMatch(/^\|(nodes|persistentvolumes)\||^\|namespaces\|(create|update|delete|deletecollection)$|^apiextensions\.k8s\.io\||^rbac\.authorization\.k8s\.io\|cluster/);
   });
 
   test('the leader-election Role grants exactly get, create and update on leases, in the operator namespace', () => {
@@ -254,8 +259,9 @@ describe('quay-operator manifests --watch-namespace', () => {
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'quay-operator' },
       subjects: [{ kind: 'ServiceAccount', name: SA, namespace: 'quay-operator' }],
     });
-    // Cluster-wide, only the apps domain; no cluster-wide access to Secrets or anything else.
-    expect([...grants(one(o, 'ClusterRole', 'quay-operator').rules)].sort()).toEqual(expand(CLUSTER_NEEDS).sort());
+    // Cluster-wide, only the apps domain; no cluster-wide access to Secrets or anything else, and no
+    // namespace label (monitoring is managed only when watching all namespaces).
+    expect([...grants(one(o, 'ClusterRole', 'quay-operator').rules)].sort()).toEqual(['config.openshift.io|ingresses|get']);
     // Leader election stays in the operator's own namespace.
     expect([...grants(one(o, 'Role', 'quay-operator-leader-election', 'quay-operator').rules)].sort()).toEqual(expand(LEASE_NEEDS).sort());
     const args: string[] = one(o, 'Deployment', 'quay-operator', 'quay-operator').spec.template.spec.containers[0].args;
