@@ -5,6 +5,7 @@ import { Construct } from 'constructs';
 import { k8s } from 'cdk8s-plus-27';
 import type { RegistryModel } from '../lib/model';
 import type { PodSecurityOverride } from '../lib/api/types';
+import { RETRY_MIGRATION_ANNOTATION } from '../lib/names';
 import { ComponentProps, SHARED_NAMES } from './shared/component';
 import { metadataFor, nameFor, podTemplateMetadata, selectorLabels } from './shared/metadata';
 import { applyPlacement, mergeEnv, podSecurityContext, preferSpreading, replicasFor, resourcesFor, restrictedSecurityContext } from './shared/pod';
@@ -146,8 +147,14 @@ export class Quay extends Construct {
     // The migration Job. Its quay-version annotation tells the controller which version the schema
     // is being migrated to; the controller creates it only when that version is not yet deployed.
     const versionAnnotation = { [QUAY_VERSION_ANNOTATION]: model.environment.quayVersion };
+    // The retry the admin asked for (an annotation on the registry), so the controller tells a retried Job from the failed one.
+    const retry = model.registry.metadata.annotations?.[RETRY_MIGRATION_ANNOTATION];
     const job = new k8s.KubeJob(this, 'upgrade-job', {
-      metadata: metadataFor(model, quayUpgradeJobName(model), { component: QUAY_UPGRADE_COMPONENT, overrides, annotations: versionAnnotation }),
+      metadata: metadataFor(model, quayUpgradeJobName(model), {
+        component: QUAY_UPGRADE_COMPONENT,
+        overrides,
+        annotations: { ...versionAnnotation, ...(retry !== undefined ? { [RETRY_MIGRATION_ANNOTATION]: retry } : {}) },
+      }),
       spec: {
         // Migrations are not idempotent: a retry after a half-applied migration fails with
         // DuplicateTable and buries the real error. Fail once, keep the failed pod's log

@@ -25,3 +25,12 @@ export function registryObjectName(registry: string, suffix: string): string {
  * label; the operator sets it where a registry's monitoring is managed, as upstream does.
  */
 export const CLUSTER_MONITORING_LABEL = 'openshift.io/cluster-monitoring';
+
+/**
+ * On the QuayRegistry (set by the admin) and on the migration Job it created: a new value on the
+ * registry re-runs a failed migration (the failed Job is replaced by one carrying that value).
+ */
+export const RETRY_MIGRATION_ANNOTATION = 'quay-operator/retry-migration';
+
+/** What Quay applies over config.yaml (app.py): the previous version serves read-only through it while migrations run. */
+export const QUAY_OVERRIDE_CONFIG_ENV = 'QUAY_OVERRIDE_CONFIG';

@@ -2,7 +2,7 @@
 // turns it into a status condition with `reason`. Nothing that produces a Problem throws past it.
 
 /** Condition reasons the seeds and upstream use for rejected input. */
-export type ProblemReason = 'ConfigInvalid' | 'ComponentOverrideInvalid' | 'ComponentUnsupported';
+export type ProblemReason = 'ConfigInvalid' | 'ComponentOverrideInvalid' | 'ComponentUnsupported' | 'UpgradeUnsupported';
 
 export interface Problem {
   /** The field or file the problem is in, e.g. `spec.components[2].kind` or `config.yaml`. */

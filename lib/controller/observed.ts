@@ -9,6 +9,8 @@ export interface ObservedState {
    * a reconcile of an unchanged registry reads nothing). Undefined: not listed, so not known.
    */
   readonly pods?: readonly KubeObject[];
+  /** The live quay-app Deployment in full, read only while an upgrade migrates: the previous version serves read-only. */
+  readonly previousQuayApp?: KubeObject;
 }
 
 export function findObject(state: ObservedState, kind: string, name: string, namespace?: string): KubeObject | undefined {

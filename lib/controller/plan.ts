@@ -11,7 +11,8 @@
 import { quayConfigReady, SHARED_NAMES } from '../../constructs/shared/component';
 import { QUAY_VERSION_ANNOTATION } from '../../constructs/quay';
 import type { RegistryModel } from '../model';
-import { Applier } from './applier';
+import { APPLIED_HASH, Applier } from './applier';
+import { QUAY_OVERRIDE_CONFIG_ENV, RETRY_MIGRATION_ANNOTATION } from '../names';
 import { configReferences, podHoldsMounts, templateSpec } from './references';
 import { parseQuantity } from '../quantity';
 import type { KubeObject } from '../synth';
@@ -99,6 +100,48 @@ function claimAsItCanBe(claim: KubeObject, live: KubeObject | undefined): KubeOb
   });
 }
 
+/** Annotations the API server or kubectl put on a Deployment: not the operator's to apply. */
+const FOREIGN_ANNOTATIONS = ['deployment.kubernetes.io/revision', 'kubectl.kubernetes.io/last-applied-configuration', APPLIED_HASH];
+
+/** Quay's registry state while migrations run: reads (pulls) served, writes refused with Quay's read-only message. */
+export const READ_ONLY_OVERRIDE = { REGISTRY_STATE: 'readonly' };
+
+/**
+ * During an upgrade the previous version keeps serving, read-only: its live Deployment as it is,
+ * with QUAY_OVERRIDE_CONFIG (which Quay applies over config.yaml) setting REGISTRY_STATE readonly.
+ * replicas only where the operator sets them (HPA unmanaged): an HPA keeps scaling it otherwise.
+ */
+export function readOnlyPrevious(live: KubeObject, rendered: KubeObject): KubeObject {
+  const o = live as Record<string, any>;
+  const annotations = Object.fromEntries(Object.entries((o.metadata.annotations ?? {}) as Record<string, string>).filter(([k]) => !FOREIGN_ANNOTATIONS.includes(k)));
+  const { replicas, ...spec } = o.spec;
+  const wantsReplicas = (rendered.spec as Record<string, any>)?.replicas !== undefined;
+  const containers = (spec.template.spec.containers as Record<string, any>[]).map((c) => {
+    if (c.name !== SHARED_NAMES.quayApp) return c;
+    const env = ((c.env ?? []) as Record<string, any>[]).filter((e) => e.name !== QUAY_OVERRIDE_CONFIG_ENV);
+    const existing = ((c.env ?? []) as Record<string, any>[]).find((e) => e.name === QUAY_OVERRIDE_CONFIG_ENV)?.value;
+    let override: Record<string, unknown> = {};
+    try {
+      override = existing ? (JSON.parse(existing) as Record<string, unknown>) : {};
+    } catch {
+      override = {};
+    }
+    return { ...c, env: [...env, { name: QUAY_OVERRIDE_CONFIG_ENV, value: JSON.stringify({ ...override, ...READ_ONLY_OVERRIDE }) }] };
+  });
+  return Applier.stamp({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: {
+      name: o.metadata.name,
+      namespace: o.metadata.namespace,
+      ...(o.metadata.labels ? { labels: o.metadata.labels } : {}),
+      ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
+      ...(o.metadata.ownerReferences ? { ownerReferences: o.metadata.ownerReferences } : {}),
+    },
+    spec: { ...spec, ...(wantsReplicas && replicas !== undefined ? { replicas } : {}), template: { ...spec.template, spec: { ...spec.template.spec, containers } } },
+  });
+}
+
 /** Holds a Deployment at 0 replicas (an HPA does not scale a Deployment at 0); re-stamped, as it differs from the rendered one. */
 function heldAtZero(d: KubeObject): KubeObject {
   return Applier.stamp({ ...d, spec: { ...(d.spec as object), replicas: 0 } });
@@ -124,14 +167,22 @@ export function plan(model: RegistryModel, rendered: readonly KubeObject[], obse
     replaceJob = jobState(liveJob) !== 'active';
   } else {
     const state = jobState(liveJob);
-    migration =
-      state === 'succeeded'
-        ? { phase: 'succeeded' }
-        : state === 'failed'
-          ? { phase: 'failed', message: (liveJob as any).status?.conditions?.find((c: any) => c.type === 'Failed')?.message ?? 'failed to run migrations' }
-          : { phase: 'running' };
+    const retry = model.registry.metadata.annotations?.[RETRY_MIGRATION_ANNOTATION];
+    if (state === 'failed' && retry !== undefined && retry !== annotation(liveJob, RETRY_MIGRATION_ANNOTATION)) {
+      // The admin asked for another run: the failed Job goes, a new one is created next.
+      migration = { phase: 'waiting' };
+      replaceJob = true;
+    } else if (state === 'failed') {
+      const why = (liveJob as any).status?.conditions?.find((c: any) => c.type === 'Failed')?.message ?? 'failed to run migrations';
+      const hint = `see \`kubectl logs -n ${model.namespace} job/${jobName}\`; once the cause is fixed, retry with \`kubectl annotate quayregistry -n ${model.namespace} ${model.name} --overwrite ${RETRY_MIGRATION_ANNOTATION}=<a new value>\``;
+      migration = { phase: 'failed', message: `${why}; ${hint}` };
+    } else {
+      migration = state === 'succeeded' ? { phase: 'succeeded' } : { phase: 'running' };
+    }
   }
   const migrated = migration.phase === 'done' || migration.phase === 'succeeded';
+  // An upgrade of a registry that served a previous version (not a new install): that version keeps serving, read-only.
+  const upgrading = currentVersion !== undefined && currentVersion !== version;
 
   const apply: KubeObject[] = [];
   for (const obj of rendered) {
@@ -141,6 +192,10 @@ export function plan(model: RegistryModel, rendered: readonly KubeObject[], obse
       // Jobs are immutable and migrations not idempotent: create it only when this version needs
       // migrating and no Job for it exists yet.
       if (!migrated && !liveJob) apply.push(obj);
+      continue;
+    }
+    if (!migrated && k === `Deployment/${model.name}-${SHARED_NAMES.quayApp}` && upgrading && observed.previousQuayApp) {
+      apply.push(readOnlyPrevious(observed.previousQuayApp, obj));
       continue;
     }
     if (!migrated && (k === `Deployment/${model.name}-${SHARED_NAMES.quayApp}` || k === `Deployment/${model.name}-${SHARED_NAMES.mirror}`)) {

@@ -10,6 +10,7 @@ import { ensureManagedKeys, keysFromSecret, managedKeysSecretName } from '../key
 import { Environment, RegistryModel, buildModel } from '../model';
 import { CLUSTER_MONITORING_LABEL } from '../names';
 import { Problem, problem } from '../problems';
+import { decideUpgrade } from '../upgrade/versions';
 import { secretStrings } from '../secrets';
 import { KubeObject, renderCredentials, renderRegistry, sortObjects } from '../synth';
 import { Applier } from './applier';
@@ -21,6 +22,7 @@ import { RefusalReporter, WriteTarget } from './refusals';
 import { OWNED_KINDS, typeOf } from './resources';
 import { computeStatus, statusChanged } from './status';
 import { Logger } from './runtime/logger';
+import { dropManagedFields } from './runtime/informer';
 
 export const FINALIZER = 'quay-operator/finalizer';
 /** Marks a PVC the operator no longer renders and has reported as kept. */
@@ -112,7 +114,10 @@ export class Reconciler {
         environment: env,
       });
       problems.push(...result.problems);
-      if (result.model) return this.rollout(registryObj, result.model, writes);
+      // The seeds' rules: a version this registry cannot be upgraded from is left alone, whole.
+      const decision = decideUpgrade((registry.status as QuayRegistryStatus | undefined)?.currentVersion, env.quayVersion);
+      if (result.model && decision.kind === 'unsupported') problems.push(problem('status.currentVersion', decision.message, 'UpgradeUnsupported'));
+      else if (result.model) return this.rollout(registryObj, result.model, writes);
     }
     return this.blocked(registryObj, problems, writes);
   }
@@ -161,6 +166,16 @@ export class Reconciler {
     return { owned };
   }
 
+  /** During an upgrade, the live quay-app in full (the cache keeps no template): the previous version serves read-only from it. */
+  private async withPreviousQuay(registry: KubeObject, model: RegistryModel, previous: QuayRegistryStatus | undefined, observed: ObservedState): Promise<ObservedState> {
+    const current = previous?.currentVersion;
+    if (current === undefined || current === model.environment.quayVersion) return observed;
+    const name = `${model.name}-${SHARED_NAMES.quayApp}`;
+    if (!this.deps.owned.get('Deployment')?.get(model.namespace, name)) return observed;
+    const live = await this.deps.client.get(typeOf('Deployment'), model.namespace, name);
+    return live ? { ...observed, previousQuayApp: dropManagedFields(live) } : observed;
+  }
+
   /** Lists the registry's pods when old config objects wait to be pruned: they may still mount them. */
   private async withPods(registry: KubeObject, model: RegistryModel, rendered: readonly KubeObject[], observed: ObservedState): Promise<ObservedState> {
     if (configPruneCandidates(model, rendered, observed, registry.metadata.uid).length === 0) return observed;
@@ -180,8 +195,8 @@ export class Reconciler {
     // Stamped before planning, so the plan can tell which objects are about to change.
     // The render references the credential Secrets; the controller applies them too (what `keys` prints).
     const rendered = sortObjects([...renderRegistry(model).objects, ...renderCredentials(model)]).map((o) => Applier.stamp(withOwner(o, registry)));
-    const observed = await this.withPods(registry, model, rendered, this.observe(registry));
     const previous = registry.status as QuayRegistryStatus | undefined;
+    const observed = await this.withPreviousQuay(registry, model, previous, await this.withPods(registry, model, rendered, this.observe(registry)));
     const thePlan = makePlan(model, rendered, observed, previous?.currentVersion, registry.metadata.uid);
     const events: RegistryEvent[] = [];
 

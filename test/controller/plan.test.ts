@@ -220,6 +220,8 @@ describe('migration Job sequencing', () => {
     for (const k of before) expect(keys.indexOf(k)).toBeLessThan(job);
   });
 
+  // The log to read and the documented retry, after the Job's own message.
+  const RETRY_HINT = '; see `kubectl logs -n quay-enterprise job/example-registry-quay-app-upgrade`; once the cause is fixed, retry with `kubectl annotate quayregistry -n quay-enterprise example-registry --overwrite quay-operator/retry-migration=<a new value>`';
   const jobCases: [string, () => KubeObject, string | undefined, Plan['migration']][] = [
     ['an active Job for this version', () => migrationJob(VERSION, { active: 1 }), undefined, { phase: 'running' }],
     ['a just-created Job for this version (no status yet)', () => migrationJob(VERSION), undefined, { phase: 'running' }],
@@ -228,9 +230,9 @@ describe('migration Job sequencing', () => {
       'a failed Job for this version',
       () => migrationJob(VERSION, { failed: 6, failedMessage: 'Job has reached the specified backoff limit' }),
       undefined,
-      { phase: 'failed', message: 'Job has reached the specified backoff limit' },
+      { phase: 'failed', message: `Job has reached the specified backoff limit${RETRY_HINT}` },
     ],
-    ['a failed Job without a message', failedNoMessage, undefined, { phase: 'failed', message: 'failed to run migrations' }],
+    ['a failed Job without a message', failedNoMessage, undefined, { phase: 'failed', message: `failed to run migrations${RETRY_HINT}` }],
   ];
   test.each(jobCases)('%s: not re-applied, quay-app and mirror still held at 0', (_, job, current, migration) => {
     const { result } = planFor({ observed: observe(dependenciesUp(), job()), currentVersion: current });
