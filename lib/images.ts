@@ -1,5 +1,6 @@
 // Component images: upstream's defaults, overridable per operator with RELATED_IMAGE_COMPONENT_*.
 import { Problem, problem } from './problems';
+import { parseQuayVersion } from './upgrade/versions';
 
 export interface Images {
   readonly quay: string;
@@ -11,9 +12,16 @@ export interface Images {
   readonly configEditor: string;
 }
 
-/** The upstream operator's CSV defaults (reference §6). */
+/** The Quay version this operator deploys; tied to the migration Job and status.currentVersion. */
+export const DEFAULT_QUAY_VERSION = 'v3.17.3';
+
+/**
+ * Defaults: Quay at exactly DEFAULT_QUAY_VERSION (upstream's CSV says `quay:latest`, a floating tag:
+ * a pod restart could pull a newer Quay onto a database no migration Job has migrated); the others
+ * as upstream's CSV (reference §6).
+ */
 export const DEFAULT_IMAGES: Images = {
-  quay: 'quay.io/projectquay/quay:latest',
+  quay: `quay.io/projectquay/quay:${DEFAULT_QUAY_VERSION}`,
   clair: 'quay.io/projectquay/clair:4.9.0',
   postgres: 'quay.io/sclorg/postgresql-13-c9s:latest',
   clairpostgres: 'quay.io/sclorg/postgresql-15-c9s:latest',
@@ -49,7 +57,26 @@ export function checkImageReference(ref: string): string | undefined {
   return undefined;
 }
 
-/** Reads image overrides from an environment (the operator's, or the CLI's). */
+/**
+ * The Quay image must run the version the migration Job migrates to: a digest (pinned; its version
+ * cannot be read here), or a tag naming that version. A floating tag (`latest`, a branch) or another
+ * version is refused rather than deployed.
+ */
+export function checkQuayImageVersion(ref: string, quayVersion: string): string | undefined {
+  if (ref.includes('@')) return undefined;
+  const name = ref.split('@')[0];
+  const colon = name.lastIndexOf(':');
+  const tag = colon > name.lastIndexOf('/') ? name.slice(colon + 1) : '';
+  const tagged = parseQuayVersion(tag);
+  const wanted = parseQuayVersion(quayVersion);
+  if (!tagged) return `\`${ref}\` is a floating tag: a pod restart could pull another Quay onto a database migrated for QUAY_VERSION ${quayVersion}; name the release (quay:${quayVersion}) or a digest`;
+  if (!wanted || tagged.major !== wanted.major || tagged.minor !== wanted.minor || tagged.patch !== wanted.patch || (tagged.prerelease ?? '') !== (wanted.prerelease ?? '')) {
+    return `\`${ref}\` is Quay ${tag} but QUAY_VERSION is ${quayVersion}: the migration Job would migrate to one version and Quay run another; set both to the same release`;
+  }
+  return undefined;
+}
+
+/** Reads image overrides from an environment (the operator's, or the CLI's), and checks Quay's against QUAY_VERSION. */
 export function imagesFromEnv(env: Readonly<Record<string, string | undefined>>): { images: Images; problems: Problem[] } {
   const problems: Problem[] = [];
   const images = { ...DEFAULT_IMAGES };
@@ -60,8 +87,13 @@ export function imagesFromEnv(env: Readonly<Record<string, string | undefined>>)
     if (error) problems.push(problem(IMAGE_ENV[key], `${error}, got \`${value}\``));
     else images[key] = value;
   }
+  const version = env.QUAY_VERSION || DEFAULT_QUAY_VERSION;
+  if (!parseQuayVersion(version)) problems.push(problem('QUAY_VERSION', `is not a Quay version (vX.Y.Z), got \`${version}\``));
+  else if (!problems.some((p) => p.path === IMAGE_ENV.quay)) {
+    const mismatch = checkQuayImageVersion(images.quay, version);
+    if (mismatch) problems.push(problem(IMAGE_ENV.quay, mismatch));
+  }
   return { images, problems };
 }
 
-/** The Quay version this operator deploys; tied to the migration Job and status.currentVersion. */
-export const DEFAULT_QUAY_VERSION = 'v3.99.0-dev';
+

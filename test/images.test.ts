@@ -8,7 +8,8 @@ describe('imagesFromEnv', () => {
   it('uses the defaults when nothing is set', () => {
     expect(imagesFromEnv({})).toEqual({ images: DEFAULT_IMAGES, problems: [] });
     expect(DEFAULT_IMAGES).toEqual({
-      quay: 'quay.io/projectquay/quay:latest',
+      // A release, the operator's QUAY_VERSION: never a floating tag.
+      quay: 'quay.io/projectquay/quay:v3.17.3',
       clair: 'quay.io/projectquay/clair:4.9.0',
       postgres: 'quay.io/sclorg/postgresql-13-c9s:latest',
       clairpostgres: 'quay.io/sclorg/postgresql-15-c9s:latest',
@@ -33,11 +34,31 @@ describe('imagesFromEnv', () => {
     expect(imagesFromEnv({ RELATED_IMAGE_COMPONENT_QUAY: '' })).toEqual({ images: DEFAULT_IMAGES, problems: [] });
   });
 
-  it('overrides an image by tag', () => {
-    expect(imagesFromEnv({ RELATED_IMAGE_COMPONENT_QUAY: 'quay.io/projectquay/quay:v3.12.0' })).toEqual({
+  it('overrides an image by tag (Quay with the QUAY_VERSION it runs)', () => {
+    expect(imagesFromEnv({ RELATED_IMAGE_COMPONENT_QUAY: 'quay.io/projectquay/quay:v3.12.0', QUAY_VERSION: 'v3.12.0' })).toEqual({
       images: { ...DEFAULT_IMAGES, quay: 'quay.io/projectquay/quay:v3.12.0' },
       problems: [],
     });
+    expect(imagesFromEnv({ RELATED_IMAGE_COMPONENT_QUAY: 'mirror.example.com/quay/quay:3.12.0', QUAY_VERSION: 'v3.12.0' }).problems).toEqual([]);
+  });
+
+  it('Quay: a floating tag, or a release other than QUAY_VERSION, is refused (a restart would run another Quay than the one migrated for)', () => {
+    expect(imagesFromEnv({ RELATED_IMAGE_COMPONENT_QUAY: 'quay.io/projectquay/quay:latest' }).problems).toEqual([
+      invalid(
+        'RELATED_IMAGE_COMPONENT_QUAY',
+        '`quay.io/projectquay/quay:latest` is a floating tag: a pod restart could pull another Quay onto a database migrated for QUAY_VERSION v3.17.3; name the release (quay:v3.17.3) or a digest',
+      ),
+    ]);
+    expect(imagesFromEnv({ RELATED_IMAGE_COMPONENT_QUAY: 'quay.io/projectquay/quay:v3.16.1' }).problems).toEqual([
+      invalid(
+        'RELATED_IMAGE_COMPONENT_QUAY',
+        '`quay.io/projectquay/quay:v3.16.1` is Quay v3.16.1 but QUAY_VERSION is v3.17.3: the migration Job would migrate to one version and Quay run another; set both to the same release',
+      ),
+    ]);
+    expect(imagesFromEnv({ QUAY_VERSION: 'v3.18.0' }).problems.map((p) => p.path)).toEqual(['RELATED_IMAGE_COMPONENT_QUAY']);
+    expect(imagesFromEnv({ QUAY_VERSION: 'next' }).problems).toEqual([invalid('QUAY_VERSION', 'is not a Quay version (vX.Y.Z), got `next`')]);
+    // A digest is pinned: accepted (its version cannot be read here).
+    expect(imagesFromEnv({ RELATED_IMAGE_COMPONENT_QUAY: `registry.redhat.io/quay/quay-rhel8@${DIGEST}`, QUAY_VERSION: 'v3.18.0' }).problems).toEqual([]);
   });
 
   it('overrides an image by digest', () => {
@@ -81,6 +102,7 @@ describe('imagesFromEnv', () => {
   it('reports each bad variable and keeps the good overrides', () => {
     const result = imagesFromEnv({
       RELATED_IMAGE_COMPONENT_QUAY: 'quay.io/projectquay/quay:v3.12.0',
+      QUAY_VERSION: 'v3.12.0',
       RELATED_IMAGE_COMPONENT_REDIS: 'redis',
       RELATED_IMAGE_COMPONENT_POSTGRES: 'Not An Image:tag',
     });

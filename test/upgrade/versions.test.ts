@@ -60,3 +60,12 @@ describe('decideUpgrade', () => {
     expect(parseQuayVersion('3.8')).toBeUndefined();
   });
 });
+
+test("the README's Upgrades table lists exactly the data file's exceptions", () => {
+  const fs = require('node:fs') as typeof import('node:fs');
+  const path = require('node:path') as typeof import('node:path');
+  const readme = fs.readFileSync(path.resolve(__dirname, '../../README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## Upgrades'), readme.indexOf('## Benchmark'));
+  const rows = [...section.matchAll(/^\| (\d+\.\d+)\.z \| (\d+\.\d+)\.z \|$/gm)].map((m) => ({ from: m[1], to: m[2] }));
+  expect(rows).toEqual(SUPPORTED.exceptions);
+});
