@@ -10,6 +10,9 @@ export interface Images {
   readonly redis: string;
   /** The config editor: a Quay image that still has the `config` mode (Quay removed it after 3.9). */
   readonly configEditor: string;
+  /** The previous PostgreSQL majors, run from the old volume while a managed database is upgraded. */
+  readonly postgresPrevious: string;
+  readonly clairpostgresPrevious: string;
 }
 
 /** The Quay version this operator deploys; tied to the migration Job and status.currentVersion. */
@@ -29,6 +32,10 @@ export const DEFAULT_IMAGES: Images = {
   // Pinned: the config-tool (`config` mode, /api/v1/config, commit to the operator) left the Quay
   // image after 3.9, so `quay:latest` cannot run the editor.
   configEditor: 'quay.io/projectquay/quay:v3.9.8',
+  // Upstream's: the PostgreSQL 10 that Quay's database ran before 3.6 (its data on PVC
+  // <name>-quay-database), and the PostgreSQL 13 Clair's ran before 3.10.
+  postgresPrevious: 'docker.io/centos/postgresql-10-centos7:latest',
+  clairpostgresPrevious: 'quay.io/sclorg/postgresql-13-c9s:latest',
 };
 
 export const IMAGE_ENV: Record<keyof Images, string> = {
@@ -38,6 +45,8 @@ export const IMAGE_ENV: Record<keyof Images, string> = {
   clairpostgres: 'RELATED_IMAGE_COMPONENT_CLAIRPOSTGRES',
   redis: 'RELATED_IMAGE_COMPONENT_REDIS',
   configEditor: 'RELATED_IMAGE_COMPONENT_CONFIG_EDITOR',
+  postgresPrevious: 'RELATED_IMAGE_COMPONENT_POSTGRES_PREVIOUS',
+  clairpostgresPrevious: 'RELATED_IMAGE_COMPONENT_CLAIRPOSTGRES_PREVIOUS',
 };
 
 const DIGEST = /^sha256:[a-f0-9]{64}$/;

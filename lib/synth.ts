@@ -2,7 +2,9 @@
 // objects, in the same order, every time. Used by the CLI, `cdk8s synth`, tests and the controller.
 import { App } from 'cdk8s';
 import * as yaml from 'js-yaml';
-import { clairDatabaseCredentials } from '../constructs/clair-postgres';
+import { CLAIR_POSTGRES_NAMES, clairDatabaseCredentials } from '../constructs/clair-postgres';
+import { POSTGRES_NAMES } from '../constructs/postgres';
+import { PostgresUpgrade, UpgradedDatabase } from '../constructs/postgres-upgrade';
 import { Credentials } from '../constructs/credentials';
 import { clairConfigForClairctl } from './config/clair-config';
 import { RegistryChart } from '../constructs/registry-chart';
@@ -100,5 +102,12 @@ export function renderCredentials(model: RegistryModel): KubeObject[] {
       ? { clairConfigYaml: yaml.dump(clairConfigForClairctl(model, clairDatabaseCredentials(model.keys)), { sortKeys: true, lineWidth: -1, noRefs: true }) }
       : {}),
   });
+  return sortObjects(chart.toJson() as KubeObject[]);
+}
+
+/** The objects of a managed database's major upgrade (constructs/postgres-upgrade.ts), for the controller. */
+export function renderPostgresUpgrade(model: RegistryModel, kind: UpgradedDatabase, oldClaim: string): KubeObject[] {
+  const newClaim = `${model.name}-${kind === 'postgres' ? POSTGRES_NAMES.volume : CLAIR_POSTGRES_NAMES.volume}`;
+  const chart = new PostgresUpgrade(new App(), `${model.name}-${kind}-upgrade`, { model, kind, oldClaim, newClaim });
   return sortObjects(chart.toJson() as KubeObject[]);
 }

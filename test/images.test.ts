@@ -16,6 +16,8 @@ describe('imagesFromEnv', () => {
       redis: 'quay.io/sclorg/redis-7-c9s:latest',
       // The last Quay image with the config-tool (`config` mode).
       configEditor: 'quay.io/projectquay/quay:v3.9.8',
+      postgresPrevious: 'docker.io/centos/postgresql-10-centos7:latest',
+      clairpostgresPrevious: 'quay.io/sclorg/postgresql-13-c9s:latest',
     });
   });
 
@@ -27,6 +29,8 @@ describe('imagesFromEnv', () => {
       clairpostgres: 'RELATED_IMAGE_COMPONENT_CLAIRPOSTGRES',
       redis: 'RELATED_IMAGE_COMPONENT_REDIS',
       configEditor: 'RELATED_IMAGE_COMPONENT_CONFIG_EDITOR',
+      postgresPrevious: 'RELATED_IMAGE_COMPONENT_POSTGRES_PREVIOUS',
+      clairpostgresPrevious: 'RELATED_IMAGE_COMPONENT_CLAIRPOSTGRES_PREVIOUS',
     });
   });
 

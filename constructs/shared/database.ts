@@ -52,6 +52,27 @@ export function databaseSecretFiles(c: DatabaseCredentials): Record<string, stri
   };
 }
 
+/**
+ * The login env of the sclorg image, from the database's config Secret. `postgres` is the image's
+ * reserved superuser: with POSTGRESQL_USER=postgres the first start fails (`createuser: role
+ * "postgres" already exists`, sclorg/postgresql-container#372), and POSTGRESQL_DATABASE alone is
+ * refused (the image wants user, password and database together). So that login gets only
+ * POSTGRESQL_ADMIN_PASSWORD, set to the password clients use, and the database is the built-in
+ * `postgres` (the generated Clair keys name exactly that one). PGUSER spares libpq (the readiness
+ * probe's pg_isready) from looking up the container's UID, which OpenShift's random UIDs lack in /etc/passwd.
+ */
+export function postgresCredentialsEnv(secretName: string, user: string): k8s.EnvVar[] {
+  const fromSecret = (envName: string, key: string): k8s.EnvVar => ({ name: envName, valueFrom: { secretKeyRef: { name: secretName, key } } });
+  return user === 'postgres'
+    ? [fromSecret('POSTGRESQL_ADMIN_PASSWORD', DATABASE_SECRET_KEYS.password), { name: 'PGUSER', value: 'postgres' }]
+    : [
+        fromSecret('POSTGRESQL_USER', DATABASE_SECRET_KEYS.user),
+        fromSecret('POSTGRESQL_DATABASE', DATABASE_SECRET_KEYS.database),
+        fromSecret('POSTGRESQL_ADMIN_PASSWORD', DATABASE_SECRET_KEYS.rootPassword),
+        fromSecret('POSTGRESQL_PASSWORD', DATABASE_SECRET_KEYS.password),
+      ];
+}
+
 export interface ManagedPostgresProps extends ComponentProps {
   /** The component whose overrides apply. */
   readonly kind: Extract<ComponentKind, 'postgres' | 'clairpostgres'>;
@@ -119,22 +140,7 @@ export class ManagedPostgres extends Construct {
       data: { 'postgresql.conf.sample': POSTGRESQL_CONF_SAMPLE },
     });
 
-    const fromSecret = (envName: string, key: string): k8s.EnvVar => ({ name: envName, valueFrom: { secretKeyRef: { name: this.secretName, key } } });
-    // `postgres` is the image's reserved superuser: with POSTGRESQL_USER=postgres the first start
-    // fails (`createuser: role "postgres" already exists`, sclorg/postgresql-container#372), and
-    // POSTGRESQL_DATABASE alone is refused (the image wants user, password and database together).
-    // So that login gets only POSTGRESQL_ADMIN_PASSWORD, set to the password clients use, and the
-    // database is the built-in `postgres` (the generated Clair keys name exactly that one). PGUSER spares libpq (the readiness probe's pg_isready)
-    // from looking up the container's UID, which OpenShift's random UIDs lack in /etc/passwd.
-    const credentialsEnv: k8s.EnvVar[] =
-      user === 'postgres'
-        ? [fromSecret('POSTGRESQL_ADMIN_PASSWORD', DATABASE_SECRET_KEYS.password), { name: 'PGUSER', value: 'postgres' }]
-        : [
-            fromSecret('POSTGRESQL_USER', DATABASE_SECRET_KEYS.user),
-            fromSecret('POSTGRESQL_DATABASE', DATABASE_SECRET_KEYS.database),
-            fromSecret('POSTGRESQL_ADMIN_PASSWORD', DATABASE_SECRET_KEYS.rootPassword),
-            fromSecret('POSTGRESQL_PASSWORD', DATABASE_SECRET_KEYS.password),
-          ];
+    const credentialsEnv = postgresCredentialsEnv(this.secretName, user);
     const env = mergeEnv(
       [...credentialsEnv, { name: 'POSTGRESQL_SHARED_BUFFERS', value: '256MB' }, { name: 'POSTGRESQL_MAX_CONNECTIONS', value: '2000' }],
       overrides.env,

@@ -41,7 +41,19 @@ type Obj = Record<string, any>;
  * were most of the memory each registry cost (bench: 1000 registries).
  */
 const KEPT_FIELDS: Record<string, (o: Obj) => Obj> = {
-  Deployment: (o) => ({ spec: { replicas: o.spec?.replicas }, status: o.status }),
+  // The database's image and volume: a PostgreSQL major upgrade is decided from them.
+  Deployment: (o) => ({
+    spec: {
+      replicas: o.spec?.replicas,
+      template: {
+        spec: {
+          containers: ((o.spec?.template?.spec?.containers ?? []) as Obj[]).map((c) => ({ name: c.name, image: c.image })),
+          volumes: ((o.spec?.template?.spec?.volumes ?? []) as Obj[]).filter((v) => v.persistentVolumeClaim).map((v) => ({ name: v.name, persistentVolumeClaim: { claimName: v.persistentVolumeClaim.claimName } })),
+        },
+      },
+    },
+    status: o.status,
+  }),
   Job: (o) => ({ status: o.status }),
   PersistentVolumeClaim: (o) => ({
     spec: { resources: { requests: { storage: o.spec?.resources?.requests?.storage } }, ...(o.spec?.storageClassName ? { storageClassName: o.spec.storageClassName } : {}) },

@@ -14,6 +14,8 @@ import type { RegistryModel } from '../model';
 import { APPLIED_HASH, Applier } from './applier';
 import { QUAY_OVERRIDE_CONFIG_ENV, RETRY_MIGRATION_ANNOTATION } from '../names';
 import { configReferences, podHoldsMounts, templateSpec } from './references';
+import { DatabaseUpgrade, databaseUpgrades, upgradePartsFor } from './postgres-upgrade';
+import type { UpgradedDatabase } from '../../constructs/postgres-upgrade';
 import { parseQuantity } from '../quantity';
 import type { KubeObject } from '../synth';
 import { ObservedState, annotation, deploymentAvailable, findObject, jobState, ownedBy } from './observed';
@@ -34,6 +36,13 @@ export interface Plan {
   readonly currentVersion?: string;
   /** Old Secrets and ConfigMaps kept because a pod or template still reads them (or pods are not known yet). */
   readonly configInUse: string[];
+  /** Managed databases moving to a newer PostgreSQL major (lib/controller/postgres-upgrade.ts). */
+  readonly databaseUpgrades: DatabaseUpgrade[];
+  /**
+   * Deployments to scale to 0 as they are (a merge patch of replicas): a database on its old major,
+   * whose template must stay the old one until its data is copied (the upgrade is decided from it).
+   */
+  readonly scaleDown: string[];
 }
 
 /** Workloads that need the databases, redis and the bucket before they start. */
@@ -147,8 +156,33 @@ function heldAtZero(d: KubeObject): KubeObject {
   return Applier.stamp({ ...d, spec: { ...(d.spec as object), replicas: 0 } });
 }
 
-export function plan(model: RegistryModel, rendered: readonly KubeObject[], observed: ObservedState, currentVersion: string | undefined, uid: string | undefined): Plan {
+/**
+ * `upgradeObjects`: for a database whose live Deployment runs an older PostgreSQL major, its
+ * upgrade's objects (renderPostgresUpgrade, owned and stamped like `rendered`).
+ */
+export function plan(
+  model: RegistryModel,
+  rendered: readonly KubeObject[],
+  observed: ObservedState,
+  currentVersion: string | undefined,
+  uid: string | undefined,
+  upgradeObjects: ReadonlyMap<UpgradedDatabase, readonly KubeObject[]> = new Map(),
+): Plan {
   const version = model.environment.quayVersion;
+  // A database major upgrade first: the database, and what uses it, held at 0 until the data is copied.
+  const dbUpgrades = databaseUpgrades(model, observed);
+  const pendingDb = new Set(dbUpgrades.filter((u) => u.phase !== 'done').map((u) => u.kind));
+  const d = (suffix: string) => `Deployment/${model.name}-${suffix}`;
+  const oldDatabases = new Set<string>([...(pendingDb.has('postgres') ? [d(SHARED_NAMES.quayDatabase)] : []), ...(pendingDb.has('clairpostgres') ? [d(SHARED_NAMES.clairPostgres)] : [])]);
+  const heldForDb = new Set<string>([
+    ...(pendingDb.has('postgres') ? [d(SHARED_NAMES.quayApp), d(SHARED_NAMES.mirror)] : []),
+    ...(pendingDb.has('clairpostgres') ? [d(SHARED_NAMES.clairApp)] : []),
+  ]);
+  const scaleDown: string[] = [];
+  const skippedForDb = new Set<string>([
+    ...(pendingDb.has('postgres') ? [`Job/${model.name}-quay-app-upgrade`, `HorizontalPodAutoscaler/${model.name}-${SHARED_NAMES.quayApp}`, `HorizontalPodAutoscaler/${model.name}-${SHARED_NAMES.mirror}`] : []),
+    ...(pendingDb.has('clairpostgres') ? [`HorizontalPodAutoscaler/${model.name}-${SHARED_NAMES.clairApp}`] : []),
+  ]);
   const jobName = `${model.name}-quay-app-upgrade`;
   const waitingFor = unreadyDependencies(model, observed);
   const dependents = dependentWorkloads(model);
@@ -187,6 +221,16 @@ export function plan(model: RegistryModel, rendered: readonly KubeObject[], obse
   const apply: KubeObject[] = [];
   for (const obj of rendered) {
     const k = key(obj);
+    if (oldDatabases.has(k)) {
+      const live = findObject(observed, 'Deployment', obj.metadata.name) as Record<string, any> | undefined;
+      if (live && live.spec?.replicas !== 0) scaleDown.push(obj.metadata.name);
+      continue;
+    }
+    if (heldForDb.has(k)) {
+      apply.push(heldAtZero(obj));
+      continue;
+    }
+    if (skippedForDb.has(k)) continue;
     if (waitingFor.length > 0 && dependents.has(k)) continue;
     if (obj.kind === 'Job' && obj.metadata.name === jobName) {
       // Jobs are immutable and migrations not idempotent: create it only when this version needs
@@ -210,12 +254,22 @@ export function plan(model: RegistryModel, rendered: readonly KubeObject[], obse
     apply.push(obj);
   }
 
+  const protectedKeys = new Set<string>();
+  const claimsInUse = new Set<string>();
+  for (const u of dbUpgrades) {
+    const objects = upgradeObjects.get(u.kind) ?? [];
+    apply.push(...upgradePartsFor(u, objects, observed));
+    // Not pruned while the upgrade runs; its Job not before the new major runs (it records the copy).
+    for (const o of objects) if (u.phase !== 'done' || o.kind === 'Job') protectedKeys.add(key(o));
+    if (u.phase !== 'done') claimsInUse.add(u.oldClaim);
+  }
+
   // Prune what we own and no longer render. Nothing while rendering is incomplete (a bucket that
   // lost its credentials must not delete Quay); PVCs never. A Secret or ConfigMap only once nothing
   // reads it: no rendered pod template (applied above) and no pod of the registry still running,
   // whatever the state of other Deployments (an editor that is not ready holds nothing back).
   // While dependents are held back their live templates are the old ones, so config waits too.
-  const wanted = new Set(rendered.map(key));
+  const wanted = new Set([...rendered.map(key), ...protectedKeys]);
   const remove: KubeObject[] = [];
   const keptVolumes: string[] = [];
   const configInUse: string[] = [];
@@ -225,7 +279,9 @@ export function plan(model: RegistryModel, rendered: readonly KubeObject[], obse
   for (const pod of observed.pods ?? []) if (podHoldsMounts(pod as Record<string, any>)) for (const r of configReferences((pod as Record<string, any>).spec)) read.add(r);
   for (const obj of observed.owned) {
     if (obj.metadata.namespace !== model.namespace || !ownedBy(obj, uid) || wanted.has(key(obj))) continue;
-    if (obj.kind === 'PersistentVolumeClaim') keptVolumes.push(obj.metadata.name);
+    if (obj.kind === 'PersistentVolumeClaim') {
+      if (!claimsInUse.has(obj.metadata.name)) keptVolumes.push(obj.metadata.name);
+    }
     else if (isConfig(obj) && (observed.pods === undefined || waitingFor.length > 0 || read.has(key(obj)))) configInUse.push(key(obj));
     else if (complete) remove.push(obj);
   }
@@ -238,6 +294,8 @@ export function plan(model: RegistryModel, rendered: readonly KubeObject[], obse
     waitingFor,
     migration,
     configInUse,
+    databaseUpgrades: dbUpgrades,
+    scaleDown,
     ...(migrated ? { currentVersion: version } : currentVersion !== undefined ? { currentVersion } : {}),
   };
 }

@@ -12,7 +12,9 @@ import { CLUSTER_MONITORING_LABEL } from '../names';
 import { Problem, problem } from '../problems';
 import { decideUpgrade } from '../upgrade/versions';
 import { secretStrings } from '../secrets';
-import { KubeObject, renderCredentials, renderRegistry, sortObjects } from '../synth';
+import { KubeObject, renderCredentials, renderPostgresUpgrade, renderRegistry, sortObjects } from '../synth';
+import type { UpgradedDatabase } from '../../constructs/postgres-upgrade';
+import { databaseUpgrades } from './postgres-upgrade';
 import { Applier } from './applier';
 import { RegistryEvent, recordEvent } from './events';
 import { ApiError, KubeClient } from './kube-client';
@@ -197,7 +199,10 @@ export class Reconciler {
     const rendered = sortObjects([...renderRegistry(model).objects, ...renderCredentials(model)]).map((o) => Applier.stamp(withOwner(o, registry)));
     const previous = registry.status as QuayRegistryStatus | undefined;
     const observed = await this.withPreviousQuay(registry, model, previous, await this.withPods(registry, model, rendered, this.observe(registry)));
-    const thePlan = makePlan(model, rendered, observed, previous?.currentVersion, registry.metadata.uid);
+    // A managed database on an older PostgreSQL major: its upgrade's objects, owned like the render.
+    const upgradeObjects = new Map<UpgradedDatabase, KubeObject[]>();
+    for (const u of databaseUpgrades(model, observed)) upgradeObjects.set(u.kind, renderPostgresUpgrade(model, u.kind, u.oldClaim).map((o) => Applier.stamp(withOwner(o, registry))));
+    const thePlan = makePlan(model, rendered, observed, previous?.currentVersion, registry.metadata.uid, upgradeObjects);
     const events: RegistryEvent[] = [];
 
     let applyError: string | undefined;
@@ -217,6 +222,14 @@ export class Reconciler {
       if (wrote) writes++;
     }
     if (!applyError) {
+      // A database on its old major stops as it is: its template is what says an upgrade is due.
+      for (const name of thePlan.scaleDown) {
+        const err = await this.guarded(registry, { verb: 'patch', kind: 'Deployment', name }, () =>
+          client.mergePatch(typeOf('Deployment'), registry.metadata.namespace, name, { spec: { replicas: 0 } }),
+        );
+        if (err) failure ??= err;
+        else writes++;
+      }
       for (const obj of thePlan.remove) {
         const err = await this.guarded(registry, { verb: 'delete', kind: obj.kind, name: obj.metadata.name }, () =>
           client.delete(typeOf(obj.kind), obj.metadata.namespace, obj.metadata.name, obj.kind === 'Job' ? 'Foreground' : 'Background'),
@@ -279,7 +292,8 @@ export class Reconciler {
     writes += statusWrite.writes;
     failure ??= statusWrite.error;
     if (failure) throw failure instanceof Error ? failure : new Error(String(failure));
-    const waiting = thePlan.waitingFor.length > 0 || thePlan.migration.phase === 'running' || thePlan.migration.phase === 'waiting';
+    const dbUpgrading = thePlan.databaseUpgrades.some((u) => u.phase !== 'done' && u.phase !== 'failed');
+    const waiting = dbUpgrading || thePlan.waitingFor.length > 0 || thePlan.migration.phase === 'running' || thePlan.migration.phase === 'waiting';
     // Pods are not watched: old config still mounted by a stopping pod is looked at again shortly.
     const configWaits = thePlan.configInUse.length > 0;
     return { writes, ...(waiting ? { requeueAfterMs: 30_000 } : configWaits ? { requeueAfterMs: CONFIG_PRUNE_RECHECK_MS } : {}) };

@@ -5,6 +5,7 @@ import { SHARED_NAMES } from '../../constructs/shared/component';
 import { COMPONENT_KINDS, ComponentKind, Condition, QuayRegistryStatus } from '../api/types';
 import type { RegistryModel } from '../model';
 import type { Problem } from '../problems';
+import { upgradeCondition } from './postgres-upgrade';
 import { sortKeys } from '../config/quay-config';
 import { ObservedState, conditionOf, findObject, ownedBy } from './observed';
 import type { Plan } from './plan';
@@ -198,7 +199,11 @@ export function computeStatus(inputs: StatusInputs): QuayRegistryStatus {
   );
 
   const m = plan.migration;
-  if (plan.waitingFor.length > 0) conditions.push(cond('ComponentsCreated', false, 'AwaitingDependencies', `waiting for ${plan.waitingFor.join(', ')} to become available`));
+  const dbUpgrade = plan.databaseUpgrades.find((u) => u.phase !== 'done');
+  if (dbUpgrade) {
+    const c = upgradeCondition(model, dbUpgrade);
+    conditions.push(cond('ComponentsCreated', false, c.reason, c.message));
+  } else if (plan.waitingFor.length > 0) conditions.push(cond('ComponentsCreated', false, 'AwaitingDependencies', `waiting for ${plan.waitingFor.join(', ')} to become available`));
   else if (m.phase === 'failed') conditions.push(cond('ComponentsCreated', false, 'MigrationsFailed', m.message ?? 'failed to run migrations'));
   else if (m.phase !== 'done' && m.phase !== 'succeeded') conditions.push(cond('ComponentsCreated', false, 'MigrationsInProgress', 'running database migrations'));
   else conditions.push(cond('ComponentsCreated', true, 'ComponentsCreationSuccess', 'All registry components created'));

@@ -9,13 +9,24 @@ const deployment = {
   status: { availableReplicas: 2, conditions: [{ type: 'Available', status: 'True' }] },
 };
 
-test('a Deployment keeps metadata, replicas and status; its pod template and managedFields go', () => {
+test('a Deployment keeps metadata, replicas, status, its images and claims; the rest of its pod template and managedFields go', () => {
   expect(slim(deployment as any)).toEqual({
     apiVersion: 'apps/v1',
     kind: 'Deployment',
     metadata: { name: 'r-quay-app', namespace: 'ns', generation: 3, annotations: { 'quay-operator/applied-hash': 'h' } },
-    spec: { replicas: 2 },
+    // The image and volume decide a PostgreSQL major upgrade.
+    spec: { replicas: 2, template: { spec: { containers: [{ name: 'quay-app', image: 'quay' }], volumes: [] } } },
     status: deployment.status,
+  });
+  const db = {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'r-quay-database' },
+    spec: { template: { spec: { containers: [{ name: 'postgres', image: 'centos/postgresql-10-centos7', env: [{ name: 'X', value: 'y' }] }], volumes: [{ name: 'postgres-data', persistentVolumeClaim: { claimName: 'r-quay-database' } }, { name: 'c', configMap: { name: 'x' } }] } } },
+  };
+  expect((slim(db as any) as any).spec.template.spec).toEqual({
+    containers: [{ name: 'postgres', image: 'centos/postgresql-10-centos7' }],
+    volumes: [{ name: 'postgres-data', persistentVolumeClaim: { claimName: 'r-quay-database' } }],
   });
 });
 

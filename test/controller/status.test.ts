@@ -22,6 +22,8 @@ const planOf = (p: Partial<Plan> = {}): Plan => ({
   keptVolumes: [],
   waitingFor: [],
   configInUse: [],
+  databaseUpgrades: [],
+  scaleDown: [],
   migration: { phase: 'done' },
   currentVersion: VERSION,
   ...p,
