@@ -82,11 +82,21 @@ afterEach(async () => {
 test('a supported upgrade: the previous version serves read-only while the migration runs, then the new one rolls out', async () => {
   await deployedAt(OLD);
   const oldJob = get('batch/v1', 'Job', JOB)!.metadata.uid;
+  // The old Job's finished pod: replacing the Job must take it along (a Job deleted without a
+  // propagation policy orphans its pods on a real server; the fake does the same).
+  const jobPod = `${JOB}-x7k2p`;
+  server.create({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: jobPod, namespace: NS, labels: { 'job-name': JOB }, ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name: JOB, uid: oldJob, controller: true, blockOwnerDeletion: true }] },
+    spec: { restartPolicy: 'Never', containers: [{ name: 'quay-app-upgrade', image: `quay.io/projectquay/quay:${OLD}` }] },
+  });
   await runOperator(NEW);
 
   // The migration Job of the new version replaces the old one; quay-app keeps its old image, read-only.
   await eventually(() => expect(get('batch/v1', 'Job', JOB)?.metadata.annotations['quay-operator/quay-version']).toBe(NEW));
   expect(get('batch/v1', 'Job', JOB)!.metadata.uid).not.toBe(oldJob);
+  expect(get('v1', 'Pod', jobPod)).toBeUndefined();
   await eventually(() => expect(overrideEnv()).toBe('{"REGISTRY_STATE":"readonly"}'));
   expect(quayContainer().image).toBe(`quay.io/projectquay/quay:${OLD}`);
   // Not held at 0: pulls keep working (the HPA keeps its replicas; mirror, which writes, waits at 0).
