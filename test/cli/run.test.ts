@@ -77,7 +77,6 @@ async function statusOf(port: number, p: string): Promise<number> {
   }
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Operator {
   readonly name: string;
@@ -302,8 +301,11 @@ describe('quay-operator run against a (fake) cluster', () => {
 
     // Over two retry periods (2 s each) the lease stays where it is and the follower does not start a
     // controller: only one QuayRegistry list (the leader's informer) reached the server. (Its /readyz is
-    // 503 today; that is not asserted, see the rolling-update test below.)
-    await sleep(4_500);
+    // 503 today; that is not asserted, see the rolling-update test below.) Counted in lease requests
+    // (the leader renews, the follower tries, each once a period), not in wall-clock time.
+    const leaseRequests = () => server.requests.filter((r) => r.path.endsWith('/leases/quay-operator-leader')).length;
+    const seen = leaseRequests();
+    await eventually(() => expect(leaseRequests() - seen).toBeGreaterThanOrEqual(4), 15_000);
     expect(holder()).toBe(leader.name);
     expect(await statusOf(follower.healthPort, '/healthz')).toBe(200);
     const registryLists = () => server.requests.filter((r) => r.method === 'GET' && r.path === '/apis/quay.redhat.com/v1/quayregistries' && !/(^|&)watch=(true|1)/.test(r.query));

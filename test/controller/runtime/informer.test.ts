@@ -312,14 +312,17 @@ describe('Informer (fake API server)', () => {
   });
 
   it('stop() aborts the watch and stops retrying', async () => {
-    const inf = informer();
+    // A manual clock: "no retry after stop" is checked by moving time past every backoff and the
+    // watch timeout, not by sleeping and hoping.
+    const clock = new ManualClock();
+    const inf = informer({ clock, backoff: { initialMs: 1000, maxMs: 30_000 }, watchTimeoutMs: 300_000 });
     inf.start();
     await inf.waitForSync();
     await server.waitForWatches(1);
     inf.stop();
     await waitFor(() => server.openWatches === 0, 'the watch to close');
     const before = server.requests.length;
-    await new Promise((r) => setTimeout(r, 60));
+    await clock.advance(600_000);
     expect(server.requests.length).toBe(before);
     expect(inf.isStopped()).toBe(true);
     // Stopping before the first sync: waitForSync says false.
