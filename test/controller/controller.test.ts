@@ -261,7 +261,8 @@ describe('day 2', () => {
     expect(cond('RolloutBlocked').message).toMatch(/config\.yaml|invalid YAML at line 1/);
     expect(server.writes().filter((w) => w.method === 'DELETE')).toEqual([]);
     expect(deployment('quay-app')).toBeDefined();
-    expect((server.list('v1', 'Event', NS) as Obj[]).some((e) => e.type === 'Warning' && e.reason === 'ConfigInvalid')).toBe(true);
+    // The Event follows the status write: waited for, not raced (this was the suite's one flaky check).
+    await eventually(() => expect((server.list('v1', 'Event', NS) as Obj[]).some((e) => e.type === 'Warning' && e.reason === 'ConfigInvalid')).toBe(true));
   });
 
   test('a missing bundle Secret is reported, not crashed on; an unknown component kind never reaches the operator (the CRD refuses it)', async () => {

@@ -129,9 +129,12 @@ test('10 → 13: stopped, old major on the old volume, copied by a Job, then the
   expect(get('v1', 'Service', `${DB}-old`)).toBeUndefined();
   expect(claims()).toEqual([`${NAME}-clair-postgres-15`, DB, `${NAME}-quay-postgres-13`].sort());
   await eventually(() => expect(get('v1', 'PersistentVolumeClaim', DB)!.metadata.annotations?.['quay-operator/kept']).toBe('true'));
-  expect((server.list('v1', 'Event', NS) as Obj[]).filter((e) => e.reason === 'PersistentVolumeClaimKept').map((e) => e.message)).toEqual([
-    `PersistentVolumeClaim ${DB} is no longer used and was kept with its data; delete it yourself when you no longer need it`,
-  ]);
+  // The Event goes with the status write that follows the annotation.
+  await eventually(() =>
+    expect((server.list('v1', 'Event', NS) as Obj[]).filter((e) => e.reason === 'PersistentVolumeClaimKept').map((e) => e.message)).toEqual([
+      `PersistentVolumeClaim ${DB} is no longer used and was kept with its data; delete it yourself when you no longer need it`,
+    ]),
+  );
   // Then Quay starts on the new database.
   settleDeployments(server, NS);
   await eventually(() => expect(cond('ComponentsCreated')?.reason).not.toMatch(/^PostgresUpgrade/));
