@@ -8,7 +8,6 @@ import { API_VERSION, Condition, KIND, LABEL_REGISTRY, QuayRegistryStatus } from
 import { bundleFromSecret, ConfigBundle } from '../bundle/bundle';
 import { ensureManagedKeys, keysFromSecret, managedKeysSecretName } from '../keys';
 import { Environment, RegistryModel, buildModel } from '../model';
-import { CLUSTER_MONITORING_LABEL } from '../names';
 import { Problem, problem } from '../problems';
 import { decideUpgrade } from '../upgrade/versions';
 import { secretStrings } from '../secrets';
@@ -18,6 +17,7 @@ import { databaseUpgrades } from './postgres-upgrade';
 import { Applier } from './applier';
 import { RegistryEvent, recordEvent } from './events';
 import { ApiError, KubeClient } from './kube-client';
+import { MonitoringLabel } from './monitoring-label';
 import { ObservedState } from './observed';
 import { configPruneCandidates, plan as makePlan } from './plan';
 import { RefusalReporter, WriteTarget } from './refusals';
@@ -64,10 +64,11 @@ function condition(status: QuayRegistryStatus | undefined, type: string): Condit
 }
 
 export class Reconciler {
-  /** Namespaces whose cluster-monitoring label this process applied (true) or removed (false): an unchanged registry writes nothing. */
-  private readonly monitoringLabels = new Map<string, boolean>();
+  private readonly monitoringLabel: MonitoringLabel;
 
-  constructor(private readonly deps: ReconcilerDeps) {}
+  constructor(private readonly deps: ReconcilerDeps) {
+    this.monitoringLabel = new MonitoringLabel({ ...deps, guarded: (registry, target, write) => this.guarded(registry, target, write) });
+  }
 
   private now(): Date {
     return this.deps.now ? this.deps.now() : new Date();
@@ -248,7 +249,7 @@ export class Reconciler {
         failure ??= removed.error;
       }
       const previouslyMonitored = (previous?.components ?? []).some((c) => c.kind === 'monitoring' && c.managed);
-      const labelled = await this.monitoringLabel(registry, model.components.monitoring.managed, previouslyMonitored);
+      const labelled = await this.monitoringLabel.reconcile(registry, model.components.monitoring.managed, previouslyMonitored);
       writes += labelled.writes;
       failure ??= labelled.error;
       if (model.components.monitoring.managed && !(registry.metadata.finalizers ?? []).includes(FINALIZER)) {
@@ -352,44 +353,13 @@ export class Reconciler {
     return error ? { writes: 0, error } : { writes: 1 };
   }
 
-  /**
-   * OpenShift's cluster Prometheus scrapes a namespace's ServiceMonitors and rules only when the
-   * namespace carries openshift.io/cluster-monitoring=true: applied (server-side, that one label)
-   * while a registry there has monitoring managed, removed when none has any more. Removal drops
-   * only what the operator applied: a label the admin set themselves stays with its other owner.
-   */
-  private async monitoringLabel(registry: KubeObject, thisOneWants: boolean, wasWanted: boolean): Promise<{ writes: number; error?: unknown }> {
-    const env = this.deps.environment();
-    const namespace = registry.metadata.namespace as string;
-    if (!env.capabilities.routes) return { writes: 0 };
-    const wanted = thisOneWants || this.othersWantMonitoring(namespace, registry.metadata.name);
-    const known = this.monitoringLabels.get(namespace);
-    if (known === wanted || (known === undefined && !wanted && !wasWanted)) return { writes: 0 };
-    const body: KubeObject = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, ...(wanted ? { labels: { [CLUSTER_MONITORING_LABEL]: 'true' } } : {}) } };
-    const error = await this.guarded(registry, { verb: 'apply', kind: 'Namespace', name: namespace }, () => this.deps.client.apply(typeOf('Namespace'), body));
-    if (error) return { writes: 0, error };
-    this.monitoringLabels.set(namespace, wanted);
-    this.deps.logger.info(wanted ? 'namespace labelled for cluster monitoring' : 'cluster monitoring label removed', { namespace });
-    return { writes: 1 };
-  }
-
-  /** Another registry in the namespace (not being deleted) has monitoring managed, as far as its spec says. */
-  private othersWantMonitoring(namespace: string, except: string): boolean {
-    if (!this.deps.environment().capabilities.monitoring) return false;
-    return this.deps.registries.list(namespace).some((r) => {
-      if (r.metadata.name === except || r.metadata.deletionTimestamp) return false;
-      const components = ((r.spec as Obj | undefined)?.components ?? []) as { kind?: string; managed?: boolean }[];
-      return !components.some((c) => c.kind === 'monitoring' && c.managed === false);
-    });
-  }
-
   private async finalize(registry: KubeObject): Promise<ReconcileResult> {
     const finalizers = registry.metadata.finalizers ?? [];
     if (!finalizers.includes(FINALIZER)) return { writes: 0 };
     const removed = await this.removeDashboard(registry);
     if (removed.error) throw removed.error;
     // The finalizer is there because monitoring was managed: the label goes unless another registry wants it.
-    const unlabelled = await this.monitoringLabel(registry, false, true);
+    const unlabelled = await this.monitoringLabel.reconcile(registry, false, true);
     if (unlabelled.error) throw unlabelled.error;
     const error = await this.guarded(registry, { verb: 'patch', kind: 'QuayRegistry', name: registry.metadata.name }, async () => {
       try {
