@@ -45,6 +45,8 @@ const KEPT_FIELDS: Record<string, (o: Obj) => Obj> = {
   Deployment: (o) => ({
     spec: {
       replicas: o.spec?.replicas,
+      // Immutable: a Deployment another operator created with another selector is replaced (takeover).
+      ...(o.spec?.selector ? { selector: o.spec.selector } : {}),
       template: {
         spec: {
           containers: ((o.spec?.template?.spec?.containers ?? []) as Obj[]).map((c) => ({ name: c.name, image: c.image })),

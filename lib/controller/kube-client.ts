@@ -128,7 +128,7 @@ export class KubeClient {
   }
 
   /** Deletes; a missing object is not an error. Background propagation lets the garbage collector remove dependents. */
-  async delete(t: ResourceType, namespace: string | undefined, name: string, propagationPolicy: 'Background' | 'Foreground' = 'Background'): Promise<void> {
+  async delete(t: ResourceType, namespace: string | undefined, name: string, propagationPolicy: 'Background' | 'Foreground' | 'Orphan' = 'Background'): Promise<void> {
     try {
       await this.request('DELETE', objectPath(t, namespace, name), { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy });
     } catch (err) {

@@ -39,6 +39,13 @@ export interface Plan {
   /** Managed databases moving to a newer PostgreSQL major (lib/controller/postgres-upgrade.ts). */
   readonly databaseUpgrades: DatabaseUpgrade[];
   /**
+   * Deployments whose live selector differs from the rendered one (immutable: a registry another
+   * operator created, e.g. upstream's quay-app selecting on `app: quay`): deleted orphaning their
+   * ReplicaSets, so the pods keep serving, and created again at the next reconcile, when the new
+   * Deployment adopts the running ReplicaSet (its labels match) and rolls it as any change.
+   */
+  readonly replace: KubeObject[];
+  /**
    * Deployments to scale to 0 as they are (a merge patch of replicas): a database on its old major,
    * whose template must stay the old one until its data is copied (the upgrade is decided from it).
    */
@@ -151,6 +158,12 @@ export function readOnlyPrevious(live: KubeObject, rendered: KubeObject): KubeOb
   });
 }
 
+/** Label selectors compared as the API server stores them (key order aside). */
+function sameSelector(a: unknown, b: unknown): boolean {
+  const norm = (s: any) => JSON.stringify({ matchLabels: Object.entries(s?.matchLabels ?? {}).sort(), matchExpressions: s?.matchExpressions ?? [] });
+  return norm(a) === norm(b);
+}
+
 /** Holds a Deployment at 0 replicas (an HPA does not scale a Deployment at 0); re-stamped, as it differs from the rendered one. */
 function heldAtZero(d: KubeObject): KubeObject {
   return Applier.stamp({ ...d, spec: { ...(d.spec as object), replicas: 0 } });
@@ -219,8 +232,14 @@ export function plan(
   const upgrading = currentVersion !== undefined && currentVersion !== version;
 
   const apply: KubeObject[] = [];
+  const replace: KubeObject[] = [];
   for (const obj of rendered) {
     const k = key(obj);
+    const liveSelector = obj.kind === 'Deployment' ? ((findObject(observed, 'Deployment', obj.metadata.name) as Record<string, any> | undefined)?.spec?.selector as unknown) : undefined;
+    if (liveSelector !== undefined && !sameSelector(liveSelector, (obj.spec as Record<string, any>).selector)) {
+      replace.push(findObject(observed, 'Deployment', obj.metadata.name)!);
+      continue;
+    }
     if (oldDatabases.has(k)) {
       const live = findObject(observed, 'Deployment', obj.metadata.name) as Record<string, any> | undefined;
       if (live && live.spec?.replicas !== 0) scaleDown.push(obj.metadata.name);
@@ -281,6 +300,9 @@ export function plan(
     if (obj.metadata.namespace !== model.namespace || !ownedBy(obj, uid) || wanted.has(key(obj))) continue;
     if (obj.kind === 'PersistentVolumeClaim') {
       if (!claimsInUse.has(obj.metadata.name)) keptVolumes.push(obj.metadata.name);
+    } else if (obj.kind === 'Secret' && obj.metadata.name.startsWith(`${model.name}-${SHARED_NAMES.managedKeys}`)) {
+      // An older keys Secret (upstream's hashed name before 3.6.4): the only copy of keys that encrypt data. Never pruned.
+      continue;
     }
     else if (isConfig(obj) && (observed.pods === undefined || waitingFor.length > 0 || read.has(key(obj)))) configInUse.push(key(obj));
     else if (complete) remove.push(obj);
@@ -296,6 +318,7 @@ export function plan(
     configInUse,
     databaseUpgrades: dbUpgrades,
     scaleDown,
+    replace,
     ...(migrated ? { currentVersion: version } : currentVersion !== undefined ? { currentVersion } : {}),
   };
 }

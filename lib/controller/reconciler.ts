@@ -131,8 +131,11 @@ export class Reconciler {
     const name = managedKeysSecretName(registry.metadata.name);
     // Read from the API: the Secret cache holds no data.
     const existing = (await client.get(typeOf('Secret'), registry.metadata.namespace, name)) as Obj | undefined;
+    // Before 3.6.4 upstream hashed the name (`<name>-quay-registry-managed-secret-keys-<hash>`): a
+    // registry taken over keeps those keys (its database password, DATABASE_SECRET_KEY).
+    const legacy = existing ? undefined : await this.legacyManagedKeys(registry, name);
     // Keys the Secret already has are kept; missing ones (an older backup) are generated and applied with the rest.
-    const values = ensureManagedKeys(registry.metadata.name, existing ? keysFromSecret(existing) : {});
+    const values = ensureManagedKeys(registry.metadata.name, keysFromSecret(existing ?? legacy ?? {}));
     if (existing) return { values, created: false };
     try {
       await client.create(typeOf('Secret'), {
@@ -156,6 +159,14 @@ export class Reconciler {
       const raced = await client.get(typeOf('Secret'), registry.metadata.namespace, name);
       return { values: raced ? secretStrings(raced as Obj) : values, created: false };
     }
+  }
+
+  private async legacyManagedKeys(registry: KubeObject, name: string): Promise<Obj | undefined> {
+    const candidates = (this.deps.owned.get('Secret')?.list(registry.metadata.namespace) ?? [])
+      .filter((o) => o.metadata.labels?.[LABEL_REGISTRY] === registry.metadata.name && o.metadata.name.startsWith(`${name}-`))
+      .map((o) => o.metadata.name)
+      .sort();
+    return candidates.length > 0 ? ((await this.deps.client.get(typeOf('Secret'), registry.metadata.namespace, candidates[0])) as Obj | undefined) : undefined;
   }
 
   private observe(registry: KubeObject): ObservedState {
@@ -223,6 +234,18 @@ export class Reconciler {
       if (wrote) writes++;
     }
     if (!applyError) {
+      // Taken over with another selector: deleted orphaning its ReplicaSets (pods keep serving), created next time.
+      for (const obj of thePlan.replace) {
+        const err = await this.guarded(registry, { verb: 'delete', kind: obj.kind, name: obj.metadata.name }, () =>
+          client.delete(typeOf(obj.kind), obj.metadata.namespace, obj.metadata.name, 'Orphan'),
+        );
+        if (err) failure ??= err;
+        else {
+          applier.forget(obj);
+          writes++;
+          this.deps.logger.info('replacing a Deployment whose selector differs (immutable)', { registry: registry.metadata.name, name: obj.metadata.name });
+        }
+      }
       // A database on its old major stops as it is: its template is what says an upgrade is due.
       for (const name of thePlan.scaleDown) {
         const err = await this.guarded(registry, { verb: 'patch', kind: 'Deployment', name }, () =>

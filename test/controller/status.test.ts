@@ -24,6 +24,7 @@ const planOf = (p: Partial<Plan> = {}): Plan => ({
   configInUse: [],
   databaseUpgrades: [],
   scaleDown: [],
+  replace: [],
   migration: { phase: 'done' },
   currentVersion: VERSION,
   ...p,

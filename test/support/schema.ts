@@ -18,11 +18,12 @@
 // selector vs. template labels, Service ports, HPA bounds.
 import * as fs from 'fs';
 import * as path from 'path';
+import { sharedDir } from './shared-dir';
 import * as yaml from 'js-yaml';
 import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
 import { quayRegistryCrd } from '../../lib/api/crd';
 
-export const CRD_DIR = path.resolve(__dirname, '../../../shared/crds');
+export const CRD_DIR = sharedDir('crds');
 
 type Obj = Record<string, any>;
 type PathSeg = string | number;

@@ -5,8 +5,9 @@ import * as path from 'node:path';
 import * as yaml from 'js-yaml';
 import { renderCredentials, renderRegistry } from '../../lib/synth';
 import { testModel } from '../support/model';
+import { sharedDir } from '../support/shared-dir';
 
-const SEEDS = path.resolve(__dirname, '../../../shared/seeds');
+const SEEDS = sharedDir('seeds');
 
 /** Every `oc|kubectl ... get pod -l <selector>` in the seeds (NooBaa's own objects aside). */
 function seedPodSelectors(): string[] {

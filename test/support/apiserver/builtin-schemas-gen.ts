@@ -21,6 +21,7 @@ export const BUILTIN_KINDS: Readonly<Record<string, string>> = {
   'v1/Pod': 'kubernetes-models/v1/Pod',
   'v1/Event': 'kubernetes-models/v1/Event',
   'apps/v1/Deployment': 'kubernetes-models/apps/v1/Deployment',
+  'apps/v1/ReplicaSet': 'kubernetes-models/apps/v1/ReplicaSet',
   'autoscaling/v1/Scale': 'kubernetes-models/autoscaling/v1/Scale',
   'batch/v1/Job': 'kubernetes-models/batch/v1/Job',
   'batch/v1/CronJob': 'kubernetes-models/batch/v1/CronJob',

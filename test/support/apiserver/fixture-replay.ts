@@ -3,11 +3,12 @@
 // replay.py does, so that they compare with the recorded ones. See that folder's README.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { sharedDir } from '../shared-dir';
 import * as yaml from 'js-yaml';
 
 type Obj = Record<string, any>;
 
-export const FIXTURES_DIR = path.resolve(__dirname, '../../../../shared/apiserver-fixtures');
+export const FIXTURES_DIR = sharedDir('apiserver-fixtures');
 
 export interface Step {
   readonly note?: string;

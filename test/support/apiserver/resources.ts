@@ -60,6 +60,7 @@ const BUILTINS: Readonly<Record<string, BuiltinSpec>> = {
   'v1/Pod': { plural: 'pods', namespaced: true, status: true, shortNames: ['po'] },
   'v1/Event': { plural: 'events', namespaced: true, shortNames: ['ev'] },
   'apps/v1/Deployment': { plural: 'deployments', namespaced: true, status: true, generation: true, scale: true, shortNames: ['deploy'] },
+  'apps/v1/ReplicaSet': { plural: 'replicasets', namespaced: true, status: true, generation: true, scale: true, shortNames: ['rs'] },
   'batch/v1/Job': { plural: 'jobs', namespaced: true, status: true, generation: true },
   'batch/v1/CronJob': { plural: 'cronjobs', namespaced: true, status: true, generation: true, shortNames: ['cj'] },
   'autoscaling/v2/HorizontalPodAutoscaler': { plural: 'horizontalpodautoscalers', namespaced: true, status: true, shortNames: ['hpa'] },
@@ -154,10 +155,9 @@ export function typesFromCrd(crd: Obj): ServedType[] {
 /** ../shared/crds beside the project, found from here whether this runs from test/ or from build/test/. */
 function sharedCrdsDir(): string | undefined {
   for (let dir = __dirname; dir !== path.dirname(dir); dir = path.dirname(dir)) {
-    if (fs.existsSync(path.join(dir, 'package.json'))) {
-      const crds = path.join(dir, '..', 'shared', 'crds');
-      return fs.existsSync(crds) ? crds : undefined;
-    }
+    // The nearest project whose parent holds shared/crds (a copy of the project, e.g. Stryker's sandbox, has none beside it).
+    const crds = path.join(dir, '..', 'shared', 'crds');
+    if (fs.existsSync(path.join(dir, 'package.json')) && fs.existsSync(crds)) return crds;
   }
   return undefined;
 }
