@@ -5,7 +5,7 @@
 import { CLUSTER_MONITORING_LABEL } from '../names';
 import type { Environment } from '../model';
 import type { KubeObject } from '../synth';
-import type { KubeClient } from './kube-client';
+import { FIELD_MANAGER, KubeClient } from './kube-client';
 import type { ReadCache } from './reconciler';
 import { typeOf } from './resources';
 import type { Logger } from './runtime/logger';
@@ -33,7 +33,12 @@ export class MonitoringLabel {
     const namespace = registry.metadata.namespace as string;
     if (!this.deps.environment().capabilities.routes) return { writes: 0 };
     const wanted = thisOneWants || this.othersWant(namespace, registry.metadata.name);
-    const known = this.applied.get(namespace);
+    let known = this.applied.get(namespace);
+    if (known === undefined && (wanted || wasWanted)) {
+      // First look since this process started: one read, so a restart does not re-apply what is there.
+      known = await this.ownedLabel(namespace);
+      this.applied.set(namespace, known);
+    }
     if (known === wanted || (known === undefined && !wanted && !wasWanted)) return { writes: 0 };
     const body: KubeObject = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, ...(wanted ? { labels: { [CLUSTER_MONITORING_LABEL]: 'true' } } : {}) } };
     const error = await this.deps.guarded(registry, { verb: 'apply', kind: 'Namespace', name: namespace }, () => this.deps.client.apply(typeOf('Namespace'), body));
@@ -41,6 +46,15 @@ export class MonitoringLabel {
     this.applied.set(namespace, wanted);
     this.deps.logger.info(wanted ? 'namespace labelled for cluster monitoring' : 'cluster monitoring label removed', { namespace });
     return { writes: 1 };
+  }
+
+  /** Whether the namespace has the label applied by the operator's field manager (it then owns it, and may remove it). */
+  private async ownedLabel(namespace: string): Promise<boolean> {
+    const ns = (await this.deps.client.get(typeOf('Namespace'), undefined, namespace)) as Record<string, any> | undefined;
+    if (ns?.metadata?.labels?.[CLUSTER_MONITORING_LABEL] !== 'true') return false;
+    return ((ns.metadata.managedFields ?? []) as Record<string, any>[]).some(
+      (m) => m.manager === FIELD_MANAGER && m.operation === 'Apply' && m.fieldsV1?.['f:metadata']?.['f:labels']?.[`f:${CLUSTER_MONITORING_LABEL}`] !== undefined,
+    );
   }
 
   /** Another registry in the namespace (not being deleted) has monitoring managed, as far as its spec says. */
