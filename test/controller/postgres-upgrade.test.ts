@@ -197,7 +197,19 @@ test("Clair's 13 → 15: clair-app held at 0, the old major from PVC clair-postg
       { name: 'POSTGRESQL_MIGRATION_ADMIN_PASSWORD', valueFrom: { secretKeyRef: { name: `${NAME}-clairpostgres-config-secret`, key: 'database-password' } } },
     ]),
   );
-  completeJob(server, NS, `${NAME}-clair-postgres-upgrade`);
+  // A restart mid-copy: the same Job. A failure: reported, the old data untouched; deleting the Job retries.
+  const clairJob = `${NAME}-clair-postgres-upgrade`;
+  const uid = get('batch/v1', 'Job', clairJob)!.metadata.uid;
+  await runOperator();
+  await controller!.whenIdle();
+  expect(get('batch/v1', 'Job', clairJob)!.metadata.uid).toBe(uid);
+  completeJob(server, NS, clairJob, 'failed');
+  await eventually(() => expect(cond('ComponentsCreated')?.reason).toBe('PostgresUpgradeFailed'));
+  expect(cond('ComponentsCreated')!.message).toContain(`the old data is untouched on PersistentVolumeClaim ${clairDb}-13`);
+  expect(deployment(`${NAME}-clair-app`)?.spec.replicas ?? 0).toBe(0);
+  server.delete('batch/v1', 'Job', NS, clairJob);
+  await eventually(() => expect([get('batch/v1', 'Job', clairJob) !== undefined, get('batch/v1', 'Job', clairJob)?.metadata.uid !== uid]).toEqual([true, true]));
+  completeJob(server, NS, clairJob);
   await eventually(() => expect(deployment(clairDb)!.spec.template.spec.containers[0].image).toBe(DEFAULT_IMAGES.clairpostgres));
   expect(claims()).toContain(`${clairDb}-13`);
 });
