@@ -6,11 +6,9 @@ import { objectBucketFromProvisioner } from '../../constructs/object-storage';
 import { SHARED_NAMES } from '../../constructs/shared/component';
 import { API_VERSION, Condition, KIND, LABEL_REGISTRY, QuayRegistryStatus } from '../api/types';
 import { bundleFromSecret, ConfigBundle } from '../bundle/bundle';
-import { ensureManagedKeys, keysFromSecret, managedKeysSecretName } from '../keys';
 import { Environment, RegistryModel, buildModel } from '../model';
 import { Problem, problem } from '../problems';
 import { decideUpgrade } from '../upgrade/versions';
-import { secretStrings } from '../secrets';
 import { KubeObject, renderCredentials, renderPostgresUpgrade, renderRegistry, sortObjects } from '../synth';
 import type { UpgradedDatabase } from '../../constructs/postgres-upgrade';
 import { databaseUpgrades } from './postgres-upgrade';
@@ -18,10 +16,11 @@ import { Applier } from './applier';
 import { RegistryEvent, recordEvent } from './events';
 import { ApiError, KubeClient } from './kube-client';
 import { MonitoringLabel } from './monitoring-label';
+import { readOrCreateManagedKeys } from './managed-keys';
 import { ObservedState } from './observed';
 import { configPruneCandidates, plan as makePlan } from './plan';
 import { RefusalReporter, WriteTarget } from './refusals';
-import { OWNED_KINDS, typeOf } from './resources';
+import { OWNED_KINDS, ownerReference, typeOf } from './resources';
 import { computeStatus, statusChanged } from './status';
 import { Logger } from './runtime/logger';
 import { dropManagedFields } from './runtime/informer';
@@ -105,7 +104,7 @@ export class Reconciler {
 
     const registryObj = { ...registry, apiVersion: API_VERSION, kind: KIND };
     if (problems.length === 0) {
-      const keys = await this.managedKeys(registryObj);
+      const keys = await readOrCreateManagedKeys(this.deps, registryObj);
       writes += keys.created ? 1 : 0;
       const objectBucket = objectBucketFromProvisioner(datastoreSecret, datastoreConfigMap);
       const result = buildModel({
@@ -123,50 +122,6 @@ export class Reconciler {
       else if (result.model) return this.rollout(registryObj, result.model, writes);
     }
     return this.blocked(registryObj, problems, writes);
-  }
-
-  /** The generated keys: read, or created once. Created before anything else so two reconciles cannot generate two sets. */
-  private async managedKeys(registry: KubeObject): Promise<{ values: Record<string, string>; created: boolean }> {
-    const { client } = this.deps;
-    const name = managedKeysSecretName(registry.metadata.name);
-    // Read from the API: the Secret cache holds no data.
-    const existing = (await client.get(typeOf('Secret'), registry.metadata.namespace, name)) as Obj | undefined;
-    // Before 3.6.4 upstream hashed the name (`<name>-quay-registry-managed-secret-keys-<hash>`): a
-    // registry taken over keeps those keys (its database password, DATABASE_SECRET_KEY).
-    const legacy = existing ? undefined : await this.legacyManagedKeys(registry, name);
-    // Keys the Secret already has are kept; missing ones (an older backup) are generated and applied with the rest.
-    const values = ensureManagedKeys(registry.metadata.name, keysFromSecret(existing ?? legacy ?? {}));
-    if (existing) return { values, created: false };
-    try {
-      await client.create(typeOf('Secret'), {
-        apiVersion: 'v1',
-        kind: 'Secret',
-        metadata: {
-          name,
-          namespace: registry.metadata.namespace,
-          labels: { [LABEL_REGISTRY]: registry.metadata.name, 'quay-component': 'quay' },
-          ownerReferences: [ownerReference(registry)],
-        },
-        type: 'Opaque',
-        stringData: values,
-      });
-      return { values, created: true };
-    } catch (err) {
-      if (!(err instanceof ApiError && err.status === 409)) {
-        await this.deps.refusals.report(registry, { verb: 'create', kind: 'Secret', name }, err);
-        throw err;
-      }
-      const raced = await client.get(typeOf('Secret'), registry.metadata.namespace, name);
-      return { values: raced ? secretStrings(raced as Obj) : values, created: false };
-    }
-  }
-
-  private async legacyManagedKeys(registry: KubeObject, name: string): Promise<Obj | undefined> {
-    const candidates = (this.deps.owned.get('Secret')?.list(registry.metadata.namespace) ?? [])
-      .filter((o) => o.metadata.labels?.[LABEL_REGISTRY] === registry.metadata.name && o.metadata.name.startsWith(`${name}-`))
-      .map((o) => o.metadata.name)
-      .sort();
-    return candidates.length > 0 ? ((await this.deps.client.get(typeOf('Secret'), registry.metadata.namespace, candidates[0])) as Obj | undefined) : undefined;
   }
 
   private observe(registry: KubeObject): ObservedState {
@@ -400,9 +355,6 @@ export class Reconciler {
   }
 }
 
-export function ownerReference(registry: KubeObject) {
-  return { apiVersion: API_VERSION, kind: KIND, name: registry.metadata.name, uid: registry.metadata.uid as string, controller: true, blockOwnerDeletion: true };
-}
 
 /** Objects in the registry's namespace are owned by it, so deleting the registry removes them. */
 function withOwner(obj: KubeObject, registry: KubeObject): KubeObject {

@@ -1,4 +1,6 @@
 // The API resources the operator reads and writes, by kind: where they live in the REST API.
+import { API_VERSION, KIND } from '../api/types';
+import type { KubeObject } from '../synth';
 export interface ResourceType {
   readonly apiVersion: string;
   readonly kind: string;
@@ -73,3 +75,8 @@ export const OWNED_KINDS = [
   'ServiceMonitor',
   'PrometheusRule',
 ] as const;
+
+/** The owner reference every object of a registry in its namespace carries (garbage collection on delete). */
+export function ownerReference(registry: KubeObject) {
+  return { apiVersion: API_VERSION, kind: KIND, name: registry.metadata.name, uid: registry.metadata.uid as string, controller: true, blockOwnerDeletion: true };
+}
