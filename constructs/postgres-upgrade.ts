@@ -30,6 +30,8 @@ export interface PostgresUpgradeProps {
   readonly oldClaim: string;
   /** The claim the new major initializes. */
   readonly newClaim: string;
+  /** The image the database ran (its live Deployment's): it serves the old data during the copy. */
+  readonly oldImage: string;
 }
 
 export function oldDatabaseName(model: RegistryModel, kind: UpgradedDatabase): string {
@@ -56,7 +58,8 @@ export class PostgresUpgrade extends Chart {
     const secret = nameFor(model, names.secret);
     const env = postgresCredentialsEnv(secret, user(model, kind));
     const security = podSecurityContext(model, { runAsUser: 26, fsGroup: 26 }, overrides.securityContext);
-    const previous = kind === 'postgres' ? model.environment.images.postgresPrevious : model.environment.images.clairpostgresPrevious;
+    // RELATED_IMAGE_COMPONENT_*_PREVIOUS when set, else exactly what served this data until now.
+    const previous = (kind === 'postgres' ? model.environment.images.postgresPrevious : model.environment.images.clairpostgresPrevious) || props.oldImage;
     const current = kind === 'postgres' ? model.environment.images.postgres : model.environment.images.clairpostgres;
     const data = (claimName: string) => ({
       volumes: [{ name: 'postgres-data', persistentVolumeClaim: { claimName } }],

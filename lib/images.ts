@@ -10,7 +10,10 @@ export interface Images {
   readonly redis: string;
   /** The config editor: a Quay image that still has the `config` mode (Quay removed it after 3.9). */
   readonly configEditor: string;
-  /** The previous PostgreSQL majors, run from the old volume while a managed database is upgraded. */
+  /**
+   * The previous PostgreSQL major, run from the old volume while a managed database is upgraded.
+   * Empty (the default): the image the database ran until then, read from its live Deployment.
+   */
   readonly postgresPrevious: string;
   readonly clairpostgresPrevious: string;
 }
@@ -32,10 +35,10 @@ export const DEFAULT_IMAGES: Images = {
   // Pinned: the config-tool (`config` mode, /api/v1/config, commit to the operator) left the Quay
   // image after 3.9, so `quay:latest` cannot run the editor.
   configEditor: 'quay.io/projectquay/quay:v3.9.8',
-  // Upstream's: the PostgreSQL 10 that Quay's database ran before 3.6 (its data on PVC
-  // <name>-quay-database), and the PostgreSQL 13 Clair's ran before 3.10.
-  postgresPrevious: 'docker.io/centos/postgresql-10-centos7:latest',
-  clairpostgresPrevious: 'quay.io/sclorg/postgresql-13-c9s:latest',
+  // The old data is served by exactly what served it (upstream pinned centos/postgresql-10-centos7,
+  // wrong for any other previous major); set only to use another image (a mirror, a digest).
+  postgresPrevious: '',
+  clairpostgresPrevious: '',
 };
 
 export const IMAGE_ENV: Record<keyof Images, string> = {

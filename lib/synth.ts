@@ -106,8 +106,8 @@ export function renderCredentials(model: RegistryModel): KubeObject[] {
 }
 
 /** The objects of a managed database's major upgrade (constructs/postgres-upgrade.ts), for the controller. */
-export function renderPostgresUpgrade(model: RegistryModel, kind: UpgradedDatabase, oldClaim: string): KubeObject[] {
+export function renderPostgresUpgrade(model: RegistryModel, kind: UpgradedDatabase, oldClaim: string, oldImage: string): KubeObject[] {
   const newClaim = `${model.name}-${kind === 'postgres' ? POSTGRES_NAMES.volume : CLAIR_POSTGRES_NAMES.volume}`;
-  const chart = new PostgresUpgrade(new App(), `${model.name}-${kind}-upgrade`, { model, kind, oldClaim, newClaim });
+  const chart = new PostgresUpgrade(new App(), `${model.name}-${kind}-upgrade`, { model, kind, oldClaim, newClaim, oldImage });
   return sortObjects(chart.toJson() as KubeObject[]);
 }

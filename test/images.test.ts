@@ -16,8 +16,9 @@ describe('imagesFromEnv', () => {
       redis: 'quay.io/sclorg/redis-7-c9s:latest',
       // The last Quay image with the config-tool (`config` mode).
       configEditor: 'quay.io/projectquay/quay:v3.9.8',
-      postgresPrevious: 'docker.io/centos/postgresql-10-centos7:latest',
-      clairpostgresPrevious: 'quay.io/sclorg/postgresql-13-c9s:latest',
+      // Empty: the image the database ran serves its old data during an upgrade.
+      postgresPrevious: '',
+      clairpostgresPrevious: '',
     });
   });
 

@@ -17,6 +17,8 @@ export interface DatabaseUpgrade {
   readonly toMajor: number;
   /** Where the previous major's data is (kept afterwards). */
   readonly oldClaim: string;
+  /** The image the database ran: what serves the old data during the copy (unless overridden). */
+  readonly oldImage: string;
   readonly jobName: string;
   readonly message?: string;
 }
@@ -40,13 +42,14 @@ export function databaseUpgrades(model: RegistryModel, observed: ObservedState):
     if (!model.components[kind].managed) continue;
     const live = findObject(observed, 'Deployment', `${model.name}-${DATABASE_UPGRADE[kind].workload}`) as Obj | undefined;
     const podSpec = live?.spec?.template?.spec;
-    const fromMajor = postgresMajor(podSpec?.containers?.[0]?.image);
+    const oldImage = podSpec?.containers?.[0]?.image as string | undefined;
+    const fromMajor = postgresMajor(oldImage);
     const toMajor = postgresMajor(kind === 'postgres' ? model.environment.images.postgres : model.environment.images.clairpostgres);
     if (!live || fromMajor === undefined || toMajor === undefined || fromMajor >= toMajor) continue;
     const oldClaim =
       ((podSpec?.volumes ?? []) as Obj[]).find((v) => v.name === 'postgres-data')?.persistentVolumeClaim?.claimName ?? `${model.name}-${OLD_CLAIMS[kind]}`;
     const jobName = databaseUpgradeJobName(model, kind);
-    const base = { kind, fromMajor, toMajor, oldClaim, jobName };
+    const base = { kind, fromMajor, toMajor, oldClaim, oldImage: oldImage as string, jobName };
     const job = findObject(observed, 'Job', jobName);
     const state = job ? jobState(job) : undefined;
     const old = findObject(observed, 'Deployment', oldDatabaseName(model, kind));

@@ -168,7 +168,7 @@ export class Reconciler {
     const observed = await this.withPreviousQuay(registry, model, previous, await this.withPods(registry, model, rendered, this.observe(registry)));
     // A managed database on an older PostgreSQL major: its upgrade's objects, owned like the render.
     const upgradeObjects = new Map<UpgradedDatabase, KubeObject[]>();
-    for (const u of databaseUpgrades(model, observed)) upgradeObjects.set(u.kind, renderPostgresUpgrade(model, u.kind, u.oldClaim).map((o) => Applier.stamp(withOwner(o, registry))));
+    for (const u of databaseUpgrades(model, observed)) upgradeObjects.set(u.kind, renderPostgresUpgrade(model, u.kind, u.oldClaim, u.oldImage).map((o) => Applier.stamp(withOwner(o, registry))));
     const thePlan = makePlan(model, rendered, observed, previous?.currentVersion, registry.metadata.uid, upgradeObjects);
     const events: RegistryEvent[] = [];
 

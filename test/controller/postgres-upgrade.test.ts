@@ -98,7 +98,8 @@ async function untilCopying(): Promise<void> {
   settleDeployments(server, NS, (d) => d.metadata.name === DB);
   await eventually(() => expect(deployment(`${DB}-old`)).toBeDefined());
   const old = deployment(`${DB}-old`)!.spec.template.spec;
-  expect([old.containers[0].image, old.volumes[0].persistentVolumeClaim.claimName]).toEqual(['docker.io/centos/postgresql-10-centos7:latest', DB]);
+  // Exactly the image that served this data (RELATED_IMAGE_COMPONENT_POSTGRES_PREVIOUS unset).
+  expect([old.containers[0].image, old.volumes[0].persistentVolumeClaim.claimName]).toEqual(['centos/postgresql-10-centos7', DB]);
   expect(get('v1', 'Service', `${DB}-old`)!.spec.selector).toEqual({ 'quay-component': 'postgres-old', 'quay-operator/quayregistry': NAME });
   expect(get('batch/v1', 'Job', JOB)).toBeUndefined();
   // 3. It serves: the Job of the new image copies it to the new volume.
@@ -189,6 +190,7 @@ test("Clair's 13 → 15: clair-app held at 0, the old major from PVC clair-postg
   });
   expect(deployment(`${NAME}-clair-app`)?.spec.replicas ?? 0).toBe(0);
   expect(deployment(`${clairDb}-old`)!.spec.template.spec.volumes[0].persistentVolumeClaim.claimName).toBe(`${clairDb}-13`);
+  expect(deployment(`${clairDb}-old`)!.spec.template.spec.containers[0].image).toBe('quay.io/sclorg/postgresql-13-c9s:latest');
   const job = get('batch/v1', 'Job', `${NAME}-clair-postgres-upgrade`)!.spec.template.spec.containers[0];
   expect(job.image).toBe(DEFAULT_IMAGES.clairpostgres);
   expect(job.env).toEqual(
