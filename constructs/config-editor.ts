@@ -20,7 +20,6 @@ import { quayPodSecurityContext, quayServiceAccountName } from './quay';
 import { bundleSecretName, proxyEnv } from './quay-volumes';
 
 export const CONFIG_EDITOR_COMPONENT = SHARED_NAMES.configEditor;
-export { CONFIG_EDITOR_USERNAME, configEditorCredentialsName };
 /** The config editor Service's port name (80 → 8080), for its Route. */
 export const CONFIG_EDITOR_PORT_NAME = 'http';
 const EDITOR_PORT = 8080;

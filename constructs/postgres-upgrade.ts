@@ -9,18 +9,23 @@ import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import type { RegistryModel } from '../lib/model';
 import { CLAIR_POSTGRES_COMPONENT, CLAIR_POSTGRES_NAMES } from './clair-postgres';
-import { POSTGRES_COMPONENT, POSTGRES_NAMES, quayDatabaseCredentials } from './postgres';
+import { POSTGRES_COMPONENT, POSTGRES_NAMES, quayDatabaseUser } from './postgres';
 import { DATABASE_SECRET_KEYS, POSTGRES_PORT, postgresCredentialsEnv } from './shared/database';
 import { metadataFor, nameFor, podTemplateMetadata, selectorLabels } from './shared/metadata';
 import { podSecurityContext, restrictedSecurityContext } from './shared/pod';
-import { managedDatabaseName } from '../lib/keys';
 
 export type UpgradedDatabase = 'postgres' | 'clairpostgres';
 
 /** Names of a database's upgrade objects: `<db>-old` (Deployment, Service) and the Job. */
 export const DATABASE_UPGRADE = {
-  postgres: { workload: POSTGRES_NAMES.workload, job: 'quay-postgres-upgrade', component: POSTGRES_COMPONENT, secret: POSTGRES_NAMES.secret },
-  clairpostgres: { workload: CLAIR_POSTGRES_NAMES.workload, job: 'clair-postgres-upgrade', component: CLAIR_POSTGRES_COMPONENT, secret: CLAIR_POSTGRES_NAMES.secret },
+  postgres: { workload: POSTGRES_NAMES.workload, job: 'quay-postgres-upgrade', component: POSTGRES_COMPONENT, secret: POSTGRES_NAMES.secret, volume: POSTGRES_NAMES.volume },
+  clairpostgres: {
+    workload: CLAIR_POSTGRES_NAMES.workload,
+    job: 'clair-postgres-upgrade',
+    component: CLAIR_POSTGRES_COMPONENT,
+    secret: CLAIR_POSTGRES_NAMES.secret,
+    volume: CLAIR_POSTGRES_NAMES.volume,
+  },
 } as const;
 
 export interface PostgresUpgradeProps {
@@ -28,8 +33,6 @@ export interface PostgresUpgradeProps {
   readonly kind: UpgradedDatabase;
   /** The claim the previous major's data is on (the live Deployment's). */
   readonly oldClaim: string;
-  /** The claim the new major initializes. */
-  readonly newClaim: string;
   /** The image the database ran (its live Deployment's): it serves the old data during the copy. */
   readonly oldImage: string;
 }
@@ -43,7 +46,7 @@ export function databaseUpgradeJobName(model: RegistryModel, kind: UpgradedDatab
 }
 
 function user(model: RegistryModel, kind: UpgradedDatabase): string {
-  return kind === 'clairpostgres' ? model.keys.CLAIR_DB_USER : model.keysKnown ? quayDatabaseCredentials(model.name, model.keys).user : managedDatabaseName(model.name);
+  return kind === 'clairpostgres' ? model.keys.CLAIR_DB_USER : quayDatabaseUser(model);
 }
 
 export class PostgresUpgrade extends Chart {
@@ -100,7 +103,8 @@ export class PostgresUpgrade extends Chart {
       },
     });
 
-    const target = data(props.newClaim);
+    // The claim the new major runs on: the one the database's own construct renders.
+    const target = data(nameFor(model, names.volume));
     const adminPasswordKey = kind === 'clairpostgres' ? DATABASE_SECRET_KEYS.password : DATABASE_SECRET_KEYS.rootPassword;
     new k8s.KubeJob(this, 'job', {
       metadata: metadataFor(model, databaseUpgradeJobName(model, kind), { component: `${names.component}-upgrade`, overrides }),

@@ -3,6 +3,7 @@
 import { Construct } from 'constructs';
 import { k8s } from 'cdk8s-plus-27';
 import { ManagedKeys, managedDatabaseName, managedKeysSecretName, parseDatabaseUri } from '../lib/keys';
+import type { RegistryModel } from '../lib/model';
 import { ComponentProps, SHARED_NAMES } from './shared/component';
 import { DatabaseCredentials, ManagedPostgres } from './shared/database';
 import { metadataFor, nameFor } from './shared/metadata';
@@ -38,6 +39,11 @@ export function quayDatabaseCredentials(registry: string, keys: ManagedKeys): Da
   return { user: uri.user, password: uri.password, database: uri.database, rootPassword: keys.DB_ROOT_PW };
 }
 
+/** The login of Quay's database: DB_URI's user when the keys are known, else the name generated keys give it. */
+export function quayDatabaseUser(model: RegistryModel): string {
+  return model.keysKnown ? quayDatabaseCredentials(model.name, model.keys).user : managedDatabaseName(model.name);
+}
+
 export class Postgres extends Construct {
   constructor(scope: Construct, id: string, props: ComponentProps) {
     super(scope, id);
@@ -63,7 +69,7 @@ export class Postgres extends Construct {
       image: model.environment.images.postgres,
       ...(credentials ? { credentials } : {}),
       // The user in DB_URI; generated keys name it after the database.
-      user: credentials?.user ?? managedDatabaseName(model.name),
+      user: quayDatabaseUser(model),
       startScripts: { configMapName: bootstrapName, files: startScripts },
     });
   }

@@ -15,6 +15,9 @@ export const SHARED_NAMES = {
   clusterTrustedCa: 'cluster-trusted-ca',
 } as const;
 
+/** A namespace or QuayRegistry name (RFC 1123 label). */
+export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
 /** `<registry>-<suffix>`. */
 export function registryObjectName(registry: string, suffix: string): string {
   return `${registry}-${suffix}`;

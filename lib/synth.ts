@@ -2,8 +2,7 @@
 // objects, in the same order, every time. Used by the CLI, `cdk8s synth`, tests and the controller.
 import { App } from 'cdk8s';
 import * as yaml from 'js-yaml';
-import { CLAIR_POSTGRES_NAMES, clairDatabaseCredentials } from '../constructs/clair-postgres';
-import { POSTGRES_NAMES } from '../constructs/postgres';
+import { clairDatabaseCredentials } from '../constructs/clair-postgres';
 import { PostgresUpgrade, UpgradedDatabase } from '../constructs/postgres-upgrade';
 import { Credentials } from '../constructs/credentials';
 import { clairConfigForClairctl } from './config/clair-config';
@@ -107,7 +106,6 @@ export function renderCredentials(model: RegistryModel): KubeObject[] {
 
 /** The objects of a managed database's major upgrade (constructs/postgres-upgrade.ts), for the controller. */
 export function renderPostgresUpgrade(model: RegistryModel, kind: UpgradedDatabase, oldClaim: string, oldImage: string): KubeObject[] {
-  const newClaim = `${model.name}-${kind === 'postgres' ? POSTGRES_NAMES.volume : CLAIR_POSTGRES_NAMES.volume}`;
-  const chart = new PostgresUpgrade(new App(), `${model.name}-${kind}-upgrade`, { model, kind, oldClaim, newClaim, oldImage });
+  const chart = new PostgresUpgrade(new App(), `${model.name}-${kind}-upgrade`, { model, kind, oldClaim, oldImage });
   return sortObjects(chart.toJson() as KubeObject[]);
 }

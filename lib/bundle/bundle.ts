@@ -15,7 +15,13 @@ export const BUNDLE_KEYS = {
   extraCaPrefix: 'extra_ca_cert_',
 } as const;
 
-const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
+/** A Secret key: what a bundle file (and a certificate the config editor uploads) may be called. */
+export const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
+
+/** As strict as the API server: the base64 alphabet, padded to a multiple of 4. */
+export function isBase64(text: string): boolean {
+  return /^[A-Za-z0-9+/]*={0,2}$/.test(text) && text.length % 4 === 0;
+}
 
 export interface ConfigBundle {
   /** Secret name, or directory path, for messages. */
@@ -105,8 +111,7 @@ export function bundleFromSecret(secret: Record<string, unknown>): BundleResult 
   }
   for (const [key, value] of Object.entries(data as Record<string, unknown>)) {
     const compact = typeof value === 'string' ? value.replace(/\s+/g, '') : undefined;
-    // As strict as the API server: the base64 alphabet, padded to a multiple of 4.
-    if (compact === undefined || !/^[A-Za-z0-9+/]*={0,2}$/.test(compact) || compact.length % 4 !== 0) {
+    if (compact === undefined || !isBase64(compact)) {
       problems.push(problem(`data.${key}`, 'is not base64; put plain text under stringData instead'));
       continue;
     }

@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { App } from 'cdk8s';
 import { Credentials } from '../../constructs/credentials';
 import { ensureManagedKeys, keysFromSecret, managedKeysSecretName } from '../keys';
+import { DNS_LABEL } from '../names';
 import { sortObjects, KubeObject } from '../synth';
 import * as yaml from 'js-yaml';
 import { toYamlStream } from '../yaml';
@@ -29,7 +30,6 @@ Options:
 
 export class KeysUsageError extends Error {}
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 export function keysCommand(args: string[]): { stdout: string } {
   const { values, positionals } = parseArgs({

@@ -15,7 +15,6 @@ import { APPLIED_HASH, Applier } from './applier';
 import { QUAY_OVERRIDE_CONFIG_ENV, RETRY_MIGRATION_ANNOTATION } from '../names';
 import { configReferences, podHoldsMounts, templateSpec } from './references';
 import { DatabaseUpgrade, databaseUpgrades, upgradePartsFor } from './postgres-upgrade';
-import type { UpgradedDatabase } from '../../constructs/postgres-upgrade';
 import { parseQuantity } from '../quantity';
 import type { KubeObject } from '../synth';
 import { ObservedState, annotation, deploymentAvailable, findObject, jobState, ownedBy } from './observed';
@@ -170,8 +169,8 @@ function heldAtZero(d: KubeObject): KubeObject {
 }
 
 /**
- * `upgradeObjects`: for a database whose live Deployment runs an older PostgreSQL major, its
- * upgrade's objects (renderPostgresUpgrade, owned and stamped like `rendered`).
+ * `renderUpgrade`: the objects of a database's major upgrade (renderPostgresUpgrade, owned and
+ * stamped like `rendered`), for a database whose live Deployment runs an older PostgreSQL major.
  */
 export function plan(
   model: RegistryModel,
@@ -179,7 +178,7 @@ export function plan(
   observed: ObservedState,
   currentVersion: string | undefined,
   uid: string | undefined,
-  upgradeObjects: ReadonlyMap<UpgradedDatabase, readonly KubeObject[]> = new Map(),
+  renderUpgrade: (u: DatabaseUpgrade) => readonly KubeObject[] = () => [],
 ): Plan {
   const version = model.environment.quayVersion;
   // A database major upgrade first: the database, and what uses it, held at 0 until the data is copied.
@@ -276,7 +275,7 @@ export function plan(
   const protectedKeys = new Set<string>();
   const claimsInUse = new Set<string>();
   for (const u of dbUpgrades) {
-    const objects = upgradeObjects.get(u.kind) ?? [];
+    const objects = renderUpgrade(u);
     apply.push(...upgradePartsFor(u, objects, observed));
     // Not pruned while the upgrade runs; its Job not before the new major runs (it records the copy).
     for (const o of objects) if (u.phase !== 'done' || o.kind === 'Job') protectedKeys.add(key(o));

@@ -10,8 +10,7 @@ import { Environment, RegistryModel, buildModel } from '../model';
 import { Problem, problem } from '../problems';
 import { decideUpgrade } from '../upgrade/versions';
 import { KubeObject, renderCredentials, renderPostgresUpgrade, renderRegistry, sortObjects } from '../synth';
-import type { UpgradedDatabase } from '../../constructs/postgres-upgrade';
-import { databaseUpgrades } from './postgres-upgrade';
+import type { DatabaseUpgrade } from './postgres-upgrade';
 import { Applier } from './applier';
 import { RegistryEvent, recordEvent } from './events';
 import { ApiError, KubeClient } from './kube-client';
@@ -167,9 +166,8 @@ export class Reconciler {
     const previous = registry.status as QuayRegistryStatus | undefined;
     const observed = await this.withPreviousQuay(registry, model, previous, await this.withPods(registry, model, rendered, this.observe(registry)));
     // A managed database on an older PostgreSQL major: its upgrade's objects, owned like the render.
-    const upgradeObjects = new Map<UpgradedDatabase, KubeObject[]>();
-    for (const u of databaseUpgrades(model, observed)) upgradeObjects.set(u.kind, renderPostgresUpgrade(model, u.kind, u.oldClaim, u.oldImage).map((o) => Applier.stamp(withOwner(o, registry))));
-    const thePlan = makePlan(model, rendered, observed, previous?.currentVersion, registry.metadata.uid, upgradeObjects);
+    const renderUpgrade = (u: DatabaseUpgrade) => renderPostgresUpgrade(model, u.kind, u.oldClaim, u.oldImage).map((o) => Applier.stamp(withOwner(o, registry)));
+    const thePlan = makePlan(model, rendered, observed, previous?.currentVersion, registry.metadata.uid, renderUpgrade);
     const events: RegistryEvent[] = [];
 
     let applyError: string | undefined;
@@ -191,15 +189,9 @@ export class Reconciler {
     if (!applyError) {
       // Taken over with another selector: deleted orphaning its ReplicaSets (pods keep serving), created next time.
       for (const obj of thePlan.replace) {
-        const err = await this.guarded(registry, { verb: 'delete', kind: obj.kind, name: obj.metadata.name }, () =>
-          client.delete(typeOf(obj.kind), obj.metadata.namespace, obj.metadata.name, 'Orphan'),
-        );
+        const err = await this.deleteOwned(registry, obj, 'Orphan', 'replacing a Deployment whose selector differs (immutable)');
         if (err) failure ??= err;
-        else {
-          applier.forget(obj);
-          writes++;
-          this.deps.logger.info('replacing a Deployment whose selector differs (immutable)', { registry: registry.metadata.name, name: obj.metadata.name });
-        }
+        else writes++;
       }
       // A database on its old major stops as it is: its template is what says an upgrade is due.
       for (const name of thePlan.scaleDown) {
@@ -210,16 +202,10 @@ export class Reconciler {
         else writes++;
       }
       for (const obj of thePlan.remove) {
-        const err = await this.guarded(registry, { verb: 'delete', kind: obj.kind, name: obj.metadata.name }, () =>
-          client.delete(typeOf(obj.kind), obj.metadata.namespace, obj.metadata.name, obj.kind === 'Job' ? 'Foreground' : 'Background'),
-        );
-        if (err) {
-          failure ??= err;
-          continue;
-        }
-        applier.forget(obj);
-        writes++;
-        this.deps.logger.info('pruned', { registry: registry.metadata.name, kind: obj.kind, name: obj.metadata.name });
+        // A Job's pods go with it (Jobs orphan them by default).
+        const err = await this.deleteOwned(registry, obj, obj.kind === 'Job' ? 'Foreground' : 'Background', 'pruned');
+        if (err) failure ??= err;
+        else writes++;
       }
       if (!model.components.monitoring.managed) {
         const removed = await this.removeDashboard(registry);
@@ -276,6 +262,18 @@ export class Reconciler {
     // Pods are not watched: old config still mounted by a stopping pod is looked at again shortly.
     const configWaits = thePlan.configInUse.length > 0;
     return { writes, ...(waiting ? { requeueAfterMs: 30_000 } : configWaits ? { requeueAfterMs: CONFIG_PRUNE_RECHECK_MS } : {}) };
+  }
+
+  /** Deletes an object of the registry; the applier forgets it. Returns the refusal, if any. */
+  private async deleteOwned(registry: KubeObject, obj: KubeObject, propagation: 'Background' | 'Foreground' | 'Orphan', what: string): Promise<unknown> {
+    const err = await this.guarded(registry, { verb: 'delete', kind: obj.kind, name: obj.metadata.name }, () =>
+      this.deps.client.delete(typeOf(obj.kind), obj.metadata.namespace, obj.metadata.name, propagation),
+    );
+    if (!err) {
+      this.deps.applier.forget(obj);
+      this.deps.logger.info(what, { registry: registry.metadata.name, kind: obj.kind, name: obj.metadata.name });
+    }
+    return err;
   }
 
   private async blocked(registry: KubeObject, problems: Problem[], writesSoFar: number): Promise<ReconcileResult> {

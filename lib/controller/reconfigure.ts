@@ -6,9 +6,10 @@
 import { timingSafeEqual } from 'node:crypto';
 import * as yaml from 'js-yaml';
 import { API_VERSION, KIND } from '../api/types';
-import { BUNDLE_KEYS, bundleFromSecret } from '../bundle/bundle';
+import { BUNDLE_KEYS, SECRET_KEY, bundleFromSecret, isBase64 } from '../bundle/bundle';
 import { keysFromSecret, managedKeysSecretName, reconfigureToken } from '../keys';
 import { Environment, buildModel } from '../model';
+import { DNS_LABEL } from '../names';
 import { formatProblem } from '../problems';
 import type { KubeObject } from '../synth';
 import { recordEvent } from './events';
@@ -48,10 +49,6 @@ interface Commit {
   readonly certs: Record<string, Buffer>;
 }
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-// A Secret key: what the config-tool can upload as a certificate file name.
-const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 function parseCommit(body: Buffer): { commit?: Commit; error?: string } {
   let doc: unknown;
@@ -72,7 +69,7 @@ function parseCommit(body: Buffer): { commit?: Commit; error?: string } {
     for (const [name, value] of Object.entries(d.certs as Obj)) {
       if (!SECRET_KEY.test(name) || name.length > 253) return { error: `certs: ${JSON.stringify(name)} is not a valid Secret key` };
       if (name === BUNDLE_KEYS.config) return { error: `certs: ${name} is the config itself` };
-      if (typeof value !== 'string' || !BASE64.test(value) || value.length % 4 !== 0) return { error: `certs.${name} must be base64` };
+      if (typeof value !== 'string' || !isBase64(value)) return { error: `certs.${name} must be base64` };
       certs[name] = Buffer.from(value, 'base64');
     }
   }

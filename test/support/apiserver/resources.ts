@@ -7,6 +7,7 @@ import * as yaml from 'js-yaml';
 import { quayRegistryCrd } from '../../../lib/api/crd';
 import builtinSchemas from './builtin-schemas.json';
 import { Schema, SchemaSet } from './schema';
+import { findSharedDir } from '../shared-dir';
 
 type Obj = Record<string, any>;
 
@@ -152,16 +153,6 @@ export function typesFromCrd(crd: Obj): ServedType[] {
     });
 }
 
-/** ../shared/crds beside the project, found from here whether this runs from test/ or from build/test/. */
-function sharedCrdsDir(): string | undefined {
-  for (let dir = __dirname; dir !== path.dirname(dir); dir = path.dirname(dir)) {
-    // The nearest project whose parent holds shared/crds (a copy of the project, e.g. Stryker's sandbox, has none beside it).
-    const crds = path.join(dir, '..', 'shared', 'crds');
-    if (fs.existsSync(path.join(dir, 'package.json')) && fs.existsSync(crds)) return crds;
-  }
-  return undefined;
-}
-
 /** OpenShift's cluster Ingress config, which the operator reads for the apps domain (no CRD file ships it). */
 const OPENSHIFT_INGRESS_CRD: Obj = {
   apiVersion: 'apiextensions.k8s.io/v1',
@@ -201,7 +192,7 @@ export function defaultCrds(): Obj[] {
 
 function loadSharedCrds(): Obj[] {
   const crds: Obj[] = [];
-  const dir = sharedCrdsDir();
+  const dir = findSharedDir('crds');
   if (dir) {
     for (const f of fs.readdirSync(dir).sort()) {
       if (!f.endsWith('.yaml')) continue;
