@@ -9,16 +9,15 @@ import * as yaml from 'js-yaml';
 import { Controller } from '../../lib/controller/controller';
 import { KubeClient } from '../../lib/controller/kube-client';
 import { silentLogger } from '../../lib/controller/runtime/logger';
-import { Registry } from '../../lib/controller/runtime/metrics';
 import { startReconfigureServer } from '../../lib/controller/runtime/reconfigure-server';
 import type { ProbeServer } from '../../lib/controller/runtime/http-server';
-import { DEFAULT_IMAGES } from '../../lib/images';
 import { reconfigureToken } from '../../lib/keys';
 import { secretStrings } from '../../lib/secrets';
 import { admitRoutes, bindBucket, completeJob, deploymentUnavailable, eventually, openshiftCluster, settleDeployments, syncPods } from '../support/cluster-sim';
 import { FakeApiServer } from '../support/fake-apiserver';
 import { basicAuth, httpPost } from '../support/http-post';
 import { installOperator } from '../support/operator-install';
+import { createBundleSecret, refusedOperatorWrites, startController } from '../support/controller-harness';
 
 type Obj = Record<string, any>;
 const NS = 'quay-enterprise';
@@ -58,10 +57,9 @@ const commit = (body: string | Buffer, token: string | null = editorToken()) => 
 beforeEach(async () => {
   server = await FakeApiServer.start();
   openshiftCluster(server);
-  server.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'config-bundle-secret', namespace: NS }, data: { 'config.yaml': Buffer.from(CONFIG).toString('base64') } });
+  createBundleSecret(server, CONFIG);
   const kubeConfig = installOperator(server);
-  controller = new Controller({ client: new KubeClient(kubeConfig), environment: { images: DEFAULT_IMAGES, quayVersion: VERSION }, logger: silentLogger, metrics: new Registry(), discoveryIntervalMs: 3_600_000 });
-  await controller.start();
+  controller = await startController(kubeConfig, { quayVersion: VERSION });
   // As `run` serves it: the operator's ServiceAccount, the controller's environment.
   endpoint = await startReconfigureServer({ client: new KubeClient(kubeConfig), logger: silentLogger, environment: () => controller.discoveredEnvironment() }, 0, '127.0.0.1');
   server.create({ apiVersion: 'quay.redhat.com/v1', kind: 'QuayRegistry', metadata: { name: NAME, namespace: NS }, spec: { configBundleSecret: 'config-bundle-secret' } });
@@ -84,9 +82,9 @@ beforeEach(async () => {
 afterEach(async () => {
   await endpoint.close();
   await controller.stop();
-  const refused = server.writes().filter((w) => w.user === 'system:serviceaccount:quay-operator:quay-operator' && (w.code ?? 0) >= 400 && w.code !== 409);
+  const refused = refusedOperatorWrites(server, [409]);
   await server.stop();
-  expect(refused.map((w) => `${w.method} ${w.path}: ${w.code} ${w.message}`)).toEqual([]);
+  expect(refused).toEqual([]);
 });
 
 test('the editor commits, the bundle Secret is updated, quay-app rolls; the old config goes while the editor is held not ready', async () => {

@@ -3,18 +3,14 @@
 // it), and the label goes when none has any more; the operator does it with the RBAC `manifests`
 // grants (cluster-wide, or the watched namespace only).
 import { Controller } from '../../lib/controller/controller';
-import { KubeClient } from '../../lib/controller/kube-client';
-import { silentLogger } from '../../lib/controller/runtime/logger';
-import { Registry } from '../../lib/controller/runtime/metrics';
-import { DEFAULT_IMAGES } from '../../lib/images';
 import { eventually, openshiftCluster } from '../support/cluster-sim';
 import { FakeApiServer } from '../support/fake-apiserver';
 import { installOperator, InstallOptions } from '../support/operator-install';
+import { OPERATOR_USER, shutDown, startController } from '../support/controller-harness';
 
 type Obj = Record<string, any>;
 const NS = 'quay-enterprise';
 const LABEL = 'openshift.io/cluster-monitoring';
-const OPERATOR = 'system:serviceaccount:quay-operator:quay-operator';
 
 jest.setTimeout(20_000);
 
@@ -25,28 +21,18 @@ async function start(options: InstallOptions & { openshift?: boolean } = {}): Pr
   server = await FakeApiServer.start();
   if (options.openshift ?? true) openshiftCluster(server);
   server.createNamespace(NS);
-  controller = new Controller({
-    client: new KubeClient(installOperator(server, options)),
-    ...(options.watchNamespace ? { namespace: options.watchNamespace } : {}),
-    environment: { images: DEFAULT_IMAGES, quayVersion: 'v3.99.0-dev' },
-    logger: silentLogger,
-    metrics: new Registry(),
-    discoveryIntervalMs: 3_600_000,
-  });
-  await controller.start();
+  controller = await startController(installOperator(server, options), { quayVersion: 'v3.99.0-dev', ...(options.watchNamespace ? { namespace: options.watchNamespace } : {}) });
 }
 
 afterEach(async () => {
-  await controller?.stop();
-  controller = undefined;
   // 409 and 404: a write from a cache not yet told of a change (the registry just finalized and gone).
-  const refused = server.writes().filter((w) => w.user === OPERATOR && (w.code ?? 0) >= 400 && w.code !== 409 && w.code !== 404);
-  await server.stop();
-  expect(refused.map((w) => `${w.method} ${w.path}: ${w.code} ${w.message}`)).toEqual([]);
+  const refused = await shutDown(server, controller, [409, 404]);
+  controller = undefined;
+  expect(refused).toEqual([]);
 });
 
 const labels = (ns = NS) => (server.get('v1', 'Namespace', undefined, ns) as Obj).metadata.labels ?? {};
-const namespaceWrites = () => server.writes().filter((w) => w.user === OPERATOR && w.path.startsWith('/api/v1/namespaces/') && !w.path.slice('/api/v1/namespaces/'.length).includes('/'));
+const namespaceWrites = () => server.writes().filter((w) => w.user === OPERATOR_USER && w.path.startsWith('/api/v1/namespaces/') && !w.path.slice('/api/v1/namespaces/'.length).includes('/'));
 const registry = (name: string, monitoring?: boolean) => ({
   apiVersion: 'quay.redhat.com/v1',
   kind: 'QuayRegistry',

@@ -4,14 +4,12 @@
 // image copying the data to the new volume, then the new major; Quay held at 0 meanwhile; the old
 // volume kept and reported; a failure reported and retried; an operator restart mid-copy harmless.
 import { Controller } from '../../lib/controller/controller';
-import { KubeClient } from '../../lib/controller/kube-client';
-import { silentLogger } from '../../lib/controller/runtime/logger';
-import { Registry } from '../../lib/controller/runtime/metrics';
 import { DEFAULT_IMAGES } from '../../lib/images';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { bindBucket, completeJob, eventually, openshiftCluster, settleDeployments } from '../support/cluster-sim';
 import { FakeApiServer } from '../support/fake-apiserver';
 import { installOperator } from '../support/operator-install';
+import { createBundleSecret, refusedOperatorWrites, startController } from '../support/controller-harness';
 
 type Obj = Record<string, any>;
 const NS = 'quay-enterprise';
@@ -19,7 +17,6 @@ const NAME = 'example-registry';
 const VERSION = 'v3.99.0';
 const DB = `${NAME}-quay-database`;
 const JOB = `${NAME}-quay-postgres-upgrade`;
-const OPERATOR = 'system:serviceaccount:quay-operator:quay-operator';
 
 jest.setTimeout(30_000);
 
@@ -32,54 +29,51 @@ const deployment = (name: string) => get('apps/v1', 'Deployment', name);
 const cond = (type: string) => ((get('quay.redhat.com/v1', 'QuayRegistry', NAME)!.status?.conditions ?? []) as Obj[]).find((c) => c.type === type);
 const claims = () => (server.list('v1', 'PersistentVolumeClaim', NS) as Obj[]).map((c) => c.metadata.name).sort();
 
+/** A database as an older operator left it: its Deployment (applied by the same field manager) on `image`, its data on `claim`, owned by the registry. */
+function oldDatabase(name: string, component: string, claim: string, image: string): void {
+  const registry = get('quay.redhat.com/v1', 'QuayRegistry', NAME)!;
+  const owner = [{ apiVersion: 'quay.redhat.com/v1', kind: 'QuayRegistry', name: NAME, uid: registry.metadata.uid, controller: true, blockOwnerDeletion: true }];
+  const labels = { 'quay-component': component, 'quay-operator/quayregistry': NAME };
+  server.create({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: claim, namespace: NS, labels, ownerReferences: owner }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '50Gi' } } } });
+  server.apply(
+    {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name, namespace: NS, labels, ownerReferences: owner },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: labels },
+        template: { metadata: { labels }, spec: { containers: [{ name: 'postgres', image }], volumes: [{ name: 'postgres-data', persistentVolumeClaim: { claimName: claim } }] } },
+      },
+    },
+    { fieldManager: 'quay-operator', force: true },
+  );
+}
+
 async function runOperator(): Promise<void> {
   await controller?.stop();
-  controller = new Controller({ client: new KubeClient(kubeConfig), environment: { images: DEFAULT_IMAGES, quayVersion: VERSION }, logger: silentLogger, metrics: new Registry(), discoveryIntervalMs: 3_600_000 });
-  await controller.start();
+  controller = await startController(kubeConfig, { quayVersion: VERSION });
 }
 
 beforeEach(async () => {
   server = await FakeApiServer.start();
   openshiftCluster(server);
   kubeConfig = installOperator(server);
-  server.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'config-bundle-secret', namespace: NS }, data: { 'config.yaml': Buffer.from('FEATURE_USER_INITIALIZE: true\n').toString('base64') } });
-  const registry = server.create({ apiVersion: 'quay.redhat.com/v1', kind: 'QuayRegistry', metadata: { name: NAME, namespace: NS }, spec: { configBundleSecret: 'config-bundle-secret' } });
+  createBundleSecret(server, 'FEATURE_USER_INITIALIZE: true\n');
+  server.create({ apiVersion: 'quay.redhat.com/v1', kind: 'QuayRegistry', metadata: { name: NAME, namespace: NS }, spec: { configBundleSecret: 'config-bundle-secret' } });
   server.updateStatus('quay.redhat.com/v1', 'QuayRegistry', NS, NAME, { currentVersion: VERSION });
   // What a registry from before Quay 3.6 runs: PostgreSQL 10 on PVC <name>-quay-database, owned by the registry.
-  const owner = [{ apiVersion: 'quay.redhat.com/v1', kind: 'QuayRegistry', name: NAME, uid: registry.metadata.uid, controller: true, blockOwnerDeletion: true }];
-  const labels = { 'quay-component': 'postgres', 'quay-operator/quayregistry': NAME };
-  server.create({
-    apiVersion: 'v1',
-    kind: 'PersistentVolumeClaim',
-    metadata: { name: DB, namespace: NS, labels, ownerReferences: owner },
-    spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '50Gi' } } },
-  });
-  server.apply(
-    {
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: { name: DB, namespace: NS, labels, ownerReferences: owner },
-      spec: {
-        replicas: 1,
-        selector: { matchLabels: labels },
-        template: {
-          metadata: { labels },
-          spec: { containers: [{ name: 'postgres', image: 'centos/postgresql-10-centos7' }], volumes: [{ name: 'postgres-data', persistentVolumeClaim: { claimName: DB } }] },
-        },
-      },
-    },
-    { fieldManager: 'quay-operator', force: true },
-  );
+  oldDatabase(DB, 'postgres', DB, 'centos/postgresql-10-centos7');
   settleDeployments(server, NS);
 });
 
 afterEach(async () => {
   await controller?.stop();
   controller = undefined;
-  const refused = server.writes().filter((w) => w.user === OPERATOR && (w.code ?? 0) >= 400 && w.code !== 409 && w.code !== 404);
+  const refused = refusedOperatorWrites(server, [409, 404]);
   const deletedClaims = server.writes().filter((w) => w.method === 'DELETE' && w.path.includes('/persistentvolumeclaims/'));
   await server.stop();
-  expect(refused.map((w) => `${w.method} ${w.path}: ${w.code} ${w.message}`)).toEqual([]);
+  expect(refused).toEqual([]);
   // No PVC is ever deleted.
   expect(deletedClaims).toEqual([]);
 });
@@ -162,23 +156,7 @@ test("Clair's 13 → 15: clair-app held at 0, the old major from PVC clair-postg
   // This registry's Quay database is current; Clair's is PostgreSQL 13, as before Quay 3.10.
   server.delete('apps/v1', 'Deployment', NS, DB);
   const clairDb = `${NAME}-clair-postgres`;
-  const registry = get('quay.redhat.com/v1', 'QuayRegistry', NAME)!;
-  const owner = [{ apiVersion: 'quay.redhat.com/v1', kind: 'QuayRegistry', name: NAME, uid: registry.metadata.uid, controller: true, blockOwnerDeletion: true }];
-  const labels = { 'quay-component': 'clair-postgres', 'quay-operator/quayregistry': NAME };
-  server.create({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: `${clairDb}-13`, namespace: NS, labels, ownerReferences: owner }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '50Gi' } } } });
-  server.apply(
-    {
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: { name: clairDb, namespace: NS, labels, ownerReferences: owner },
-      spec: {
-        replicas: 1,
-        selector: { matchLabels: labels },
-        template: { metadata: { labels }, spec: { containers: [{ name: 'postgres', image: 'quay.io/sclorg/postgresql-13-c9s:latest' }], volumes: [{ name: 'postgres-data', persistentVolumeClaim: { claimName: `${clairDb}-13` } }] } },
-      },
-    },
-    { fieldManager: 'quay-operator', force: true },
-  );
+  oldDatabase(clairDb, 'clair-postgres', `${clairDb}-13`, 'quay.io/sclorg/postgresql-13-c9s:latest');
   settleDeployments(server, NS);
   await runOperator();
   await eventually(() => expect(deployment(clairDb)?.spec.replicas).toBe(0));

@@ -3,19 +3,15 @@
 // needs, the keys are not generated again and the migration Job is not run twice.
 import type { KubeConfig } from '@kubernetes/client-node';
 import { Controller } from '../../lib/controller/controller';
-import { KubeClient } from '../../lib/controller/kube-client';
-import { silentLogger } from '../../lib/controller/runtime/logger';
-import { Registry } from '../../lib/controller/runtime/metrics';
-import { DEFAULT_IMAGES } from '../../lib/images';
 import { admitRoutes, bindBucket, completeJob, eventually, openshiftCluster, settleDeployments } from '../support/cluster-sim';
 import { FakeApiServer } from '../support/fake-apiserver';
 import { installOperator } from '../support/operator-install';
+import { OPERATOR_USER, createBundleSecret, shutDown, startController } from '../support/controller-harness';
 
 type Obj = Record<string, any>;
 const NS = 'quay-enterprise';
 const NAME = 'example-registry';
 const VERSION = 'v3.99.0';
-const OPERATOR = 'system:serviceaccount:quay-operator:quay-operator';
 
 jest.setTimeout(40_000);
 
@@ -31,8 +27,7 @@ const registry = () => get('quay.redhat.com/v1', 'QuayRegistry', NAME)!;
 /** Stops the running operator and starts a new one, as a pod restart would; waits for it to settle. */
 async function restart(): Promise<void> {
   await controller?.stop();
-  controller = new Controller({ client: new KubeClient(kubeConfig), environment: { images: DEFAULT_IMAGES, quayVersion: VERSION }, logger: silentLogger, metrics: new Registry(), discoveryIntervalMs: 3_600_000 });
-  await controller.start();
+  controller = await startController(kubeConfig, { quayVersion: VERSION });
   await controller.whenIdle();
 }
 
@@ -40,15 +35,13 @@ beforeEach(async () => {
   server = await FakeApiServer.start();
   openshiftCluster(server);
   kubeConfig = installOperator(server);
-  server.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'config-bundle-secret', namespace: NS }, data: { 'config.yaml': Buffer.from('FEATURE_USER_INITIALIZE: true\n').toString('base64') } });
+  createBundleSecret(server, 'FEATURE_USER_INITIALIZE: true\n');
 });
 
 afterEach(async () => {
-  await controller?.stop();
+  const refused = await shutDown(server, controller, [409, 404]);
   controller = undefined;
-  const refused = server.writes().filter((w) => w.user === OPERATOR && (w.code ?? 0) >= 400 && w.code !== 409 && w.code !== 404);
-  await server.stop();
-  expect(refused.map((w) => `${w.method} ${w.path}: ${w.code} ${w.message}`)).toEqual([]);
+  expect(refused).toEqual([]);
 });
 
 test('a restart in each phase of a first deploy: the same order, one set of keys, one migration Job', async () => {
@@ -89,7 +82,7 @@ test('a restart in each phase of a first deploy: the same order, one set of keys
   await controller!.whenIdle();
   server.clearRequests();
   await restart();
-  const writes = server.writes().filter((w) => w.user === OPERATOR);
+  const writes = server.writes().filter((w) => w.user === OPERATOR_USER);
   expect(writes.map((w) => `${w.method} ${w.path}`)).toEqual([]);
   expect(get('v1', 'Secret', `${NAME}-quay-registry-managed-secret-keys`)!.metadata.uid).toBe(keys);
 });

@@ -6,20 +6,16 @@
 // operators before 3.6.4, and its keys are kept (the database password, DATABASE_SECRET_KEY); its
 // spec.components as upstream wrote them back (all 11) are accepted as they are.
 import { Controller } from '../../lib/controller/controller';
-import { KubeClient } from '../../lib/controller/kube-client';
-import { silentLogger } from '../../lib/controller/runtime/logger';
-import { Registry } from '../../lib/controller/runtime/metrics';
-import { DEFAULT_IMAGES } from '../../lib/images';
 import { secretStrings } from '../../lib/secrets';
 import { eventually, openshiftCluster, simulateCluster } from '../support/cluster-sim';
 import { FakeApiServer } from '../support/fake-apiserver';
 import { installOperator } from '../support/operator-install';
+import { createBundleSecret, shutDown, startController } from '../support/controller-harness';
 
 type Obj = Record<string, any>;
 const NS = 'quay-enterprise';
 const NAME = 'example-registry';
 const VERSION = 'v3.99.0';
-const OPERATOR = 'system:serviceaccount:quay-operator:quay-operator';
 const UPSTREAM_KEYS = {
   DATABASE_SECRET_KEY: 'upstream-database-secret-key',
   SECRET_KEY: 'upstream-secret-key',
@@ -35,16 +31,14 @@ let server: FakeApiServer;
 let controller: Controller;
 
 afterEach(async () => {
-  await controller.stop();
-  const refused = server.writes().filter((w) => w.user === OPERATOR && (w.code ?? 0) >= 400 && w.code !== 409 && w.code !== 404);
-  await server.stop();
-  expect(refused.map((w) => `${w.method} ${w.path}: ${w.code} ${w.message}`)).toEqual([]);
+  const refused = await shutDown(server, controller, [409, 404]);
+  expect(refused).toEqual([]);
 });
 
 test('an upstream 3.x registry: quay-app replaced without stopping its pods, leftovers dropped, keys kept, spec untouched', async () => {
   server = await FakeApiServer.start();
   openshiftCluster(server);
-  server.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'config-bundle-secret', namespace: NS }, data: { 'config.yaml': Buffer.from('FEATURE_USER_INITIALIZE: true\n').toString('base64') } });
+  createBundleSecret(server, 'FEATURE_USER_INITIALIZE: true\n');
   // Upstream writes every component back into the spec.
   const components = ['quay', 'postgres', 'clair', 'redis', 'horizontalpodautoscaler', 'objectstorage', 'route', 'mirror', 'monitoring', 'tls', 'clairpostgres'].map((kind) => ({ kind, managed: true }));
   const registry = server.create({ apiVersion: 'quay.redhat.com/v1', kind: 'QuayRegistry', metadata: { name: NAME, namespace: NS }, spec: { configBundleSecret: 'config-bundle-secret', components } });
@@ -100,8 +94,7 @@ test('an upstream 3.x registry: quay-app replaced without stopping its pods, lef
     upstream,
   );
 
-  controller = new Controller({ client: new KubeClient(installOperator(server)), environment: { images: DEFAULT_IMAGES, quayVersion: VERSION }, logger: silentLogger, metrics: new Registry(), discoveryIntervalMs: 3_600_000 });
-  await controller.start();
+  controller = await startController(installOperator(server), { quayVersion: VERSION });
   // The cluster's own controllers: volumes bind, pods become ready, the bucket is provisioned.
   const stopCluster = simulateCluster(server);
 

@@ -3,14 +3,12 @@
 // read-only while the migration Job runs, a failed migration retried with an annotation, and an
 // operator restart in the middle that runs no second Job.
 import { Controller } from '../../lib/controller/controller';
-import { KubeClient } from '../../lib/controller/kube-client';
-import { silentLogger } from '../../lib/controller/runtime/logger';
-import { Registry } from '../../lib/controller/runtime/metrics';
 import { DEFAULT_IMAGES } from '../../lib/images';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { admitRoutes, bindBucket, completeJob, eventually, openshiftCluster, settleDeployments } from '../support/cluster-sim';
 import { FakeApiServer } from '../support/fake-apiserver';
 import { installOperator } from '../support/operator-install';
+import { OPERATOR_USER, createBundleSecret, shutDown, startController } from '../support/controller-harness';
 
 type Obj = Record<string, any>;
 const NS = 'quay-enterprise';
@@ -18,7 +16,6 @@ const NAME = 'example-registry';
 const OLD = 'v3.98.4';
 const NEW = 'v3.99.0';
 const JOB = `${NAME}-quay-app-upgrade`;
-const OPERATOR = 'system:serviceaccount:quay-operator:quay-operator';
 
 jest.setTimeout(30_000);
 
@@ -35,14 +32,7 @@ const overrideEnv = () => (quayContainer().env ?? []).find((e: Obj) => e.name ==
 
 async function runOperator(version: string): Promise<void> {
   await controller?.stop();
-  controller = new Controller({
-    client: new KubeClient(kubeConfig),
-    environment: { images: { ...DEFAULT_IMAGES, quay: `quay.io/projectquay/quay:${version}` }, quayVersion: version },
-    logger: silentLogger,
-    metrics: new Registry(),
-    discoveryIntervalMs: 3_600_000,
-  });
-  await controller.start();
+  controller = await startController(kubeConfig, { images: { ...DEFAULT_IMAGES, quay: `quay.io/projectquay/quay:${version}` }, quayVersion: version });
 }
 
 /** A registry deployed and migrated by an operator of `version`, every component healthy. */
@@ -67,16 +57,14 @@ async function deployedAt(version: string): Promise<void> {
 beforeEach(async () => {
   server = await FakeApiServer.start();
   openshiftCluster(server);
-  server.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'config-bundle-secret', namespace: NS }, data: { 'config.yaml': Buffer.from('FEATURE_USER_INITIALIZE: true\n').toString('base64') } });
+  createBundleSecret(server, 'FEATURE_USER_INITIALIZE: true\n');
   kubeConfig = installOperator(server);
 });
 
 afterEach(async () => {
-  await controller?.stop();
+  const refused = await shutDown(server, controller, [409, 404]);
   controller = undefined;
-  const refused = server.writes().filter((w) => w.user === OPERATOR && (w.code ?? 0) >= 400 && w.code !== 409 && w.code !== 404);
-  await server.stop();
-  expect(refused.map((w) => `${w.method} ${w.path}: ${w.code} ${w.message}`)).toEqual([]);
+  expect(refused).toEqual([]);
 });
 
 test('a supported upgrade: the previous version serves read-only while the migration runs, then the new one rolls out', async () => {
@@ -157,7 +145,7 @@ test.each([
   await runOperator(NEW);
   await eventually(() => expect(cond('RolloutBlocked')).toMatchObject({ status: 'True', reason: 'UpgradeUnsupported', message: `status.currentVersion: ${message}` }));
   await controller!.whenIdle();
-  const writes = server.writes().filter((w) => w.user === OPERATOR).map((w) => `${w.method} ${w.path.replace(/\/[^/]+\.[0-9a-f]{16}$/, '/<event>')}`);
+  const writes = server.writes().filter((w) => w.user === OPERATOR_USER).map((w) => `${w.method} ${w.path.replace(/\/[^/]+\.[0-9a-f]{16}$/, '/<event>')}`);
   // The status and its Event: nothing else, no apply, no delete.
   expect(writes).toEqual([`PATCH /apis/quay.redhat.com/v1/namespaces/${NS}/quayregistries/${NAME}/status`, `POST /api/v1/namespaces/${NS}/events`]);
   const events = (server.list('v1', 'Event', NS) as Obj[]).filter((e) => e.reason === 'UpgradeUnsupported');

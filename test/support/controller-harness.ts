@@ -1,0 +1,57 @@
+// What the controller tests share: the operator started as its own ServiceAccount (the RBAC
+// `manifests` grants), its refused writes, and the user's config bundle Secret.
+import type { KubeConfig } from '@kubernetes/client-node';
+import { Controller } from '../../lib/controller/controller';
+import { KubeClient } from '../../lib/controller/kube-client';
+import { silentLogger } from '../../lib/controller/runtime/logger';
+import { Registry } from '../../lib/controller/runtime/metrics';
+import { DEFAULT_IMAGES, Images } from '../../lib/images';
+import type { FakeApiServer } from './fake-apiserver';
+
+/** The user `installOperator` gives the operator. */
+export const OPERATOR_USER = 'system:serviceaccount:quay-operator:quay-operator';
+
+export interface HarnessOptions {
+  readonly quayVersion: string;
+  readonly images?: Images;
+  /** The one namespace watched (`--namespace`); all when undefined. */
+  readonly namespace?: string;
+}
+
+/** A started controller on `kubeConfig` (from installOperator), rediscovering the cluster only hourly. */
+export async function startController(kubeConfig: KubeConfig, options: HarnessOptions): Promise<Controller> {
+  const controller = new Controller({
+    client: new KubeClient(kubeConfig),
+    ...(options.namespace ? { namespace: options.namespace } : {}),
+    environment: { images: options.images ?? DEFAULT_IMAGES, quayVersion: options.quayVersion },
+    logger: silentLogger,
+    metrics: new Registry(),
+    discoveryIntervalMs: 3_600_000,
+  });
+  await controller.start();
+  return controller;
+}
+
+/**
+ * The operator's writes the server refused, as `METHOD path: code message`, but for the codes a
+ * test tolerates (409: a write from a stale read, retried; 404: an object already gone).
+ */
+export function refusedOperatorWrites(server: FakeApiServer, tolerated: readonly number[]): string[] {
+  return server
+    .writes()
+    .filter((w) => w.user === OPERATOR_USER && (w.code ?? 0) >= 400 && !tolerated.includes(w.code ?? 0))
+    .map((w) => `${w.method} ${w.path}: ${w.code} ${w.message}`);
+}
+
+/** After a test: stops the controller, then the server; the operator's refused writes (see refusedOperatorWrites). */
+export async function shutDown(server: FakeApiServer, controller: Controller | undefined, tolerated: readonly number[]): Promise<string[]> {
+  await controller?.stop();
+  const refused = refusedOperatorWrites(server, tolerated);
+  await server.stop();
+  return refused;
+}
+
+/** The user's config bundle Secret, `config.yaml` only. */
+export function createBundleSecret(server: FakeApiServer, config: string, namespace = 'quay-enterprise', name = 'config-bundle-secret'): void {
+  server.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace }, data: { 'config.yaml': Buffer.from(config).toString('base64') } });
+}
