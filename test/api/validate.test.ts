@@ -407,3 +407,13 @@ describe('parseQuayRegistry: storageClassName and securityContext overrides', ()
     );
   });
 });
+
+describe('parseQuayRegistry: spec.tlsSecret', () => {
+  it('names a Secret: kept in the spec as written', () => {
+    expect(parseQuayRegistry(registry({ configBundleSecret: 'config-bundle-secret', tlsSecret: 'registry-tls' })).registry?.spec).toEqual({ configBundleSecret: 'config-bundle-secret', tlsSecret: 'registry-tls' });
+  });
+
+  it.each([['Registry_TLS'], [42], ['']])('refuses %j, naming the field', (tlsSecret) => {
+    expect(parseQuayRegistry(registry({ tlsSecret })).problems).toEqual([invalid('spec.tlsSecret', `${JSON.stringify(tlsSecret)} is not a valid Secret name`)]);
+  });
+});
