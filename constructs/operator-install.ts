@@ -10,6 +10,12 @@ import { restrictedSecurityContext } from './shared/pod';
 
 export const OPERATOR_NAME = 'quay-operator';
 
+/** The image `manifests` and the OLM bundle deploy (the Containerfile builds it; its tag is package.json's version). */
+export const DEFAULT_OPERATOR_IMAGE = 'quay.io/projectquay/quay-operator-ts:v0.1.0';
+
+/** On every object of the install; the Deployment's selector and the Service's. */
+export const OPERATOR_LABELS: Readonly<Record<string, string>> = { 'app.kubernetes.io/name': OPERATOR_NAME };
+
 export interface OperatorInstallProps {
   /** Where the operator runs. */
   readonly namespace: string;
@@ -41,27 +47,110 @@ export function namespacedRules(): k8s.PolicyRule[] {
     { apiGroups: ['rbac.authorization.k8s.io'], resources: ['roles', 'rolebindings'], verbs: RW },
     { apiGroups: ['route.openshift.io'], resources: ['routes'], verbs: RW },
     { apiGroups: ['route.openshift.io'], resources: ['routes/custom-host'], verbs: ['create', 'update', 'patch'] },
+    // spec.exposure on clusters without Routes.
+    { apiGroups: ['networking.k8s.io'], resources: ['ingresses'], verbs: RW },
+    { apiGroups: ['gateway.networking.k8s.io'], resources: ['httproutes', 'tlsroutes'], verbs: RW },
+    { apiGroups: ['cert-manager.io'], resources: ['certificates'], verbs: RW },
     { apiGroups: ['objectbucket.io'], resources: ['objectbucketclaims'], verbs: RW },
     { apiGroups: ['monitoring.coreos.com'], resources: ['servicemonitors', 'prometheusrules'], verbs: RW },
   ];
 }
 
+/**
+ * Cluster-scoped rules: the apps domain (discovery) and, watching all namespaces, the
+ * openshift.io/cluster-monitoring label on registries' namespaces (managed monitoring), a
+ * server-side apply of that one label (RBAC cannot narrow a patch to a label). Monitoring is
+ * managed only when watching all namespaces (upstream's rule), so one watched namespace needs none.
+ */
+export function clusterRules(allNamespaces: boolean): k8s.PolicyRule[] {
+  return [
+    { apiGroups: ['config.openshift.io'], resources: ['ingresses'], verbs: ['get'] },
+    ...(allNamespaces ? [{ apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'patch'] }] : []),
+  ];
+}
+
+/** Leader election, in the operator's own namespace. */
+export function leaderElectionRules(): k8s.PolicyRule[] {
+  return [{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] }];
+}
+
+export interface OperatorDeploymentOptions {
+  readonly image: string;
+  readonly replicas?: number;
+  readonly images?: Images;
+  readonly quayVersion?: string;
+  /** `run --namespace`: the one namespace watched. */
+  readonly watchNamespace?: string;
+  /** Under OLM: WATCH_NAMESPACE from the olm.targetNamespaces annotation OLM puts on the pod ('' = all). */
+  readonly watchNamespaceFromOlm?: boolean;
+}
+
+/** The operator's Deployment spec: a Deployment in `manifests`, the CSV's install strategy in the OLM bundle. */
+export function operatorDeploymentSpec(options: OperatorDeploymentOptions): k8s.DeploymentSpec {
+  const labels = { ...OPERATOR_LABELS };
+  const images = options.images ?? DEFAULT_IMAGES;
+  const args = ['run', '--leader-elect', '--metrics-port', '8080', '--health-port', '8081', '--reconfigure-port', String(RECONFIGURE_PORT), ...(options.watchNamespace ? ['--namespace', options.watchNamespace] : [])];
+  const olmEnv = options.watchNamespaceFromOlm ? [{ name: 'WATCH_NAMESPACE', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: "metadata.annotations['olm.targetNamespaces']" } } }] : [];
+  return {
+    replicas: options.replicas ?? 1,
+    selector: { matchLabels: labels },
+    template: {
+      metadata: { labels },
+      spec: {
+        serviceAccountName: OPERATOR_NAME,
+        securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
+        containers: [
+          {
+            name: OPERATOR_NAME,
+            image: options.image,
+            command: ['node', '/opt/quay-operator/build/lib/cli/bin.js'],
+            args,
+            env: [
+              { name: 'POD_NAME', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.name' } } },
+              { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } } },
+              ...olmEnv,
+              { name: 'QUAY_VERSION', value: options.quayVersion ?? DEFAULT_QUAY_VERSION },
+              ...(Object.keys(IMAGE_ENV) as (keyof Images)[]).map((k) => ({ name: IMAGE_ENV[k], value: images[k] })),
+            ],
+            ports: [
+              { name: 'metrics', containerPort: 8080 },
+              { name: 'health', containerPort: 8081 },
+              { name: 'reconfigure', containerPort: RECONFIGURE_PORT },
+            ],
+            livenessProbe: { httpGet: { path: '/healthz', port: k8s.IntOrString.fromString('health') }, periodSeconds: 20 },
+            readinessProbe: { httpGet: { path: '/readyz', port: k8s.IntOrString.fromString('health') }, periodSeconds: 10 },
+            resources: {
+              requests: { cpu: k8s.Quantity.fromString('100m'), memory: k8s.Quantity.fromString('128Mi') },
+              limits: { memory: k8s.Quantity.fromString('512Mi') },
+            },
+            securityContext: { ...restrictedSecurityContext(), readOnlyRootFilesystem: true },
+          },
+        ],
+        terminationGracePeriodSeconds: 60,
+      },
+    },
+  };
+}
+
+/** Where config editors commit (POST /reconfigure, authenticated per registry): upstream's Service and port. */
+export function operatorServiceSpec(): k8s.ServiceSpec {
+  return {
+    selector: { ...OPERATOR_LABELS },
+    ports: [{ name: 'reconfigure', protocol: 'TCP', port: RECONFIGURE_PORT, targetPort: k8s.IntOrString.fromString('reconfigure') }],
+  };
+}
+
 export class OperatorInstall extends Chart {
   constructor(scope: Construct, id: string, props: OperatorInstallProps) {
     super(scope, id, { disableResourceNameHashes: true });
-    const labels = { 'app.kubernetes.io/name': OPERATOR_NAME };
+    const labels = { ...OPERATOR_LABELS };
     const ns = props.namespace;
     new ApiObject(this, 'crd', quayRegistryCrd() as never);
     new k8s.KubeNamespace(this, 'namespace', { metadata: { name: ns, labels } });
     new k8s.KubeServiceAccount(this, 'sa', { metadata: { name: OPERATOR_NAME, namespace: ns, labels } });
     const subject = { kind: 'ServiceAccount', name: OPERATOR_NAME, namespace: ns };
 
-    // Cluster-scoped reads the operator always needs: discovery of the apps domain.
-    const clusterRules: k8s.PolicyRule[] = [{ apiGroups: ['config.openshift.io'], resources: ['ingresses'], verbs: ['get'] }];
-    // The openshift.io/cluster-monitoring label on registries' namespaces (managed monitoring): a
-    // server-side apply of that one label (RBAC cannot narrow a patch to a label). Monitoring is
-    // managed only when watching all namespaces (upstream's rule), so --watch-namespace needs none.
-    if (!props.watchNamespace) clusterRules.push({ apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'patch'] });
+    const clusterRoleRules = clusterRules(!props.watchNamespace);
     if (props.watchNamespace) {
       const scope = props.watchNamespace;
       new k8s.KubeRole(this, 'role', { metadata: { name: OPERATOR_NAME, namespace: scope, labels }, rules: namespacedRules() });
@@ -71,9 +160,9 @@ export class OperatorInstall extends Chart {
         subjects: [subject],
       });
     } else {
-      clusterRules.push(...namespacedRules());
+      clusterRoleRules.push(...namespacedRules());
     }
-    new k8s.KubeClusterRole(this, 'cluster-role', { metadata: { name: OPERATOR_NAME, labels }, rules: clusterRules });
+    new k8s.KubeClusterRole(this, 'cluster-role', { metadata: { name: OPERATOR_NAME, labels }, rules: clusterRoleRules });
     new k8s.KubeClusterRoleBinding(this, 'cluster-role-binding', {
       metadata: { name: OPERATOR_NAME, labels },
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: OPERATOR_NAME },
@@ -82,7 +171,7 @@ export class OperatorInstall extends Chart {
     // Leader election, in the operator's own namespace.
     new k8s.KubeRole(this, 'lease-role', {
       metadata: { name: `${OPERATOR_NAME}-leader-election`, namespace: ns, labels },
-      rules: [{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] }],
+      rules: leaderElectionRules(),
     });
     new k8s.KubeRoleBinding(this, 'lease-role-binding', {
       metadata: { name: `${OPERATOR_NAME}-leader-election`, namespace: ns, labels },
@@ -90,57 +179,16 @@ export class OperatorInstall extends Chart {
       subjects: [subject],
     });
 
-    // Where config editors commit (POST /reconfigure, authenticated per registry): upstream's Service and port.
-    new k8s.KubeService(this, 'service', {
-      metadata: { name: OPERATOR_SERVICE, namespace: ns, labels },
-      spec: {
-        selector: labels,
-        ports: [{ name: 'reconfigure', protocol: 'TCP', port: RECONFIGURE_PORT, targetPort: k8s.IntOrString.fromString('reconfigure') }],
-      },
-    });
-
-    const images = props.images ?? DEFAULT_IMAGES;
-    const args = ['run', '--leader-elect', '--metrics-port', '8080', '--health-port', '8081', '--reconfigure-port', String(RECONFIGURE_PORT), ...(props.watchNamespace ? ['--namespace', props.watchNamespace] : [])];
+    new k8s.KubeService(this, 'service', { metadata: { name: OPERATOR_SERVICE, namespace: ns, labels }, spec: operatorServiceSpec() });
     new k8s.KubeDeployment(this, 'deployment', {
       metadata: { name: OPERATOR_NAME, namespace: ns, labels },
-      spec: {
-        replicas: props.replicas ?? 1,
-        selector: { matchLabels: labels },
-        template: {
-          metadata: { labels },
-          spec: {
-            serviceAccountName: OPERATOR_NAME,
-            securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
-            containers: [
-              {
-                name: OPERATOR_NAME,
-                image: props.image,
-                command: ['node', '/opt/quay-operator/build/lib/cli/bin.js'],
-                args,
-                env: [
-                  { name: 'POD_NAME', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.name' } } },
-                  { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } } },
-                  { name: 'QUAY_VERSION', value: props.quayVersion ?? DEFAULT_QUAY_VERSION },
-                  ...(Object.keys(IMAGE_ENV) as (keyof Images)[]).map((k) => ({ name: IMAGE_ENV[k], value: images[k] })),
-                ],
-                ports: [
-                  { name: 'metrics', containerPort: 8080 },
-                  { name: 'health', containerPort: 8081 },
-                  { name: 'reconfigure', containerPort: RECONFIGURE_PORT },
-                ],
-                livenessProbe: { httpGet: { path: '/healthz', port: k8s.IntOrString.fromString('health') }, periodSeconds: 20 },
-                readinessProbe: { httpGet: { path: '/readyz', port: k8s.IntOrString.fromString('health') }, periodSeconds: 10 },
-                resources: {
-                  requests: { cpu: k8s.Quantity.fromString('100m'), memory: k8s.Quantity.fromString('128Mi') },
-                  limits: { memory: k8s.Quantity.fromString('512Mi') },
-                },
-                securityContext: { ...restrictedSecurityContext(), readOnlyRootFilesystem: true },
-              },
-            ],
-            terminationGracePeriodSeconds: 60,
-          },
-        },
-      },
+      spec: operatorDeploymentSpec({
+        image: props.image,
+        ...(props.replicas !== undefined ? { replicas: props.replicas } : {}),
+        ...(props.images ? { images: props.images } : {}),
+        ...(props.quayVersion ? { quayVersion: props.quayVersion } : {}),
+        ...(props.watchNamespace ? { watchNamespace: props.watchNamespace } : {}),
+      }),
     });
   }
 }

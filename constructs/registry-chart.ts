@@ -7,6 +7,7 @@ import type { RegistryModel } from '../lib/model';
 import { Clair } from './clair';
 import { ClairPostgres } from './clair-postgres';
 import { ConfigEditor } from './config-editor';
+import { Exposure } from './exposure';
 import { HorizontalPodAutoscalers } from './hpa';
 import { Mirror } from './mirror';
 import { Monitoring } from './monitoring';
@@ -14,7 +15,6 @@ import { ObjectStorage } from './object-storage';
 import { Postgres } from './postgres';
 import { Quay } from './quay';
 import { Redis } from './redis';
-import { Routes } from './route';
 import type { ComponentProps } from './shared/component';
 
 export interface RegistryChartProps {
@@ -32,7 +32,7 @@ const COMPONENTS: readonly [keyof RegistryModel['components'], ComponentConstruc
   ['clair', Clair],
   ['mirror', Mirror],
   ['horizontalpodautoscaler', HorizontalPodAutoscalers],
-  ['route', Routes],
+  ['route', Exposure],
   ['monitoring', Monitoring],
 ];
 

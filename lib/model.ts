@@ -1,6 +1,7 @@
 // Everything a registry's synthesis depends on, validated and resolved, as plain data. Building the
 // model is where input is checked; synthesis (constructs/) then cannot fail on user input.
 import { Capabilities, ResolvedComponents, resolveComponents } from './api/components';
+import { ResolvedExposure, resolveExposure } from './api/exposure';
 import { QuayRegistry } from './api/types';
 import { parseQuayRegistry } from './api/validate';
 import { BUNDLE_KEYS, ConfigBundle, emptyBundle, hasCertificate, nonEmpty } from './bundle/bundle';
@@ -75,6 +76,8 @@ export interface RegistryModel {
   readonly objectBucket?: ObjectBucket;
   /** The certificate Quay serves itself (bundle ssl.cert/ssl.key or spec.tlsSecret); none: the router or the user's ingress terminates. */
   readonly certificate?: CertificateSource;
+  /** How the managed route exposes Quay (Route, Ingress or Gateway); none when route is unmanaged. */
+  readonly exposure?: ResolvedExposure;
   readonly environment: Environment;
 }
 
@@ -113,6 +116,14 @@ export function buildModel(inputs: ModelInputs): ModelResult {
   if (fromTlsSecret && resolved.components.tls.managed) {
     problems.push(problem('spec.tlsSecret', 'the tls component is managed (the route serves the cluster\'s certificate): set tls unmanaged to serve the certificate of spec.tlsSecret'));
   }
+  const exposure = resolveExposure({
+    exposure: registry.spec.exposure,
+    routeManaged: resolved.components.route.managed,
+    tlsManaged: resolved.components.tls.managed,
+    quayCertificate: fromTlsSecret ? 'tlsSecret' : hasCertificate(bundle) ? 'bundle' : 'none',
+    capabilities: env.capabilities,
+  });
+  problems.push(...exposure.problems);
   const hostnames = resolveHostnames(name, namespace, resolved.components, bundle, env.appsDomain);
   problems.push(...hostnames.problems);
   const found = hostnames.hostnames;
@@ -140,6 +151,7 @@ export function buildModel(inputs: ModelInputs): ModelResult {
       hostnames: hostnames.hostnames,
       ...(inputs.objectBucket ? { objectBucket: inputs.objectBucket } : {}),
       ...(certificate ? { certificate } : {}),
+      ...(exposure.exposure ? { exposure: exposure.exposure } : {}),
       environment: env,
     },
     problems: [],

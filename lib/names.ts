@@ -18,6 +18,9 @@ export const SHARED_NAMES = {
 /** A namespace or QuayRegistry name (RFC 1123 label). */
 export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
+/** A cluster's apps domain (--apps-domain, QUAY_APPS_DOMAIN): at least two DNS labels. */
+export const APPS_DOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$/;
+
 /** `<registry>-<suffix>`. */
 export function registryObjectName(registry: string, suffix: string): string {
   return `${registry}-${suffix}`;

@@ -59,6 +59,10 @@ export const KIND_ORDER = [
   'Job',
   'HorizontalPodAutoscaler',
   'Route',
+  'Certificate',
+  'Ingress',
+  'HTTPRoute',
+  'TLSRoute',
   'ServiceMonitor',
   'PrometheusRule',
 ];

@@ -65,7 +65,8 @@ describe('buildModel', () => {
     const result = buildModel(
       inputs({
         registry: registry({ components: [{ kind: 'route', managed: true }, { kind: 'postgres', managed: false }] }),
-        environment: { ...testEnvironment('kubernetes'), appsDomain: undefined },
+        // A cluster that serves no exposure API: not even an Ingress can be rendered for the route.
+        environment: { ...testEnvironment('kubernetes'), capabilities: { ...testEnvironment('kubernetes').capabilities, ingress: false, httpRoutes: false, tlsRoutes: false }, appsDomain: undefined },
       }),
     );
     expect(result).toEqual({
@@ -74,7 +75,7 @@ describe('buildModel', () => {
           path: 'spec.components[0]',
           reason: 'ComponentUnsupported',
           message:
-            'error validating component `route`: Route API not available (route.openshift.io/v1); mark it managed: false and configure it in the config bundle',
+            'error validating component `route`: Route API not available (route.openshift.io/v1), nor Ingress (networking.k8s.io/v1); mark it managed: false and configure it in the config bundle',
         },
         missing('postgres'),
         missing('objectstorage'),

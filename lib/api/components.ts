@@ -1,12 +1,21 @@
 // Resolves the full component list: what the user declared plus defaults for the platform.
 // Computed in memory (and reported in status.components); the user's spec is never rewritten.
 import { Problem, problem } from '../problems';
+import { ExposureCapabilities, chooseExposure, exposureUnavailable } from './exposure';
 import { COMPONENT_KINDS, Component, ComponentKind, Overrides, QuayRegistrySpec } from './types';
 
 /** What the cluster offers. The controller detects it; the CLI takes it from --platform. */
-export interface Capabilities {
+export interface Capabilities extends ExposureCapabilities {
   /** route.openshift.io/v1 Route */
   readonly routes: boolean;
+  /** networking.k8s.io/v1 Ingress */
+  readonly ingress: boolean;
+  /** gateway.networking.k8s.io/v1 HTTPRoute */
+  readonly httpRoutes: boolean;
+  /** gateway.networking.k8s.io/v1 TLSRoute */
+  readonly tlsRoutes: boolean;
+  /** cert-manager.io/v1 Certificate */
+  readonly certificates: boolean;
   /** objectbucket.io/v1alpha1 ObjectBucketClaim */
   readonly objectBucketClaims: boolean;
   /** monitoring.coreos.com/v1 ServiceMonitor and PrometheusRule */
@@ -25,7 +34,18 @@ export const PLATFORMS: readonly Platform[] = ['openshift', 'kubernetes'];
 
 export function platformCapabilities(platform: Platform): Capabilities {
   const openshift = platform === 'openshift';
-  return { routes: openshift, objectBucketClaims: openshift, monitoring: openshift, allNamespaces: true, consoleDashboards: openshift };
+  // Without a cluster to ask, an exposure the user names explicitly is taken as served.
+  return {
+    routes: openshift,
+    ingress: true,
+    httpRoutes: true,
+    tlsRoutes: true,
+    certificates: true,
+    objectBucketClaims: openshift,
+    monitoring: openshift,
+    allNamespaces: true,
+    consoleDashboards: openshift,
+  };
 }
 
 export interface ResolvedComponent {
@@ -39,11 +59,11 @@ export interface ResolvedComponent {
 export type ResolvedComponents = Readonly<Record<ComponentKind, ResolvedComponent>>;
 
 /** Why a component cannot be managed on this cluster, or undefined if it can. */
-function unavailableReason(kind: ComponentKind, caps: Capabilities): string | undefined {
+function unavailableReason(kind: ComponentKind, caps: Capabilities, spec: QuayRegistrySpec): string | undefined {
   switch (kind) {
     case 'route':
     case 'tls':
-      return caps.routes ? undefined : 'Route API not available (route.openshift.io/v1)';
+      return exposureUnavailable(chooseExposure(spec.exposure, caps), spec.exposure, caps);
     case 'objectstorage':
       return caps.objectBucketClaims ? undefined : 'ObjectStorage API not available (objectbucket.io/v1alpha1 ObjectBucketClaim)';
     case 'monitoring':
@@ -62,14 +82,15 @@ export interface ResolveResult {
 /**
  * Declared components keep their setting; the rest default to managed when the cluster supports
  * them. tls defaults to unmanaged when the bundle carries ssl.cert and ssl.key (the user's own
- * certificate), as upstream does.
+ * certificate), as upstream does. route and tls default to managed where Routes are served, or
+ * elsewhere when spec.exposure asks for an Ingress or Gateway routes.
  */
 export function resolveComponents(spec: QuayRegistrySpec, caps: Capabilities, bundleHasCertificate: boolean): ResolveResult {
   const declared = new Map<ComponentKind, [Component, number]>();
   (spec.components ?? []).forEach((c, i) => declared.set(c.kind, [c, i]));
   const problems: Problem[] = [];
   const entries = COMPONENT_KINDS.map((kind): ResolvedComponent => {
-    const reason = unavailableReason(kind, caps);
+    const reason = unavailableReason(kind, caps, spec);
     const found = declared.get(kind);
     if (found) {
       const [c, i] = found;
@@ -78,7 +99,8 @@ export function resolveComponents(spec: QuayRegistrySpec, caps: Capabilities, bu
       }
       return { kind, managed: c.managed, overrides: c.overrides ?? {}, declared: true };
     }
-    const managed = reason === undefined && !(kind === 'tls' && bundleHasCertificate);
+    const exposed = (kind !== 'route' && kind !== 'tls') || caps.routes || spec.exposure !== undefined;
+    const managed = reason === undefined && exposed && !(kind === 'tls' && bundleHasCertificate);
     return { kind, managed, overrides: {}, declared: false };
   });
   const components = Object.fromEntries(entries.map((c) => [c.kind, c])) as Record<ComponentKind, ResolvedComponent>;

@@ -1,6 +1,7 @@
 // The one source of truth for the QuayRegistry CRD schema. The CRD (./crd.ts), the committed
 // deploy/crd.yaml and the in-code validation (./validate.ts) all derive from these definitions.
-import { COMPONENT_KINDS } from './types';
+import { exposureSchema } from './exposure';
+import { COMPONENT_KINDS, RETENTION_POLICIES } from './types';
 
 export type JSONSchema = {
   type?: string;
@@ -204,6 +205,15 @@ export const specSchema: JSONSchema = {
       'x-kubernetes-validations': [
         { rule: 'self.all(c, self.filter(d, d.kind == c.kind).size() == 1)', message: RULE_MESSAGES.duplicateKinds },
       ],
+    },
+    exposure: exposureSchema,
+    persistentVolumeClaimRetentionPolicy: {
+      type: 'object',
+      description:
+        'What deleting the registry does to its data. whenDeleted: Delete (the default, as the seeds: the database PersistentVolumeClaims go with the registry) or Retain (the database claims and the managed keys Secret carry no ownerReference and stay, so an accidental delete or a GitOps prune loses nothing; a registry created again with the same name uses them).',
+      properties: {
+        whenDeleted: { type: 'string', enum: [...RETENTION_POLICIES], description: 'Delete or Retain.' },
+      },
     },
   },
 };

@@ -1,5 +1,6 @@
 // The QuayRegistry API (quay.redhat.com/v1) as TypeScript types.
 // The CRD schema in ./schema.ts describes the same shape for the API server.
+import type { Exposure } from './exposure';
 
 export const GROUP = 'quay.redhat.com';
 export const VERSION = 'v1';
@@ -97,7 +98,14 @@ export interface QuayRegistrySpec {
   /** A kubernetes.io/tls Secret (tls.crt, tls.key) Quay serves, e.g. cert-manager's: instead of ssl.cert/ssl.key in the bundle. */
   readonly tlsSecret?: string;
   readonly components?: Component[];
+  /** How a managed route exposes Quay: Route, Ingress or Gateway API (./exposure.ts). */
+  readonly exposure?: Exposure;
+  /** Whether deleting the registry deletes its database volumes and keys (Delete, the default) or keeps them (Retain). */
+  readonly persistentVolumeClaimRetentionPolicy?: { readonly whenDeleted?: RetentionPolicy };
 }
+
+export const RETENTION_POLICIES = ['Delete', 'Retain'] as const;
+export type RetentionPolicy = (typeof RETENTION_POLICIES)[number];
 
 export type ConditionStatus = 'True' | 'False' | 'Unknown';
 

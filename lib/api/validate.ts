@@ -1,6 +1,7 @@
 // Parses and validates a QuayRegistry. The CLI and the controller both call this, so they reject
 // the same input with the same messages; the CRD's CEL rules enforce the same rules server-side.
 import { Problem, problem } from '../problems';
+import { parseExposure } from './exposure';
 import { OVERRIDE_SUPPORT, RESERVED_LABELS, AUTOSCALED } from './override-support';
 import { QUANTITY_PATTERN, RULE_MESSAGES } from './schema';
 import {
@@ -13,6 +14,8 @@ import {
   OverrideKind,
   Overrides,
   QuayRegistry,
+  QuayRegistrySpec,
+  RETENTION_POLICIES,
   isComponentKind,
 } from './types';
 
@@ -81,10 +84,10 @@ export function parseQuayRegistry(doc: unknown, defaultNamespace = 'default'): P
     problems.push(problem('spec.tlsSecret', `${JSON.stringify(tlsSecret)} is not a valid Secret name`));
   }
   for (const key of Object.keys(rawSpec)) {
-    if (key !== 'configBundleSecret' && key !== 'components' && key !== 'tlsSecret') {
-      problems.push(problem(`spec.${key}`, 'unknown field; the spec has only configBundleSecret, tlsSecret and components'));
-    }
+    if (!SPEC_FIELDS.includes(key)) problems.push(problem(`spec.${key}`, `unknown field; the spec has only ${SPEC_FIELDS.join(', ')}`));
   }
+  const exposure = parseExposure(rawSpec.exposure, problems);
+  const retention = parseRetention(rawSpec.persistentVolumeClaimRetentionPolicy, problems);
 
   const components = parseComponents(rawSpec.components, problems);
   if (problems.length > 0) return { problems };
@@ -106,11 +109,30 @@ export function parseQuayRegistry(doc: unknown, defaultNamespace = 'default'): P
       ...(typeof bundleName === 'string' ? { configBundleSecret: bundleName } : {}),
       ...(typeof tlsSecret === 'string' ? { tlsSecret } : {}),
       ...(components ? { components } : {}),
+      ...(exposure ? { exposure } : {}),
+      ...(retention ? { persistentVolumeClaimRetentionPolicy: retention } : {}),
     },
     ...(isObject(doc.status) ? { status: doc.status as QuayRegistry['status'] } : {}),
   };
   problems.push(...validateOverrideCombinations(registry.spec.components ?? []));
   return problems.length > 0 ? { problems } : { registry, problems };
+}
+
+const SPEC_FIELDS = ['configBundleSecret', 'tlsSecret', 'components', 'exposure', 'persistentVolumeClaimRetentionPolicy'];
+
+function parseRetention(raw: unknown, problems: Problem[]): QuayRegistrySpec['persistentVolumeClaimRetentionPolicy'] {
+  const path = 'spec.persistentVolumeClaimRetentionPolicy';
+  if (raw === undefined || raw === null) return undefined;
+  if (!isObject(raw)) {
+    problems.push(problem(path, 'must be a mapping with whenDeleted'));
+    return undefined;
+  }
+  const before = problems.length;
+  for (const [k, v] of Object.entries(raw)) {
+    if (k !== 'whenDeleted') problems.push(problem(`${path}.${k}`, 'unknown field; the policy has only whenDeleted'));
+    else if (!(RETENTION_POLICIES as readonly unknown[]).includes(v)) problems.push(problem(`${path}.whenDeleted`, `${JSON.stringify(v)} is not one of ${RETENTION_POLICIES.join(', ')}`));
+  }
+  return problems.length > before ? undefined : (raw as QuayRegistrySpec['persistentVolumeClaimRetentionPolicy']);
 }
 
 function parseComponents(raw: unknown, problems: Problem[]): Component[] | undefined {

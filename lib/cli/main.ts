@@ -7,16 +7,18 @@ import { quayRegistryCrd } from '../api/crd';
 import { ConfigBundle } from '../bundle/bundle';
 import { DEFAULT_QUAY_VERSION, imagesFromEnv } from '../images';
 import { Environment, proxyFromEnv } from '../model';
+import { APPS_DOMAIN } from '../names';
 import { formatProblem } from '../problems';
 import { toYamlDocument, toYamlStream } from '../yaml';
 import { App } from 'cdk8s';
-import { OperatorInstall } from '../../constructs/operator-install';
+import { DEFAULT_OPERATOR_IMAGE, OperatorInstall } from '../../constructs/operator-install';
 import { KubeObject, sortObjects } from '../synth';
 import { readInputs } from './inputs';
 import { runOperator } from './run';
 import { operatorEndpointFromEnv } from '../editor';
 import { loadBundleOption, renderInput } from './render-inputs';
 import { KEYS_HELP, keysCommand, KeysUsageError } from './keys';
+import { BUNDLE_HELP, CATALOG_HELP, OlmUsageError, bundleCommand, catalogCommand } from './bundle';
 
 export interface Io {
   stdout(text: string): void;
@@ -24,7 +26,8 @@ export interface Io {
   env: Readonly<Record<string, string | undefined>>;
 }
 
-export const DEFAULT_OPERATOR_IMAGE = 'quay.io/projectquay/quay-operator-ts:v0.1.0';
+// One constant for `manifests` and the OLM bundle (constructs/operator-install.ts).
+export { DEFAULT_OPERATOR_IMAGE };
 
 const USAGE = `quay-operator: a Kubernetes operator for Project Quay
 
@@ -35,6 +38,8 @@ Usage:
   quay-operator keys -n NAMESPACE NAME [--from FILE]
   quay-operator crd
   quay-operator manifests [--namespace NS] [--watch-namespace NS] [--image IMAGE]
+  quay-operator bundle -o DIR [--image IMAGE] [--related-image NAME=REF ...]
+  quay-operator catalog -o DIR
   quay-operator run [--namespace NS] [--kubeconfig PATH] [--leader-elect] [--metrics-port 8080]
                     [--health-port 8081] [--reconfigure-port 7071] [--concurrency 4] [--log-level info]
   quay-operator help [COMMAND]
@@ -106,11 +111,12 @@ Examples:
 Usage: quay-operator run [options]
 
 Uses --kubeconfig, else KUBECONFIG or ~/.kube/config, else the in-cluster service account.
-Watches QuayRegistries in every namespace, or in --namespace only. Stops gracefully on SIGTERM:
+Watches QuayRegistries in every namespace, or in --namespace only (else WATCH_NAMESPACE, which
+OLM sets from olm.targetNamespaces; empty means all). Stops gracefully on SIGTERM:
 reconciles in flight finish and the leader lease is released.
 
 Options:
-      --namespace NS       watch only this namespace
+      --namespace NS       watch only this namespace (default: WATCH_NAMESPACE, else all)
       --kubeconfig PATH    kubeconfig file
       --leader-elect       hold a coordination.k8s.io Lease, so several replicas can run
       --metrics-port PORT  Prometheus /metrics (default 8080)
@@ -123,7 +129,8 @@ Options:
 Environment: RELATED_IMAGE_COMPONENT_* (component images), QUAY_VERSION, HTTP_PROXY/HTTPS_PROXY/
 NO_PROXY (passed on to Quay, Clair and mirror), POD_NAME and POD_NAMESPACE (leader election),
 QUAY_OPERATOR_ENDPOINT (where config editors commit; default the quay-operator Service in
-POD_NAMESPACE, port 7071).
+POD_NAMESPACE, port 7071), OPERATOR_CONDITION_NAME (set by OLM: the OperatorCondition in
+POD_NAMESPACE told Upgradeable=False while a migration or PostgreSQL upgrade runs).
 
 Examples:
   quay-operator run --kubeconfig ~/.kube/config --namespace quay-enterprise
@@ -136,6 +143,8 @@ Examples:
   quay-operator crd | kubectl apply --server-side -f -
 `,
   keys: KEYS_HELP,
+  bundle: BUNDLE_HELP,
+  catalog: CATALOG_HELP,
 };
 
 class UsageError extends Error {}
@@ -181,7 +190,7 @@ function render(args: string[], io: Io, write: boolean): number {
   if (files.length === 0) throw new UsageError('at least one -f FILE is required');
   if (!(PLATFORMS as readonly string[]).includes(values.platform)) throw new UsageError(`--platform must be one of ${PLATFORMS.join(', ')}, got ${values.platform}`);
   const appsDomain = values['apps-domain'];
-  if (appsDomain !== undefined && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$/.test(appsDomain)) {
+  if (appsDomain !== undefined && !APPS_DOMAIN.test(appsDomain)) {
     throw new UsageError(`--apps-domain ${JSON.stringify(appsDomain)} is not a DNS domain`);
   }
   const { environment, errors } = environmentFrom(io, values.platform as Platform, appsDomain);
@@ -318,6 +327,10 @@ export function main(argv: string[], io: Io): number | Promise<number> {
         return crd(rest, io);
       case 'manifests':
         return manifests(rest, io);
+      case 'bundle':
+        return bundleCommand(rest, io);
+      case 'catalog':
+        return catalogCommand(rest, io);
       case 'run':
         return runCommand(rest, io);
       case 'keys':
@@ -336,7 +349,7 @@ export function main(argv: string[], io: Io): number | Promise<number> {
     }
   } catch (err) {
     const code = (err as { code?: string }).code;
-    if (err instanceof UsageError || err instanceof KeysUsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))) {
+    if (err instanceof UsageError || err instanceof KeysUsageError || err instanceof OlmUsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))) {
       io.stderr(`error: ${(err as Error).message}\nRun \`quay-operator help\` for usage.\n`);
       return 2;
     }

@@ -3,6 +3,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import * as os from 'node:os';
 import { Controller } from '../controller/controller';
 import { KubeClient } from '../controller/kube-client';
+import { operatorConditionFromEnv } from '../controller/operator-condition';
 import { LeaderElector } from '../controller/runtime/leader-election';
 import { startProbeServer } from '../controller/runtime/http-server';
 import { startReconfigureServer } from '../controller/runtime/reconfigure-server';
@@ -11,7 +12,8 @@ import { Level, createLogger, parseLevel } from '../controller/runtime/logger';
 import { Registry } from '../controller/runtime/metrics';
 import { DEFAULT_QUAY_VERSION, imagesFromEnv } from '../images';
 import { proxyFromEnv } from '../model';
-import { formatProblem } from '../problems';
+import { APPS_DOMAIN } from '../names';
+import { formatProblem, problem } from '../problems';
 
 export interface RunOptions {
   readonly namespace?: string;
@@ -32,26 +34,51 @@ export function loadKubeConfig(path: string | undefined): KubeConfig {
   return kc;
 }
 
+/**
+ * The one namespace watched: --namespace, else WATCH_NAMESPACE, which OLM sets from the pod's
+ * olm.targetNamespaces annotation ('' under AllNamespaces); undefined: all namespaces. Several
+ * (OLM's MultiNamespace, comma-separated) are refused: the bundle does not offer that mode.
+ */
+export function watchNamespace(flag: string | undefined, env: Readonly<Record<string, string | undefined>>): { namespace?: string; problem?: string } {
+  const value = (flag ?? env.WATCH_NAMESPACE ?? '').trim();
+  if (value === '') return {};
+  if (value.includes(',')) return { problem: `WATCH_NAMESPACE ${JSON.stringify(value)} names several namespaces; the operator watches one, or all (empty)` };
+  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(value) || value.length > 63) return { problem: `${flag !== undefined ? '--namespace' : 'WATCH_NAMESPACE'} ${JSON.stringify(value)} is not a namespace name` };
+  return { namespace: value };
+}
+
 /** Runs until SIGTERM/SIGINT; resolves with the exit code. */
 export async function runOperator(options: RunOptions, env: Readonly<Record<string, string | undefined>>, kubeConfig?: KubeConfig): Promise<number> {
   const logger = createLogger({ level: parseLevel(options.logLevel ?? env.LOG_LEVEL, 'info' as Level) });
   const { images, problems: imageProblems } = imagesFromEnv(env);
   const { operatorEndpoint, problems: endpointProblems } = operatorEndpointFromEnv(env);
   const problems = [...imageProblems, ...endpointProblems];
+  if (env.QUAY_APPS_DOMAIN && !APPS_DOMAIN.test(env.QUAY_APPS_DOMAIN)) problems.push(problem('QUAY_APPS_DOMAIN', `${JSON.stringify(env.QUAY_APPS_DOMAIN)} is not a DNS domain`));
   if (problems.length > 0) {
     for (const p of problems) logger.error(formatProblem('environment', p));
     return 2;
   }
+  const { namespace, problem: namespaceProblem } = watchNamespace(options.namespace, env);
+  if (namespaceProblem) {
+    logger.error(`error: ${namespaceProblem}`);
+    return 2;
+  }
   const client = new KubeClient(kubeConfig ?? loadKubeConfig(options.kubeconfig));
   const metrics = new Registry();
+  // Under OLM v0 (OPERATOR_CONDITION_NAME set): Upgradeable=False while a migration or PostgreSQL upgrade runs.
+  const { condition: operatorCondition, problem: conditionProblem } = operatorConditionFromEnv(env);
+  if (conditionProblem) logger.warn(conditionProblem);
   const environment = { images, quayVersion: env.QUAY_VERSION || DEFAULT_QUAY_VERSION, ...proxyFromEnv(env), ...(operatorEndpoint ? { operatorEndpoint } : {}) };
   const controller = new Controller({
     client,
-    ...(options.namespace ? { namespace: options.namespace } : {}),
+    ...(namespace ? { namespace } : {}),
     environment,
     logger,
     metrics,
     concurrency: options.concurrency,
+    ...(operatorCondition ? { operatorCondition } : {}),
+    // Route-style hosts (<name>-quay-<namespace>.<domain>) for Ingress and Gateway exposure off OpenShift.
+    ...(env.QUAY_APPS_DOMAIN ? { appsDomain: env.QUAY_APPS_DOMAIN } : {}),
   });
 
   let healthy = true;
@@ -64,10 +91,10 @@ export async function runOperator(options: RunOptions, env: Readonly<Record<stri
     options.metricsPort === options.healthPort ? undefined : await startProbeServer({ port: options.metricsPort, isReady: () => true, isHealthy: () => true, metrics: () => metrics.render() });
   // Every replica answers commits (the Service balances over them): writing the bundle Secret needs no lease.
   const reconfigure = await startReconfigureServer(
-    { client, logger, environment: () => controller.discoveredEnvironment(), ...(options.namespace ? { namespace: options.namespace } : {}) },
+    { client, logger, environment: () => controller.discoveredEnvironment(), ...(namespace ? { namespace } : {}) },
     options.reconfigurePort ?? RECONFIGURE_PORT,
   );
-  logger.info('quay-operator starting', { namespace: options.namespace ?? '(all)', leaderElect: options.leaderElect, quayVersion: env.QUAY_VERSION || DEFAULT_QUAY_VERSION });
+  logger.info('quay-operator starting', { namespace: namespace ?? '(all)', leaderElect: options.leaderElect, quayVersion: env.QUAY_VERSION || DEFAULT_QUAY_VERSION });
 
   let shuttingDown = false;
   const stopped = new Promise<void>((resolve) => {
@@ -96,7 +123,7 @@ export async function runOperator(options: RunOptions, env: Readonly<Record<stri
     const identity = env.POD_NAME || `${os.hostname()}-${process.pid}`;
     elector = new LeaderElector({
       client,
-      namespace: env.POD_NAMESPACE || options.namespace || 'default',
+      namespace: env.POD_NAMESPACE || namespace || 'default',
       name: 'quay-operator-leader',
       identity,
       logger,

@@ -6,9 +6,10 @@ import { SHARED_NAMES } from '../../constructs/shared/component';
 import { LABEL_REGISTRY } from '../api/types';
 import type { Environment } from '../model';
 import type { KubeObject } from '../synth';
-import { Applier } from './applier';
+import { Applier, withOwnFieldsOnly } from './applier';
 import { ClusterFacts, discover, sameFacts } from './discovery';
 import { KubeClient } from './kube-client';
+import { OperatorConditionRef, OperatorConditionReporter } from './operator-condition';
 import { Reconciler, ReadCache } from './reconciler';
 import { RefusalReporter } from './refusals';
 import { OWNED_KINDS, typeOf } from './resources';
@@ -31,6 +32,10 @@ export interface ControllerOptions {
   readonly resyncMs?: number;
   /** How often optional APIs are re-discovered (default 5 min). */
   readonly discoveryIntervalMs?: number;
+  /** Under OLM: the OperatorCondition (OPERATOR_CONDITION_NAME) told whether upgrading the operator is safe. */
+  readonly operatorCondition?: OperatorConditionRef;
+  /** The apps domain where discovery finds none (clusters without OpenShift's ingress config): QUAY_APPS_DOMAIN. */
+  readonly appsDomain?: string;
 }
 
 type Obj = Record<string, any>;
@@ -63,11 +68,14 @@ const KEPT_FIELDS: Record<string, (o: Obj) => Obj> = {
   }),
   ObjectBucketClaim: (o) => ({ status: { phase: o.status?.phase } }),
   Route: (o) => ({ spec: { host: o.spec?.host }, status: o.status }),
+  Ingress: (o) => ({ spec: { rules: ((o.spec?.rules ?? []) as Obj[]).map((r) => ({ host: r.host })) }, status: o.status }),
+  HTTPRoute: (o) => ({ spec: { hostnames: o.spec?.hostnames }, status: o.status }),
+  TLSRoute: (o) => ({ spec: { hostnames: o.spec?.hostnames }, status: o.status }),
 };
 
-/** Keeps an owned object's metadata (without managedFields) and the few fields the controller reads. */
+/** Keeps an owned object's metadata (managedFields only as the hash of our own entry) and the few fields the controller reads. */
 export function slim(obj: KubeObject): KubeObject {
-  const { metadata } = dropManagedFields(obj);
+  const metadata = withOwnFieldsOnly(obj, dropManagedFields(obj).metadata);
   const keep = KEPT_FIELDS[obj.kind];
   return { apiVersion: obj.apiVersion, kind: obj.kind, metadata, ...(keep ? keep(obj as Obj) : {}) };
 }
@@ -76,7 +84,7 @@ export function slim(obj: KubeObject): KubeObject {
 function dropData(obj: KubeObject): KubeObject {
   const { binaryData: _binary, ...rest } = dropSecretData(obj);
   void _binary;
-  return rest as KubeObject;
+  return { ...rest, metadata: withOwnFieldsOnly(obj, rest.metadata) } as KubeObject;
 }
 
 export class Controller {
@@ -88,10 +96,13 @@ export class Controller {
   private discoveryTimer: NodeJS.Timeout | undefined;
   private started = false;
   private readonly log: Logger;
+  /** Set only under OLM: otherwise nothing touches OperatorConditions. */
+  private readonly upgradeable: OperatorConditionReporter | undefined;
 
   constructor(private readonly options: ControllerOptions) {
     const { client, namespace, logger, metrics } = options;
     this.log = logger;
+    this.upgradeable = options.operatorCondition ? new OperatorConditionReporter({ client, condition: options.operatorCondition, logger }) : undefined;
     const selector = namespace ? { namespace } : {};
     // Informers for the kinds a registry owns start in start(), once discovery says which APIs exist.
     this.registries = new Informer({ client, type: typeOf('QuayRegistry'), selector, transform: dropManagedFields, resyncMs: options.resyncMs ?? 600_000, logger });
@@ -124,12 +135,19 @@ export class Controller {
       applier: new Applier(client),
       logger,
       refusals: new RefusalReporter(client, logger, metrics),
+      ...(this.upgradeable ? { onUpgradeState: (ns: string, name: string, state) => this.upgradeable!.report(`${ns}/${name}`, state) } : {}),
     });
     this.handle = async (key: string) => {
       const [ns, name] = key.split('/');
-      const result = await this.reconciler.reconcile(ns, name);
-      writes.inc({}, result.writes);
-      return result.requeueAfterMs ? { requeueAfterMs: result.requeueAfterMs } : undefined;
+      try {
+        const result = await this.reconciler.reconcile(ns, name);
+        writes.inc({}, result.writes);
+        return result.requeueAfterMs ? { requeueAfterMs: result.requeueAfterMs } : undefined;
+      } finally {
+        const registry = this.registries.get(ns, name);
+        if (registry && !registry.metadata.deletionTimestamp) this.upgradeable?.reconciled(key);
+        else this.upgradeable?.forget(key);
+      }
     };
     this.wireEvents();
   }
@@ -138,7 +156,8 @@ export class Controller {
 
   environment(): Environment {
     if (!this.facts) throw new Error('cluster facts not discovered yet');
-    return { ...this.options.environment, capabilities: this.facts.capabilities, ...(this.facts.appsDomain ? { appsDomain: this.facts.appsDomain } : {}) };
+    const appsDomain = this.facts.appsDomain ?? this.options.appsDomain;
+    return { ...this.options.environment, capabilities: this.facts.capabilities, ...(appsDomain ? { appsDomain } : {}) };
   }
 
   /** The environment, discovering the cluster first when this replica has not (a standby without the lease). */
@@ -159,6 +178,7 @@ export class Controller {
         const changed = old === o || old.metadata.generation !== o.metadata.generation || JSON.stringify(old.metadata) !== JSON.stringify({ ...o.metadata, resourceVersion: old.metadata.resourceVersion });
         if (changed) this.enqueue(o.metadata.namespace, o.metadata.name);
       },
+      onDelete: (o) => this.upgradeable?.forget(`${o.metadata.namespace}/${o.metadata.name}`),
     });
   }
 
@@ -186,6 +206,10 @@ export class Controller {
     const caps = this.facts?.capabilities;
     const optional: Record<string, boolean | undefined> = {
       Route: caps?.routes,
+      Ingress: caps?.ingress,
+      HTTPRoute: caps?.httpRoutes,
+      TLSRoute: caps?.tlsRoutes,
+      Certificate: caps?.certificates,
       ObjectBucketClaim: caps?.objectBucketClaims,
       ServiceMonitor: caps?.monitoring,
       PrometheusRule: caps?.monitoring,
@@ -224,6 +248,7 @@ export class Controller {
     this.log.info('cluster discovered', { ...this.facts.capabilities, appsDomain: this.facts.appsDomain ?? null, namespace: this.options.namespace ?? '(all)' });
     this.registries.start();
     await Promise.all([this.registries.waitForSync(), this.startInformers()]);
+    this.upgradeable?.start(this.registries.list().map((r) => `${r.metadata.namespace}/${r.metadata.name}`));
     this.queue.start(this.options.concurrency ?? 4, this.handle);
     this.started = true;
     const interval = this.options.discoveryIntervalMs ?? 300_000;
@@ -258,6 +283,7 @@ export class Controller {
   async stop(): Promise<void> {
     if (this.discoveryTimer) clearInterval(this.discoveryTimer);
     await this.queue.shutdown();
+    await this.upgradeable?.stop();
     this.registries.stop();
     for (const i of this.owned.values()) i.stop();
   }

@@ -1,5 +1,6 @@
-// What the cluster offers, found through API discovery: which optional APIs exist (Routes,
-// ObjectBucketClaims, the Prometheus operator) and, on OpenShift, the apps domain.
+// What the cluster offers, found through API discovery: which optional APIs exist (Routes, Ingress,
+// Gateway API routes, cert-manager, ObjectBucketClaims, the Prometheus operator) and, on OpenShift,
+// the apps domain.
 import type { Capabilities } from '../api/components';
 import { ApiError, KubeClient } from './kube-client';
 import { resourceType } from './resources';
@@ -25,8 +26,12 @@ export interface ClusterFacts {
 }
 
 export async function discover(client: KubeClient, watchNamespace: string | undefined): Promise<ClusterFacts> {
-  const [routes, objectBucketClaims, monitoring, ingressConfig] = await Promise.all([
+  const [routes, ingress, httpRoutes, tlsRoutes, certificates, objectBucketClaims, monitoring, ingressConfig] = await Promise.all([
     hasResources(client, 'route.openshift.io/v1', ['routes']),
+    hasResources(client, 'networking.k8s.io/v1', ['ingresses']),
+    hasResources(client, 'gateway.networking.k8s.io/v1', ['httproutes']),
+    hasResources(client, 'gateway.networking.k8s.io/v1', ['tlsroutes']),
+    hasResources(client, 'cert-manager.io/v1', ['certificates']),
     hasResources(client, 'objectbucket.io/v1alpha1', ['objectbucketclaims']),
     hasResources(client, 'monitoring.coreos.com/v1', ['servicemonitors', 'prometheusrules']),
     hasResources(client, 'config.openshift.io/v1', ['ingresses']),
@@ -37,7 +42,7 @@ export async function discover(client: KubeClient, watchNamespace: string | unde
     appsDomain = ingress?.spec?.domain || undefined;
   }
   return {
-    capabilities: { routes, objectBucketClaims, monitoring, allNamespaces: watchNamespace === undefined, consoleDashboards: ingressConfig },
+    capabilities: { routes, ingress, httpRoutes, tlsRoutes, certificates, objectBucketClaims, monitoring, allNamespaces: watchNamespace === undefined, consoleDashboards: ingressConfig },
     ...(appsDomain ? { appsDomain } : {}),
   };
 }

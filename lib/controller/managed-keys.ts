@@ -8,6 +8,7 @@ import { ApiError, KubeClient } from './kube-client';
 import type { ReadCache } from './reconciler';
 import type { RefusalReporter } from './refusals';
 import { ownerReference, typeOf } from './resources';
+import { retainsData } from './retention';
 
 type Obj = Record<string, any>;
 
@@ -37,7 +38,7 @@ export async function readOrCreateManagedKeys(deps: ManagedKeysDeps, registry: K
         name,
         namespace: registry.metadata.namespace,
         labels: { [LABEL_REGISTRY]: registry.metadata.name, 'quay-component': 'quay' },
-        ownerReferences: [ownerReference(registry)],
+        ...(retainsData(registry) ? {} : { ownerReferences: [ownerReference(registry)] }),
       },
       type: 'Opaque',
       stringData: values,

@@ -12,9 +12,12 @@ import { decideUpgrade } from '../upgrade/versions';
 import { KubeObject, renderCredentials, renderPostgresUpgrade, renderRegistry, sortObjects } from '../synth';
 import type { DatabaseUpgrade } from './postgres-upgrade';
 import { Applier } from './applier';
+import { managedKeysSecretName } from '../keys';
+import { holdsData, keysOwnerReferencesPatch, releasedByApply, retainsData } from './retention';
 import { RegistryEvent, recordEvent } from './events';
 import { ApiError, KubeClient } from './kube-client';
 import { MonitoringLabel } from './monitoring-label';
+import { RegistryUpgradeState, upgradeStateOf } from './operator-condition';
 import { readOrCreateManagedKeys } from './managed-keys';
 import { ObservedState } from './observed';
 import { configPruneCandidates, plan as makePlan } from './plan';
@@ -47,6 +50,8 @@ export interface ReconcilerDeps {
   /** Where refused writes are reported (log, Event, metric). */
   readonly refusals: RefusalReporter;
   readonly now?: () => Date;
+  /** Told, once planned, whether a migration or a PostgreSQL upgrade runs (OperatorCondition under OLM). */
+  readonly onUpgradeState?: (namespace: string, name: string, state: RegistryUpgradeState) => void;
 }
 
 export interface ReconcileResult {
@@ -168,12 +173,14 @@ export class Reconciler {
     // A managed database on an older PostgreSQL major: its upgrade's objects, owned like the render.
     const renderUpgrade = (u: DatabaseUpgrade) => renderPostgresUpgrade(model, u.kind, u.oldClaim, u.oldImage).map((o) => Applier.stamp(withOwner(o, registry)));
     const thePlan = makePlan(model, rendered, observed, previous?.currentVersion, registry.metadata.uid, renderUpgrade);
+    this.deps.onUpgradeState?.(model.namespace, model.name, upgradeStateOf(thePlan, previous?.currentVersion, model.environment.quayVersion));
     const events: RegistryEvent[] = [];
 
     let applyError: string | undefined;
     // The first refused write: the reconcile still does what it can, then is retried with backoff.
     let failure: unknown;
     const live = (o: KubeObject) => this.deps.owned.get(o.kind)?.get(o.metadata.namespace, o.metadata.name);
+    const released = releasedByApply(thePlan.apply, registry, live);
     for (const obj of thePlan.apply) {
       let wrote = false;
       const err = await this.guarded(registry, { verb: 'apply', kind: obj.kind, name: obj.metadata.name }, async () => {
@@ -197,6 +204,15 @@ export class Reconciler {
       for (const name of thePlan.scaleDown) {
         const err = await this.guarded(registry, { verb: 'patch', kind: 'Deployment', name }, () =>
           client.mergePatch(typeOf('Deployment'), registry.metadata.namespace, name, { spec: { replicas: 0 } }),
+        );
+        if (err) failure ??= err;
+        else writes++;
+      }
+      const keysSecret = { kind: 'Secret', metadata: { name: managedKeysSecretName(registry.metadata.name), namespace: registry.metadata.namespace } } as KubeObject;
+      const release = keysOwnerReferencesPatch(registry, live(keysSecret));
+      if (release) {
+        const err = await this.guarded(registry, { verb: 'patch', kind: 'Secret', name: keysSecret.metadata.name }, () =>
+          client.mergePatch(typeOf('Secret'), registry.metadata.namespace, keysSecret.metadata.name, release),
         );
         if (err) failure ??= err;
         else writes++;
@@ -239,6 +255,9 @@ export class Reconciler {
       observed,
     });
     events.push(...transitions(previous, status));
+    if (released.length > 0 && !applyError) {
+      events.push({ type: 'Normal', reason: 'DataRetained', message: `${released.join(', ')} no longer owned by the registry: kept when it is deleted (persistentVolumeClaimRetentionPolicy.whenDeleted: Retain)` });
+    }
     // A PVC no longer rendered keeps its data: reported once, and marked so it is not reported again.
     for (const pvc of thePlan.keptVolumes) {
       const claim = this.deps.owned.get('PersistentVolumeClaim')?.get(registry.metadata.namespace, pvc);
@@ -354,9 +373,10 @@ export class Reconciler {
 }
 
 
-/** Objects in the registry's namespace are owned by it, so deleting the registry removes them. */
+/** Objects in the registry's namespace are owned by it, so deleting the registry removes them (its data only with whenDeleted: Delete). */
 function withOwner(obj: KubeObject, registry: KubeObject): KubeObject {
   if (obj.metadata.namespace !== registry.metadata.namespace) return obj;
+  if (retainsData(registry) && holdsData(obj, registry.metadata.name)) return obj;
   return { ...obj, metadata: { ...obj.metadata, ownerReferences: [ownerReference(registry)] } };
 }
 

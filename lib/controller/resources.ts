@@ -28,10 +28,17 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
   { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', plural: 'leases', namespaced: true },
   { apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', plural: 'customresourcedefinitions', namespaced: false },
   { apiVersion: 'route.openshift.io/v1', kind: 'Route', plural: 'routes', namespaced: true },
+  // Before OpenShift's config Ingress: typeOf('Ingress') means the networking one.
+  { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', plural: 'ingresses', namespaced: true },
+  { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', plural: 'httproutes', namespaced: true },
+  { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'TLSRoute', plural: 'tlsroutes', namespaced: true },
+  { apiVersion: 'cert-manager.io/v1', kind: 'Certificate', plural: 'certificates', namespaced: true },
   { apiVersion: 'objectbucket.io/v1alpha1', kind: 'ObjectBucketClaim', plural: 'objectbucketclaims', namespaced: true },
   { apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor', plural: 'servicemonitors', namespaced: true },
   { apiVersion: 'monitoring.coreos.com/v1', kind: 'PrometheusRule', plural: 'prometheusrules', namespaced: true },
   { apiVersion: 'config.openshift.io/v1', kind: 'Ingress', plural: 'ingresses', namespaced: false },
+  // OLM's, in the operator's namespace: read and written only when OPERATOR_CONDITION_NAME is set.
+  { apiVersion: 'operators.coreos.com/v2', kind: 'OperatorCondition', plural: 'operatorconditions', namespaced: true },
 ];
 
 const BY_KIND = new Map(RESOURCE_TYPES.map((t) => [`${t.apiVersion}/${t.kind}`, t]));
@@ -71,6 +78,10 @@ export const OWNED_KINDS = [
   'Role',
   'RoleBinding',
   'Route',
+  'Ingress',
+  'HTTPRoute',
+  'TLSRoute',
+  'Certificate',
   'ObjectBucketClaim',
   'ServiceMonitor',
   'PrometheusRule',

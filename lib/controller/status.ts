@@ -45,19 +45,34 @@ const ready = (message: string): Check => ({ ok: true, reason: 'ComponentReady',
 const notReady = (message: string, reason = 'ComponentNotReady'): Check => ({ ok: false, reason, message });
 
 /**
- * Upstream's deployment rule, in its order. `scaledDown` is set only when the user's override pins
- * the component at 0: a Deployment at 0 for any other reason (held for migrations, scaled by hand)
- * is not serving, so it is not healthy.
+ * Whether a component's Deployment serves: at least one pod available. Its own Available condition
+ * is False whenever fewer pods than `replicas − maxUnavailable` are available, which a scale-up (an
+ * HPA's), a rolling update with maxUnavailable 0 or a pod replaced on a drained node all cause for a
+ * while; the component still serves then, and the registry's Available must not flap (upstream's
+ * rule did). `scaledDown` is set only when the user's override pins the component at 0: a
+ * Deployment at 0 for any other reason (held for migrations, scaled by hand) is not serving.
  */
 function deploymentCheck(d: Obj | undefined, name: string, label: string, uid: string | undefined, scaledDown?: { message: string }): Check {
   if (!d) return notReady(`${label} ${name} not found`);
   if (!ownedBy(d as any, uid)) return notReady(`${label} ${name} not owned by QuayRegistry`);
   if (scaledDown) return (d.status?.availableReplicas ?? 0) === 0 ? ready(scaledDown.message) : notReady(`${label} ${name} is being scaled down`);
-  if ((d.status?.availableReplicas ?? 0) === 0) return notReady(`Deployment ${name} has zero replicas available`);
-  const available = conditionOf(d as any, 'Available');
-  if (!available) return notReady(`Available condition not found for ${name}`);
-  if (available.status !== 'True') return notReady(`Deployment ${name}: ${available.message ?? ''}`.trim());
+  if (!serving(d)) return notReady(`Deployment ${name} has zero replicas available`);
   return ready(`Deployment ${name} healthy`);
+}
+
+function serving(d: Obj): boolean {
+  return (d.status?.availableReplicas ?? 0) > 0;
+}
+
+/**
+ * A Deployment for the seeds' unhealthyComponents: not serving (its failing Available condition), or
+ * a rollout that stopped progressing (ProgressDeadlineExceeded) while older pods still serve.
+ */
+function failingCondition(d: Obj): Condition | undefined {
+  const available = conditionOf(d as any, 'Available');
+  if (!serving(d) && available && available.status !== 'True') return available as Condition;
+  const progressing = conditionOf(d as any, 'Progressing');
+  return progressing?.status === 'False' ? (progressing as Condition) : undefined;
 }
 
 function databaseCheck(model: RegistryModel, observed: ObservedState, label: string, deployment: string, pvc: string, uid: string | undefined): Check {
@@ -101,6 +116,11 @@ function checkComponent(kind: ComponentKind, model: RegistryModel, observed: Obs
       return claim.status?.phase === 'Bound' ? ready('Object bucket claim bound') : notReady('Object bucket claim not bound');
     }
     case 'route': {
+      if (model.exposure?.type === 'Ingress') return ingressCheck(findObject(observed, 'Ingress', n('quay')) as Obj | undefined);
+      if (model.exposure?.type === 'Gateway') {
+        const kind = model.certificate ? 'TLSRoute' : 'HTTPRoute';
+        return gatewayRouteCheck(kind, findObject(observed, kind, n('quay')) as Obj | undefined);
+      }
       const route = findObject(observed, 'Route', n('quay')) as Obj | undefined;
       if (!route) return notReady('Route not found');
       const ingress = (route.status?.ingress ?? []) as Obj[];
@@ -118,6 +138,31 @@ function checkComponent(kind: ComponentKind, model: RegistryModel, observed: Obs
     case 'tls':
       return ready('Using cluster wildcard certs');
   }
+}
+
+/**
+ * Ready once it exists: an ingress controller that publishes addresses is named in the message, but
+ * some never write status, and Available must not wait for what may never come.
+ */
+function ingressCheck(ingress: Obj | undefined): Check {
+  if (!ingress) return notReady('Ingress not found');
+  const addresses = ((ingress.status?.loadBalancer?.ingress ?? []) as Obj[]).map((i) => i.hostname ?? i.ip).filter(Boolean);
+  return ready(addresses.length ? `Ingress serving at ${addresses.join(', ')}` : 'Ingress created');
+}
+
+/** Ready when every Gateway it names accepted it and resolved its backend (the Gateway API's own conditions). */
+function gatewayRouteCheck(kind: string, route: Obj | undefined): Check {
+  if (!route) return notReady(`${kind} not found`);
+  const parents = (route.status?.parents ?? []) as Obj[];
+  if (parents.length === 0) return notReady(`${kind} not yet accepted by its Gateway`);
+  for (const parent of parents) {
+    const gateway = `${parent.parentRef?.namespace ?? route.metadata?.namespace}/${parent.parentRef?.name}`;
+    for (const type of ['Accepted', 'ResolvedRefs']) {
+      const c = ((parent.conditions ?? []) as Obj[]).find((x) => x.type === type);
+      if (c?.status !== 'True') return notReady(`${kind} not ${type === 'Accepted' ? 'accepted' : 'resolved'} by Gateway ${gateway}${c?.message ? `: ${c.message}` : ''}`);
+    }
+  }
+  return ready(`${kind} accepted by Gateway ${parents.map((p) => p.parentRef?.name).join(', ')}`);
 }
 
 function tlsCheck(model: RegistryModel): Check {
@@ -230,18 +275,17 @@ export function computeStatus(inputs: StatusInputs): QuayRegistryStatus {
   if (m.phase !== 'done' && m.phase !== 'succeeded' && m.phase !== 'failed') conditions.push(cond('Available', false, 'MigrationsInProgress', 'running database migrations'));
   else conditions.push(allReady ? cond('Available', true, 'HealthChecksPassing', 'All components reporting as healthy') : cond('Available', false, 'ComponentNotReady', 'Some components are not ready'));
 
-  // The seeds' unhealthyComponents: failing Deployment Available conditions, by component.
+  // The seeds' unhealthyComponents: failing Deployment conditions, by component.
   const unhealthy: Record<string, Condition[]> = {};
   for (const d of observed.owned.filter((o) => o.kind === 'Deployment') as Obj[]) {
-    const available = conditionOf(d as any, 'Available');
-    if (available && available.status !== 'True') {
+    const failing = failingCondition(d);
+    if (failing) {
       const component = componentOfDeployment(model, d.metadata.name);
-      (unhealthy[component] ??= []).push({ ...(available as Condition), message: `Deployment ${d.metadata.name}: ${available.message ?? ''}`.trim() } as Condition);
+      (unhealthy[component] ??= []).push({ ...failing, message: `Deployment ${d.metadata.name}: ${failing.message ?? ''}`.trim() });
     }
   }
 
-  const editorRoute = findObject(observed, 'Route', `${model.name}-quay-config-editor`) as Obj | undefined;
-  const editorHost = editorRoute?.status?.ingress?.[0]?.host ?? editorRoute?.spec?.host;
+  const editorHost = configEditorHost(observed, `${model.name}-quay-config-editor`);
   const rest: Partial<QuayRegistryStatus> = {
     registryEndpoint: `https://${model.hostnames.server}`,
     ...(editorHost ? { configEditorEndpoint: `https://${editorHost}` } : {}),
@@ -267,4 +311,12 @@ export function statusChanged(a: QuayRegistryStatus | undefined, b: QuayRegistry
   const strip = (s: QuayRegistryStatus | undefined) =>
     JSON.stringify(sortKeys({ ...s, lastUpdated: undefined, conditions: s?.conditions?.map((c) => ({ ...c, lastUpdateTime: undefined, lastTransitionTime: undefined })) }));
   return strip(a) !== strip(b);
+}
+
+/** The editor's host: the Route's as admitted, or the Ingress's or HTTPRoute's own. */
+function configEditorHost(observed: ObservedState, name: string): string | undefined {
+  const route = findObject(observed, 'Route', name) as Obj | undefined;
+  const ingress = findObject(observed, 'Ingress', name) as Obj | undefined;
+  const httpRoute = findObject(observed, 'HTTPRoute', name) as Obj | undefined;
+  return route?.status?.ingress?.[0]?.host ?? route?.spec?.host ?? ingress?.spec?.rules?.[0]?.host ?? httpRoute?.spec?.hostnames?.[0];
 }

@@ -5,6 +5,8 @@ import { Problem } from '../../lib/problems';
 const OPENSHIFT = platformCapabilities('openshift');
 const KUBERNETES = platformCapabilities('kubernetes');
 const SINGLE_NAMESPACE: Capabilities = { ...OPENSHIFT, allNamespaces: false };
+/** A cluster that serves none of the exposure APIs (no Routes, Ingress, Gateway API). */
+const NO_EXPOSURE: Capabilities = { ...KUBERNETES, ingress: false, httpRoutes: false, tlsRoutes: false };
 
 function managedMap(components: ResolvedComponents): Record<string, boolean> {
   return Object.fromEntries(Object.values(components).map((c) => [c.kind, c.managed]));
@@ -13,9 +15,10 @@ function managedMap(components: ResolvedComponents): Record<string, boolean> {
 const unsupported = (path: string, message: string): Problem => ({ path, message, reason: 'ComponentUnsupported' });
 
 describe('platformCapabilities', () => {
-  it('openshift has every API, kubernetes none, both watch all namespaces', () => {
-    expect(OPENSHIFT).toEqual({ routes: true, objectBucketClaims: true, monitoring: true, allNamespaces: true, consoleDashboards: true });
-    expect(KUBERNETES).toEqual({ routes: false, objectBucketClaims: false, monitoring: false, allNamespaces: true, consoleDashboards: false });
+  it('openshift has every API, kubernetes none of OpenShift\'s, both watch all namespaces and take the exposure the user names as served', () => {
+    const exposure = { ingress: true, httpRoutes: true, tlsRoutes: true, certificates: true };
+    expect(OPENSHIFT).toEqual({ routes: true, ...exposure, objectBucketClaims: true, monitoring: true, allNamespaces: true, consoleDashboards: true });
+    expect(KUBERNETES).toEqual({ routes: false, ...exposure, objectBucketClaims: false, monitoring: false, allNamespaces: true, consoleDashboards: false });
   });
 });
 
@@ -88,19 +91,48 @@ describe('resolveComponents', () => {
     expect(components.route.managed).toBe(false);
   });
 
-  it('reports route declared managed on kubernetes, naming the Route API', () => {
+  it('reports route declared managed on a cluster with no exposure API, naming the Route and Ingress APIs', () => {
     const { components, problems } = resolveComponents(
       { components: [{ kind: 'quay', managed: true }, { kind: 'route', managed: true }] },
-      KUBERNETES,
+      NO_EXPOSURE,
       false,
     );
     expect(problems).toEqual([
       unsupported(
         'spec.components[1]',
-        'error validating component `route`: Route API not available (route.openshift.io/v1); mark it managed: false and configure it in the config bundle',
+        'error validating component `route`: Route API not available (route.openshift.io/v1), nor Ingress (networking.k8s.io/v1); mark it managed: false and configure it in the config bundle',
       ),
     ]);
     expect(components.route.managed).toBe(true);
+  });
+
+  it('accepts route declared managed on kubernetes (an Ingress), and leaves route and tls unmanaged there by default', () => {
+    const declared = resolveComponents({ components: [{ kind: 'route', managed: true }] }, KUBERNETES, false);
+    expect(declared.problems).toEqual([]);
+    expect([declared.components.route.managed, declared.components.tls.managed]).toEqual([true, false]);
+    const byDefault = resolveComponents({}, KUBERNETES, false);
+    expect([byDefault.components.route.managed, byDefault.components.tls.managed]).toEqual([false, false]);
+  });
+
+  it('manages route and tls by default on kubernetes when spec.exposure asks for exposure, tls unmanaged with your certificate', () => {
+    const ingress = resolveComponents({ exposure: { type: 'Ingress' } }, KUBERNETES, false);
+    expect([ingress.problems, ingress.components.route.managed, ingress.components.tls.managed]).toEqual([[], true, true]);
+    const gateway = resolveComponents({ exposure: { gateway: { name: 'public' } } }, KUBERNETES, true);
+    expect([gateway.problems, gateway.components.route.managed, gateway.components.tls.managed]).toEqual([[], true, false]);
+  });
+
+  it('refuses an exposure the cluster does not serve, naming its API, and does not default to it', () => {
+    const caps = { ...KUBERNETES, httpRoutes: false, tlsRoutes: false };
+    const declared = resolveComponents({ exposure: { type: 'Gateway', gateway: { name: 'g' } }, components: [{ kind: 'route', managed: true }] }, caps, false);
+    expect(declared.problems).toEqual([
+      unsupported('spec.components[0]', 'error validating component `route`: Gateway API not available (gateway.networking.k8s.io/v1 httproutes, tlsroutes); mark it managed: false and configure it in the config bundle'),
+    ]);
+    const byDefault = resolveComponents({ exposure: { type: 'Gateway', gateway: { name: 'g' } } }, caps, false);
+    expect([byDefault.problems, byDefault.components.route.managed]).toEqual([[], false]);
+    const noCertManager = resolveComponents({ exposure: { issuer: { name: 'le' } }, components: [{ kind: 'route', managed: true }] }, { ...KUBERNETES, certificates: false }, false);
+    expect(noCertManager.problems.map((p) => p.message)).toEqual([
+      'error validating component `route`: cert-manager API not available (cert-manager.io/v1 Certificate) for spec.exposure.issuer; mark it managed: false and configure it in the config bundle',
+    ]);
   });
 
   it('reports objectstorage declared managed on kubernetes, naming the ObjectBucketClaim API', () => {
@@ -121,8 +153,8 @@ describe('resolveComponents', () => {
     ]);
   });
 
-  it('reports tls declared managed on kubernetes, naming the Route API', () => {
-    expect(resolveComponents({ components: [{ kind: 'tls', managed: true }] }, KUBERNETES, false).problems).toEqual([
+  it('reports tls declared managed where only Routes could serve it (exposure type Route on kubernetes), naming the Route API', () => {
+    expect(resolveComponents({ exposure: { type: 'Route' }, components: [{ kind: 'tls', managed: true }] }, KUBERNETES, false).problems).toEqual([
       unsupported(
         'spec.components[0]',
         'error validating component `tls`: Route API not available (route.openshift.io/v1); mark it managed: false and configure it in the config bundle',

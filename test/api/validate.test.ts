@@ -83,8 +83,19 @@ describe('parseQuayRegistry: the registry itself', () => {
 
   it('rejects an unknown spec field', () => {
     expect(parseQuayRegistry(registry({ configBundleSecret: 'config-bundle-secret', replicas: 3 }))).toEqual({
-      problems: [invalid('spec.replicas', 'unknown field; the spec has only configBundleSecret, tlsSecret and components')],
+      problems: [invalid('spec.replicas', 'unknown field; the spec has only configBundleSecret, tlsSecret, components, exposure, persistentVolumeClaimRetentionPolicy')],
     });
+  });
+
+  it('takes persistentVolumeClaimRetentionPolicy.whenDeleted Retain or Delete, and names the field otherwise', () => {
+    expect(parseQuayRegistry(registry({ persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain' } })).registry?.spec.persistentVolumeClaimRetentionPolicy).toEqual({ whenDeleted: 'Retain' });
+    expect(parseQuayRegistry(registry({ persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Keep', whenScaled: 'Retain' } })).problems).toEqual([
+      invalid('spec.persistentVolumeClaimRetentionPolicy.whenDeleted', '"Keep" is not one of Delete, Retain'),
+      invalid('spec.persistentVolumeClaimRetentionPolicy.whenScaled', 'unknown field; the policy has only whenDeleted'),
+    ]);
+    expect(parseQuayRegistry(registry({ persistentVolumeClaimRetentionPolicy: 'Retain' })).problems).toEqual([
+      invalid('spec.persistentVolumeClaimRetentionPolicy', 'must be a mapping with whenDeleted'),
+    ]);
   });
 
   it('rejects components that are not a list', () => {

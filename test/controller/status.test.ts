@@ -277,7 +277,7 @@ describe('unhealthy components', () => {
     expect(brief(cond(status, 'ComponentRedisReady'))).toEqual({ status: 'False', reason: 'ComponentNotReady', message: `Deployment ${n('quay-redis')} has zero replicas available` });
   });
 
-  test('an Available=False condition with pods up: "Deployment <name>: <message>"', () => {
+  test('a Deployment below its own minimum availability but serving (a scale-up, a drained node): ready, Available stays True, nothing unhealthy', () => {
     const { status } = statusFor({
       cluster: (r) =>
         replacing(
@@ -285,16 +285,21 @@ describe('unhealthy components', () => {
           deployment(r, n('clair-app'), { replicas: 2, available: 1, availableCondition: { status: 'False', reason: 'MinimumReplicasUnavailable', message: 'Deployment does not have minimum availability.' } }),
         ),
     });
-    expect(brief(cond(status, 'ComponentClairReady'))).toEqual({
-      status: 'False',
-      reason: 'ComponentNotReady',
-      message: `Deployment ${n('clair-app')}: Deployment does not have minimum availability.`,
-    });
+    expect(brief(cond(status, 'ComponentClairReady'))).toEqual({ status: 'True', reason: 'ComponentReady', message: 'Clair component healthy' });
+    expect(cond(status, 'Available')!.status).toBe('True');
+    expect(status).not.toHaveProperty('unhealthyComponents');
   });
 
-  test('no Available condition: "Available condition not found for <name>"', () => {
+  test('no Available condition yet but pods available: serving', () => {
     const { status } = statusFor({ cluster: (r) => replacing(healthyCluster(r, VERSION), deployment(r, n('quay-mirror'), { availableCondition: null })) });
-    expect(cond(status, 'ComponentMirrorReady')!.message).toBe(`Available condition not found for ${n('quay-mirror')}`);
+    expect(brief(cond(status, 'ComponentMirrorReady'))).toEqual({ status: 'True', reason: 'ComponentReady', message: `Deployment ${n('quay-mirror')} healthy` });
+  });
+
+  test('a rollout past its progress deadline while the old pods serve: still Available, the Progressing condition in unhealthyComponents', () => {
+    const stuck = { status: 'False' as const, reason: 'ProgressDeadlineExceeded', message: `ReplicaSet "${n('quay-app')}-7f8d" has timed out progressing.` };
+    const { status } = statusFor({ cluster: (r) => replacing(healthyCluster(r, VERSION), deployment(r, n('quay-app'), { replicas: 2, available: 2, updated: 1, progressingCondition: stuck })) });
+    expect(cond(status, 'Available')!.status).toBe('True');
+    expect(status.unhealthyComponents).toEqual({ quay: [expect.objectContaining({ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message: `Deployment ${n('quay-app')}: ${stuck.message}` })] });
   });
 
   test('a missing Deployment is reported by name', () => {
@@ -391,7 +396,7 @@ describe('unhealthy components', () => {
     expect(cond(status, 'Available')!.status).toBe('False');
   });
 
-  describe('unhealthyComponents (seeds: Available=False conditions of failing Deployments)', () => {
+  describe('unhealthyComponents (seeds: Available=False conditions of Deployments that do not serve)', () => {
     const failing = { status: 'False' as const, reason: 'MinimumReplicasUnavailable', message: 'Deployment does not have minimum availability.' };
     const { status } = statusFor({
       plan: { migration: { phase: 'running' }, currentVersion: undefined },

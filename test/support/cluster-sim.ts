@@ -86,6 +86,33 @@ export function admitRoutes(server: FakeApiServer, namespace: string): void {
   }
 }
 
+/**
+ * The Gateway controller: every HTTPRoute and TLSRoute accepted by the Gateways it names, backends
+ * resolved; a Gateway named `closed` refuses them (NotAllowedByListeners), as one whose listeners
+ * admit no routes from the namespace does.
+ */
+export function acceptGatewayRoutes(server: FakeApiServer, namespace: string): void {
+  for (const kind of ['HTTPRoute', 'TLSRoute']) {
+    for (const r of server.list('gateway.networking.k8s.io/v1', kind, namespace) as Obj[]) {
+      if (r.status?.parents) continue;
+      const condition = (type: string, refused: boolean) => ({
+        type,
+        status: refused ? 'False' : 'True',
+        reason: refused ? 'NotAllowedByListeners' : type,
+        message: refused ? 'no listener of the Gateway allows routes from this namespace' : '',
+        lastTransitionTime: '2026-01-01T00:00:00Z',
+        observedGeneration: r.metadata.generation,
+      });
+      server.updateStatus('gateway.networking.k8s.io/v1', kind, namespace, r.metadata.name, {
+        parents: (r.spec.parentRefs as Obj[]).map((parentRef) => {
+          const refused = parentRef.name === 'closed';
+          return { parentRef, controllerName: 'example.com/gateway-controller', conditions: [condition('Accepted', refused), condition('ResolvedRefs', false)] };
+        }),
+      });
+    }
+  }
+}
+
 /** Polls until `check` stops throwing (the controller works asynchronously, through watches). */
 export async function eventually(check: () => void | Promise<void>, timeoutMs = 10_000): Promise<void> {
   const start = Date.now();
@@ -102,7 +129,8 @@ export async function eventually(check: () => void | Promise<void>, timeoutMs = 
 
 /**
  * Plays the whole cluster in the background, in every namespace: volumes bind, pods of every
- * Deployment become available, buckets are provisioned, migration Jobs succeed, Routes are admitted.
+ * Deployment become available, buckets are provisioned, migration Jobs succeed, Routes are admitted
+ * and Gateway API routes accepted.
  * Returns a function that stops it.
  */
 export function simulateCluster(server: FakeApiServer, intervalMs = 50): () => void {
@@ -115,6 +143,7 @@ export function simulateCluster(server: FakeApiServer, intervalMs = 50): () => v
         for (const claim of server.list('objectbucket.io/v1alpha1', 'ObjectBucketClaim', namespace) as Obj[]) bindBucket(server, namespace, claim.metadata.name.replace(/-quay-datastore$/, ''));
         for (const job of server.list('batch/v1', 'Job', namespace) as Obj[]) if (!job.status?.succeeded && !job.status?.failed) completeJob(server, namespace, job.metadata.name);
         admitRoutes(server, namespace);
+        acceptGatewayRoutes(server, namespace);
       } catch {
         // An object deleted under our feet: next tick.
       }

@@ -3,7 +3,8 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { Controller } from '../../lib/controller/controller';
 import { KubeClient } from '../../lib/controller/kube-client';
-import { silentLogger } from '../../lib/controller/runtime/logger';
+import type { OperatorConditionRef } from '../../lib/controller/operator-condition';
+import { Logger, silentLogger } from '../../lib/controller/runtime/logger';
 import { Registry } from '../../lib/controller/runtime/metrics';
 import { DEFAULT_IMAGES, Images } from '../../lib/images';
 import type { FakeApiServer } from './fake-apiserver';
@@ -16,6 +17,13 @@ export interface HarnessOptions {
   readonly images?: Images;
   /** The one namespace watched (`--namespace`); all when undefined. */
   readonly namespace?: string;
+  /** Under OLM: the OperatorCondition OPERATOR_CONDITION_NAME names, in the operator's namespace. */
+  readonly operatorCondition?: OperatorConditionRef;
+  readonly logger?: Logger;
+  /** QUAY_APPS_DOMAIN: the apps domain off OpenShift. */
+  readonly appsDomain?: string;
+  /** The controller's metrics, for tests that count its reconciles. */
+  readonly metrics?: Registry;
 }
 
 /** A started controller on `kubeConfig` (from installOperator), rediscovering the cluster only hourly. */
@@ -24,9 +32,11 @@ export async function startController(kubeConfig: KubeConfig, options: HarnessOp
     client: new KubeClient(kubeConfig),
     ...(options.namespace ? { namespace: options.namespace } : {}),
     environment: { images: options.images ?? DEFAULT_IMAGES, quayVersion: options.quayVersion },
-    logger: silentLogger,
-    metrics: new Registry(),
+    logger: options.logger ?? silentLogger,
+    metrics: options.metrics ?? new Registry(),
     discoveryIntervalMs: 3_600_000,
+    ...(options.operatorCondition ? { operatorCondition: options.operatorCondition } : {}),
+    ...(options.appsDomain ? { appsDomain: options.appsDomain } : {}),
   });
   await controller.start();
   return controller;
@@ -54,4 +64,9 @@ export async function shutDown(server: FakeApiServer, controller: Controller | u
 /** The user's config bundle Secret, `config.yaml` only. */
 export function createBundleSecret(server: FakeApiServer, config: string, namespace = 'quay-enterprise', name = 'config-bundle-secret'): void {
   server.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace }, data: { 'config.yaml': Buffer.from(config).toString('base64') } });
+}
+
+/** How many reconciles the controller finished (its quay_operator_reconciles_total, all results). */
+export function reconcileCount(metrics: Registry): number {
+  return [...metrics.render().matchAll(/^quay_operator_reconciles_total\{[^}]*\} (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
 }

@@ -54,6 +54,8 @@ export interface DeploymentState {
   readonly observedGeneration?: number;
   /** The Deployment's Available condition; derived from `available` when omitted. */
   readonly availableCondition?: { status: 'True' | 'False'; reason: string; message: string } | null;
+  /** The Deployment's Progressing condition; a completed rollout when omitted. */
+  readonly progressingCondition?: { status: 'True' | 'False'; reason: string; message: string };
 }
 
 /** A live Deployment: rendered spec, spec.replicas set, status as given (default: fully rolled out). */
@@ -80,7 +82,7 @@ export function liveDeployment(rendered: KubeObject, s: DeploymentState = {}, ui
     ...(available < replicas ? { unavailableReplicas: replicas - available } : {}),
     conditions: [
       ...(cond ? [{ type: 'Available', lastTransitionTime: '2024-01-01T00:00:00Z', lastUpdateTime: '2024-01-01T00:00:00Z', ...cond }] : []),
-      { type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable', message: `ReplicaSet "${d.metadata.name}-5d9c" has successfully progressed.` },
+      { type: 'Progressing', ...(s.progressingCondition ?? { status: 'True', reason: 'NewReplicaSetAvailable', message: `ReplicaSet "${d.metadata.name}-5d9c" has successfully progressed.` }) },
     ],
   };
   return owned(d as KubeObject, uid);

@@ -202,7 +202,7 @@ describe('platform kubernetes', () => {
   });
 
   test('asking for a managed Route there is an error naming the missing API', () => {
-    expect(() => testModel({ platform: 'kubernetes', files, spec: { components: [{ kind: 'route', managed: true }] } })).toThrow(
+    expect(() => testModel({ platform: 'kubernetes', files, spec: { exposure: { type: 'Route' }, components: [{ kind: 'route', managed: true }] } })).toThrow(
       'spec.components[0]: error validating component `route`: Route API not available (route.openshift.io/v1); mark it managed: false and configure it in the config bundle',
     );
   });

@@ -1,7 +1,8 @@
 // Validation of custom resources against their CRD's structural schema, with the API server's
 // messages, reasons and field paths, its schema defaulting and its pruning of unknown fields, and
 // the CRD's CEL rules (x-kubernetes-validations, evaluated with @marcbachmann/cel-js).
-import { evaluate } from '@marcbachmann/cel-js';
+import { Environment, evaluate } from '@marcbachmann/cel-js';
+import { isIP } from 'node:net';
 import { Cause } from './errors';
 import { Schema, SchemaSet, shapeOf } from './schema';
 import { clone, isObject } from './typed';
@@ -179,6 +180,27 @@ function celValue(v: unknown): unknown {
 }
 
 /**
+ * What cel-js lacks and the API server has: Kubernetes' IP library (isIP, used by the Gateway API
+ * CRDs) and has() on a selection from an index (`has(self.matches[0].path)`, which cel-js refuses
+ * to parse). Used only when plain evaluation fails on one of those, so other rules keep cel-js's
+ * own semantics.
+ */
+const KUBERNETES_CEL = new Environment({ unlistedVariablesAreDyn: true, homogeneousAggregateLiterals: false })
+  .registerFunction('isIP(string): bool', (s: string) => isIP(s) !== 0)
+  .registerFunction('hasField__(dyn, string): bool', (o: unknown, k: string) => (o instanceof Map ? o.has(k) : isObject(o) && k in o));
+const HAS_AFTER_INDEX = /has\(([^()]*?\[[^\]]*\][^()]*?)\.([A-Za-z_][A-Za-z0-9_]*)\)/g;
+
+function evaluateRule(rule: string, context: Obj): unknown {
+  try {
+    return evaluate(rule, context);
+  } catch (err) {
+    const message = (err as Error).message;
+    if (!message.includes('has() invalid argument') && !message.includes("overload for 'isIP")) throw err;
+    return KUBERNETES_CEL.evaluate(rule.replace(HAS_AFTER_INDEX, "hasField__($1, '$2')"), context);
+  }
+}
+
+/**
  * Evaluates the CEL rules of every node, with `oldSelf` where the old object has the same node
  * (struct fields, map keys, list-map items by key). Transition rules (those using oldSelf) are
  * skipped when there is no old value, as on create.
@@ -191,7 +213,7 @@ export function validateCel(set: SchemaSet, schema: Schema | undefined, v: unkno
     if (transition && (old === undefined || old === null)) continue;
     let ok: unknown;
     try {
-      ok = evaluate(rule.rule, { self: celValue(v), ...(transition ? { oldSelf: celValue(old) } : {}) });
+      ok = evaluateRule(rule.rule, { self: celValue(v), ...(transition ? { oldSelf: celValue(old) } : {}) });
     } catch (err) {
       causes.push({ reason: 'FieldValueInvalid', message: `Invalid value: "${jsonTypeName(v)}": rule compile error or evaluation error: ${(err as Error).message}`, field: path });
       continue;

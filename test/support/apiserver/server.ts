@@ -216,6 +216,11 @@ export class FakeApiServer {
     );
   }
 
+  /** Calls `listener` with every stored change (kind, type, object), as a watch would see it; returns the unsubscribe. */
+  onChange(listener: (change: { type: 'ADDED' | 'MODIFIED' | 'DELETED'; obj: Obj }) => void): () => void {
+    return this.store.onEvent((ev) => listener({ type: ev.type, obj: ev.obj }));
+  }
+
   /** Which group/versions (e.g. 'apps/v1', 'route.openshift.io/v1') are served and advertised; core v1 always is. */
   setDiscovery(groupVersions: string[]): void {
     this.advertised = new Set(groupVersions);

@@ -1,0 +1,385 @@
+// Upgradeability under OLM, against the fake API server: with OPERATOR_CONDITION_NAME the operator
+// keeps the Upgradeable condition of its OperatorCondition (spec.conditions, written with the RBAC
+// OLM grants: get/update/patch on that one object) False while a registry's migration Job or a
+// PostgreSQL major upgrade runs and True otherwise, writing only on a change; without it nothing
+// touches OperatorConditions; a missing OperatorCondition or a refusal does not hold registries back.
+import type { KubeConfig } from '@kubernetes/client-node';
+import { Controller } from '../../lib/controller/controller';
+import { KubeClient } from '../../lib/controller/kube-client';
+import {
+  OperatorConditionReporter,
+  REASON_DATABASE_UPGRADE,
+  REASON_MIGRATION,
+  REASON_NONE,
+  RegistryUpgradeState,
+  operatorConditionFromEnv,
+  upgradeStateOf,
+  upgradeableCondition,
+} from '../../lib/controller/operator-condition';
+import { Logger } from '../../lib/controller/runtime/logger';
+import type { DatabaseUpgrade } from '../../lib/controller/postgres-upgrade';
+import type { MigrationPhase } from '../../lib/controller/plan';
+import { admitRoutes, bindBucket, completeJob, eventually, openshiftCluster, settleDeployments } from '../support/cluster-sim';
+import { FakeApiServer } from '../support/fake-apiserver';
+import { installOperator } from '../support/operator-install';
+import { OPERATOR_USER, createBundleSecret, shutDown, startController } from '../support/controller-harness';
+
+type Obj = Record<string, any>;
+const NS = 'quay-enterprise';
+const NAME = 'example-registry';
+const VERSION = 'v3.99.0';
+const JOB = `${NAME}-quay-app-upgrade`;
+/** Where `installOperator` runs the operator, and the name OLM gives its OperatorCondition (the CSV's). */
+const OPERATOR_NS = 'quay-operator';
+const CONDITION = 'quay-operator.v3.99.0';
+const REF = { namespace: OPERATOR_NS, name: CONDITION };
+
+jest.setTimeout(30_000);
+
+let server: FakeApiServer;
+let kubeConfig: KubeConfig;
+let controller: Controller | undefined;
+let logLines: string[];
+
+const get = (apiVersion: string, kind: string, name: string) => server.get(apiVersion, kind, NS, name) as Obj | undefined;
+const registry = () => get('quay.redhat.com/v1', 'QuayRegistry', NAME)!;
+const cond = (type: string) => ((registry().status?.conditions ?? []) as Obj[]).find((c) => c.type === type);
+const operatorCondition = () => server.get('operators.coreos.com/v2', 'OperatorCondition', OPERATOR_NS, CONDITION) as Obj | undefined;
+const upgradeable = () => ((operatorCondition()?.spec?.conditions ?? []) as Obj[]).find((c) => c.type === 'Upgradeable');
+/** Every request the operator made about OperatorConditions. */
+const conditionRequests = () => server.requests.filter((r) => r.path.includes('/operatorconditions'));
+/** How many times the operator read the config bundle: once a reconcile. */
+const bundleReads = () => server.requests.filter((r) => r.method === 'GET' && r.user === OPERATOR_USER && r.path.endsWith('/secrets/config-bundle-secret')).length;
+const conditionWrites = () => conditionRequests().filter((r) => r.method !== 'GET' && r.user === OPERATOR_USER);
+const logger = () => new Logger({ level: 'info', stream: { write: (line: string) => logLines.push(line) } });
+const warnings = () => logLines.map((l) => JSON.parse(l) as Obj).filter((l) => l.level === 'warn');
+
+/** What OLM v0 creates when it installs the CSV: the OperatorCondition and the Role/RoleBinding for the operator's ServiceAccount. */
+function olmInstall(options: { condition?: boolean; rbac?: boolean; conditions?: Obj[] } = {}): void {
+  if (options.condition ?? true) {
+    server.create({
+      apiVersion: 'operators.coreos.com/v2',
+      kind: 'OperatorCondition',
+      metadata: { name: CONDITION, namespace: OPERATOR_NS, labels: { 'operators.coreos.com/quay-operator.quay-operator': '' } },
+      spec: { deployments: ['quay-operator'], serviceAccounts: ['quay-operator'], ...(options.conditions ? { conditions: options.conditions } : {}) },
+    });
+  }
+  if (options.rbac ?? true) {
+    server.create({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: { name: CONDITION, namespace: OPERATOR_NS },
+      rules: [{ apiGroups: ['operators.coreos.com'], resources: ['operatorconditions'], resourceNames: [CONDITION], verbs: ['get', 'update', 'patch'] }],
+    });
+    server.create({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: CONDITION, namespace: OPERATOR_NS },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: CONDITION },
+      subjects: [{ kind: 'ServiceAccount', name: 'quay-operator', namespace: OPERATOR_NS }],
+    });
+  }
+}
+
+async function runOperator(underOlm: boolean): Promise<void> {
+  await controller?.stop();
+  controller = await startController(kubeConfig, { quayVersion: VERSION, logger: logger(), ...(underOlm ? { operatorCondition: REF } : {}) });
+}
+
+function createRegistry(components: Obj[] = []): void {
+  server.create({ apiVersion: 'quay.redhat.com/v1', kind: 'QuayRegistry', metadata: { name: NAME, namespace: NS }, spec: { configBundleSecret: 'config-bundle-secret', ...(components.length ? { components } : {}) } });
+}
+
+/** A new registry's dependencies come up until its migration Job exists (not finished). */
+async function untilMigrationJob(): Promise<void> {
+  await eventually(() => {
+    settleDeployments(server, NS);
+    bindBucket(server, NS, NAME);
+    expect(get('batch/v1', 'Job', JOB)).toBeDefined();
+  });
+}
+
+/** The migration succeeds, then every component comes up. */
+async function untilAvailable(): Promise<void> {
+  completeJob(server, NS, JOB);
+  await eventually(() => {
+    settleDeployments(server, NS);
+    admitRoutes(server, NS);
+    expect(cond('Available')).toMatchObject({ status: 'True' });
+  });
+  await controller!.whenIdle();
+}
+
+describe('against the fake API server', () => {
+  async function setUp(options: { gc?: boolean } = {}): Promise<void> {
+    server = await FakeApiServer.start(options);
+    openshiftCluster(server);
+    createBundleSecret(server, 'FEATURE_USER_INITIALIZE: true\n');
+    kubeConfig = installOperator(server);
+    logLines = [];
+  }
+
+  beforeEach(() => setUp());
+
+  afterEach(async () => {
+    const refused = await shutDown(server, controller, [409, 404]);
+    controller = undefined;
+    expect(refused).toEqual([]);
+  });
+
+  describe('under OLM (OPERATOR_CONDITION_NAME set)', () => {
+    test('Upgradeable=False with MigrationInProgress while the migration Job runs, True after; one write per change, none at a restart', async () => {
+      // Another writer's condition in spec.conditions (an atomic list): kept.
+      const other = { type: 'example.com/Other', status: 'True', reason: 'Fine', message: 'kept', lastTransitionTime: '2024-01-01T00:00:00Z' };
+      olmInstall({ conditions: [other] });
+      await runOperator(true);
+      // No registry at start: nothing runs, said once.
+      await eventually(() => expect(upgradeable()).toMatchObject({ status: 'True', reason: REASON_NONE }));
+      expect(conditionWrites()).toHaveLength(1);
+
+      createRegistry();
+      await untilMigrationJob();
+      await eventually(() => expect(upgradeable()).toMatchObject({ status: 'False', reason: REASON_MIGRATION }));
+      expect(upgradeable()!.message).toBe(`database migration running in QuayRegistry ${NS}/${NAME}; the operator must not be replaced until it finishes`);
+      expect(upgradeable()!.lastTransitionTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+      expect(operatorCondition()!.spec.conditions).toContainEqual(other);
+      // OLM's fields are left alone.
+      expect(operatorCondition()!.spec.deployments).toEqual(['quay-operator']);
+
+      // More reconciles while it runs (a status change of what the registry owns, a metadata change): no more requests.
+      await controller!.whenIdle();
+      const requests = conditionRequests().length;
+      const reconciles = bundleReads();
+      completeJob(server, NS, JOB, 'active');
+      await eventually(() => expect(bundleReads()).toBeGreaterThan(reconciles));
+      server.update({ ...registry(), metadata: { ...registry().metadata, labels: { touched: 'yes' } } });
+      await eventually(() => expect(bundleReads()).toBeGreaterThan(reconciles + 1));
+      await controller!.whenIdle();
+      expect(conditionRequests()).toHaveLength(requests);
+      expect(conditionWrites()).toHaveLength(2);
+
+      // An operator restart mid-migration: the live value is already right, so no write (and never a True first).
+      await runOperator(true);
+      await controller!.whenIdle();
+      expect(upgradeable()).toMatchObject({ status: 'False', reason: REASON_MIGRATION });
+      expect(conditionWrites()).toHaveLength(2);
+
+      await untilAvailable();
+      await eventually(() => expect(upgradeable()).toMatchObject({ status: 'True', reason: REASON_NONE }));
+      expect(upgradeable()!.message).toBe('No QuayRegistry is running a database migration or a PostgreSQL upgrade');
+      await controller!.whenIdle();
+      expect(conditionWrites()).toHaveLength(3);
+      // One read before each write, and one at the restart.
+      expect(conditionRequests().filter((r) => r.method === 'GET')).toHaveLength(4);
+      // Every write a server-side apply of the operator's one field manager, accepted.
+      expect(conditionWrites().map((w) => [w.method, w.contentType, w.fieldManager, w.code])).toEqual(Array(3).fill(['PATCH', 'application/apply-patch+yaml', 'quay-operator', 200]));
+      expect(operatorCondition()!.spec.conditions).toContainEqual(other);
+      expect(warnings()).toEqual([]);
+    });
+
+    test('a PostgreSQL major upgrade: DatabaseUpgradeInProgress naming the registry and the database, True once copied', async () => {
+      olmInstall();
+      createRegistry();
+      server.updateStatus('quay.redhat.com/v1', 'QuayRegistry', NS, NAME, { currentVersion: VERSION });
+      // What a registry from before Quay 3.6 runs: PostgreSQL 10 on PVC <name>-quay-database (as in postgres-upgrade.test.ts).
+      const db = `${NAME}-quay-database`;
+      const owner = [{ apiVersion: 'quay.redhat.com/v1', kind: 'QuayRegistry', name: NAME, uid: registry().metadata.uid, controller: true, blockOwnerDeletion: true }];
+      const labels = { 'quay-component': 'postgres', 'quay-operator/quayregistry': NAME };
+      server.create({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: db, namespace: NS, labels, ownerReferences: owner }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '50Gi' } } } });
+      server.apply(
+        {
+          apiVersion: 'apps/v1',
+          kind: 'Deployment',
+          metadata: { name: db, namespace: NS, labels, ownerReferences: owner },
+          spec: {
+            replicas: 1,
+            selector: { matchLabels: labels },
+            template: { metadata: { labels }, spec: { containers: [{ name: 'postgres', image: 'centos/postgresql-10-centos7' }], volumes: [{ name: 'postgres-data', persistentVolumeClaim: { claimName: db } }] } },
+          },
+        },
+        { fieldManager: 'quay-operator', force: true },
+      );
+      settleDeployments(server, NS);
+
+      await runOperator(true);
+      // The registry exists at start: its first reconcile decides the first write (no True before it).
+      await eventually(() => expect(upgradeable()).toMatchObject({ status: 'False', reason: REASON_DATABASE_UPGRADE }));
+      expect(upgradeable()!.message).toBe(`PostgreSQL major upgrade running in QuayRegistry ${NS}/${NAME} (postgres); the operator must not be replaced until it finishes`);
+      expect(conditionWrites()).toHaveLength(1);
+
+      // Stopped, the old major started on the old volume, the copy Job created: still the same, no write.
+      bindBucket(server, NS, NAME);
+      const copyJob = `${NAME}-quay-postgres-upgrade`;
+      await eventually(() => {
+        settleDeployments(server, NS);
+        expect(get('batch/v1', 'Job', copyJob)).toBeDefined();
+      });
+      await controller!.whenIdle();
+      expect(upgradeable()).toMatchObject({ status: 'False', reason: REASON_DATABASE_UPGRADE });
+      expect(conditionWrites()).toHaveLength(1);
+
+      completeJob(server, NS, copyJob);
+      await eventually(() => expect(upgradeable()).toMatchObject({ status: 'True', reason: REASON_NONE }));
+      await eventually(() => {
+        settleDeployments(server, NS);
+        admitRoutes(server, NS);
+        expect(cond('Available')).toMatchObject({ status: 'True' });
+      });
+      await controller!.whenIdle();
+      expect(conditionWrites()).toHaveLength(2);
+    });
+
+    test.each([
+      ['with its finalizer (monitoring managed): gone once finalized', { monitoring: true }],
+      // Told by the reconcile that sees deletionTimestamp: what it ran is being deleted with it.
+      ["held by another's finalizer: from the deletionTimestamp on", { monitoring: true, held: true }],
+      // Told by the informer alone: no garbage collector, so no owned object's event reconciles it.
+      ['without a finalizer, no garbage collector: the informer sees it go', { monitoring: false, gc: false }],
+    ] as [string, { monitoring: boolean; held?: boolean; gc?: boolean }][])('a registry deleted during its migration no longer holds upgrades back, %s', async (_what, c) => {
+      if (c.gc === false) {
+        await server.stop();
+        await setUp({ gc: false });
+      }
+      olmInstall();
+      await runOperator(true);
+      createRegistry(c.monitoring ? [] : [{ kind: 'monitoring', managed: false }]);
+      await untilMigrationJob();
+      await eventually(() => expect(upgradeable()).toMatchObject({ status: 'False', reason: REASON_MIGRATION }));
+      await eventually(() => expect((registry().metadata.finalizers ?? []).length > 0).toBe(c.monitoring));
+      if (c.held) server.update({ ...registry(), metadata: { ...registry().metadata, finalizers: [...registry().metadata.finalizers, 'example.com/hold'] } });
+      server.delete('quay.redhat.com/v1', 'QuayRegistry', NS, NAME);
+      await eventually(() => expect(upgradeable()).toMatchObject({ status: 'True', reason: REASON_NONE }));
+      if (c.held) expect(registry().metadata.deletionTimestamp).toBeDefined();
+      else expect(get('quay.redhat.com/v1', 'QuayRegistry', NAME)).toBeUndefined();
+    });
+
+    test.each([
+      ['no OperatorCondition (404)', { condition: false }],
+      ['no RBAC for it (403)', { rbac: false }],
+    ] as [string, { condition?: boolean; rbac?: boolean }][])('%s: logged once, and the registry still becomes Available', async (_what, install) => {
+      olmInstall(install);
+      await runOperator(true);
+      createRegistry();
+      await untilMigrationJob();
+      await untilAvailable();
+      // Never created by the operator; asked about once per change, not at every reconcile.
+      expect(conditionWrites()).toEqual([]);
+      const reads = conditionRequests().filter((r) => r.user === OPERATOR_USER);
+      expect(reads.length).toBeGreaterThanOrEqual(1);
+      expect(reads.length).toBeLessThanOrEqual(3);
+      expect(reads.every((r) => r.code === (install.condition === false ? 404 : 403))).toBe(true);
+      const logged = warnings().filter((w) => w.msg.startsWith('could not set the OperatorCondition'));
+      expect(logged.length).toBeGreaterThanOrEqual(1);
+      expect(logged[0]).toMatchObject({ namespace: OPERATOR_NS, name: CONDITION });
+      if (install.condition === false) expect(operatorCondition()).toBeUndefined();
+    });
+  });
+
+  test('not under OLM (no OPERATOR_CONDITION_NAME): no request touches OperatorConditions', async () => {
+    olmInstall();
+    await runOperator(false);
+    createRegistry();
+    await untilMigrationJob();
+    await controller!.whenIdle();
+    await untilAvailable();
+    expect(conditionRequests()).toEqual([]);
+    expect(upgradeable()).toBeUndefined();
+  });
+
+  describe('OperatorConditionReporter', () => {
+    const running: RegistryUpgradeState = { migration: true, databases: [] };
+    const idle: RegistryUpgradeState = { migration: false, databases: [] };
+
+    test('an OperatorCondition created after a refusal is written at the next retry', async () => {
+      const reporter = new OperatorConditionReporter({ client: new KubeClient(server.kubeConfig()), condition: REF, logger: logger(), retryMs: 50 });
+      reporter.start([`${NS}/a`]);
+      reporter.report(`${NS}/a`, running);
+      reporter.reconciled(`${NS}/a`);
+      await eventually(() => expect(warnings()).toHaveLength(1));
+      // Reconciles go on: no new request until the retry.
+      const before = conditionRequests().length;
+      reporter.reconciled(`${NS}/a`);
+      reporter.reconciled(`${NS}/a`);
+      await reporter.idle();
+      expect(conditionRequests().length).toBe(before);
+      olmInstall({ rbac: false });
+      await eventually(() => expect(upgradeable()).toMatchObject({ status: 'False', reason: REASON_MIGRATION }));
+      expect(warnings()).toHaveLength(1);
+      reporter.report(`${NS}/a`, idle);
+      reporter.reconciled(`${NS}/a`);
+      await eventually(() => expect(upgradeable()).toMatchObject({ status: 'True' }));
+      expect(reporter.writes).toBe(2);
+      await reporter.stop();
+    });
+
+    test('the registries listed at start are all reconciled before the first write; forgotten ones stop counting', async () => {
+      olmInstall({ rbac: false });
+      const reporter = new OperatorConditionReporter({ client: new KubeClient(server.kubeConfig()), condition: REF, logger: logger() });
+      reporter.start([`${NS}/a`, `${NS}/b`]);
+      reporter.report(`${NS}/a`, idle);
+      reporter.reconciled(`${NS}/a`);
+      await reporter.idle();
+      expect(conditionRequests()).toEqual([]);
+      reporter.report(`${NS}/b`, { migration: false, databases: ['postgres', 'clairpostgres'] });
+      reporter.reconciled(`${NS}/b`);
+      await eventually(() => expect(upgradeable()).toMatchObject({ status: 'False', reason: REASON_DATABASE_UPGRADE }));
+      expect(upgradeable()!.message).toContain(`${NS}/b (postgres, clairpostgres)`);
+      reporter.forget(`${NS}/b`);
+      await eventually(() => expect(upgradeable()).toMatchObject({ status: 'True', reason: REASON_NONE }));
+      expect(reporter.writes).toBe(2);
+      await reporter.stop();
+    });
+  });
+});
+
+describe('pure parts', () => {
+  const db = (phase: DatabaseUpgrade['phase'], kind: DatabaseUpgrade['kind'] = 'postgres') => ({ kind, phase }) as DatabaseUpgrade;
+  const planOf = (phase: MigrationPhase, ...databaseUpgrades: DatabaseUpgrade[]) => ({ migration: { phase }, databaseUpgrades });
+
+  test.each([
+    // [migration phase, currentVersion, migration running]
+    ['running', undefined, true],
+    ['running', 'v3.98.0', true],
+    ['waiting', undefined, false], // a new registry waiting for its databases: nothing started
+    ['waiting', 'v3.98.0', true], // an upgrade about to migrate: the previous version serves read-only
+    ['waiting', VERSION, false],
+    ['failed', 'v3.98.0', false], // waits for the admin
+    ['succeeded', undefined, false],
+    ['done', VERSION, false],
+  ] as const)('migration %s, currentVersion %s: %s', (phase, current, migration) => {
+    expect(upgradeStateOf(planOf(phase), current, VERSION)).toEqual({ migration, databases: [] });
+  });
+
+  test('database upgrades count until done or failed', () => {
+    const plan = planOf('done', db('scaling-down'), db('copying', 'clairpostgres'));
+    expect(upgradeStateOf(plan, VERSION, VERSION).databases).toEqual(['postgres', 'clairpostgres']);
+    for (const phase of ['starting-old', 'copying'] as const) expect(upgradeStateOf(planOf('done', db(phase)), VERSION, VERSION).databases).toEqual(['postgres']);
+    for (const phase of ['done', 'failed'] as const) expect(upgradeStateOf(planOf('done', db(phase)), VERSION, VERSION).databases).toEqual([]);
+  });
+
+  test('aggregated over registries: the database upgrade names the reason, every registry is named, long lists are counted', () => {
+    const states = new Map<string, RegistryUpgradeState>([
+      ['ns/c', { migration: true, databases: [] }],
+      ['ns/a', { migration: false, databases: ['clairpostgres'] }],
+      ['ns/b', { migration: false, databases: [] }],
+    ]);
+    expect(upgradeableCondition(states)).toEqual({
+      status: 'False',
+      reason: REASON_DATABASE_UPGRADE,
+      message: 'PostgreSQL major upgrade running in QuayRegistry ns/a (clairpostgres); database migration running in QuayRegistry ns/c; the operator must not be replaced until it finishes',
+    });
+    expect(upgradeableCondition(new Map([['ns/b', { migration: false, databases: [] }]]))).toMatchObject({ status: 'True', reason: REASON_NONE });
+    const many = new Map(Array.from({ length: 13 }, (_, i) => [`ns/r${String(i).padStart(2, '0')}`, { migration: true, databases: [] }] as const));
+    expect(upgradeableCondition(many).message).toBe(
+      'database migration running in QuayRegistry ns/r00, ns/r01, ns/r02, ns/r03, ns/r04, ns/r05, ns/r06, ns/r07, ns/r08, ns/r09 and 3 more; the operator must not be replaced until it finishes',
+    );
+  });
+
+  test('operatorConditionFromEnv: only with OPERATOR_CONDITION_NAME; the namespace from POD_NAMESPACE, else the ServiceAccount', () => {
+    expect(operatorConditionFromEnv({ POD_NAMESPACE: 'ops' }, () => 'sa-ns')).toEqual({});
+    expect(operatorConditionFromEnv({ OPERATOR_CONDITION_NAME: '', POD_NAMESPACE: 'ops' }, () => 'sa-ns')).toEqual({});
+    expect(operatorConditionFromEnv({ OPERATOR_CONDITION_NAME: 'quay-operator.v3.99.0', POD_NAMESPACE: 'ops' }, () => 'sa-ns')).toEqual({ condition: { name: 'quay-operator.v3.99.0', namespace: 'ops' } });
+    expect(operatorConditionFromEnv({ OPERATOR_CONDITION_NAME: 'quay-operator.v3.99.0' }, () => 'sa-ns')).toEqual({ condition: { name: 'quay-operator.v3.99.0', namespace: 'sa-ns' } });
+    expect(operatorConditionFromEnv({ OPERATOR_CONDITION_NAME: 'quay-operator.v3.99.0' }, () => undefined).problem).toMatch(/namespace is unknown/);
+  });
+});
