@@ -1,6 +1,6 @@
 // Starting bench/fake-server-main in a child process, and a kubeconfig pointing at it.
 import * as path from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
+import { SimpleConnection } from '../lib/controller/kube-config';
 import { Child } from './ipc';
 
 export interface FakeServer {
@@ -21,15 +21,9 @@ export async function startFakeServer(execArgv: string[] = []): Promise<FakeServ
   return { child, url, token };
 }
 
-export function kubeConfigFor(url: string, token: string): KubeConfig {
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'fake', server: url, skipTLSVerify: true }],
-    users: [{ name: 'fake', token }],
-    contexts: [{ name: 'fake', cluster: 'fake', user: 'fake' }],
-    currentContext: 'fake',
-  });
-  return kc;
+/** The connection the operator binary makes from kubeConfigYaml (client-node is not loaded: the controller's memory is measured). */
+export function kubeConfigFor(url: string, token: string): SimpleConnection {
+  return new SimpleConnection({ server: url, token });
 }
 
 /** The same kubeconfig as a file's YAML, for the operator binary's --kubeconfig. */

@@ -6,6 +6,7 @@ import { Controller } from '../lib/controller/controller';
 import { KubeClient, RequestStats } from '../lib/controller/kube-client';
 import { silentLogger } from '../lib/controller/runtime/logger';
 import { Registry } from '../lib/controller/runtime/metrics';
+import { applyOperatorV8Flags } from '../lib/controller/runtime/v8-flags';
 import { DEFAULT_IMAGES, DEFAULT_QUAY_VERSION } from '../lib/images';
 import { FakeServer, kubeConfigFor, startFakeServer } from './fake';
 import { registryName, registryNamespace } from './names';
@@ -28,13 +29,21 @@ export interface Traffic {
   /** Mean reconcile duration (the operator's own histogram), ms. */
   readonly meanReconcileMs: number;
   readonly clientRequests: number;
+  /** GETs but watches (gets, lists, discovery). */
+  readonly clientReads: number;
+  readonly clientWatches: number;
   readonly clientWrites: number;
   readonly clientBytesSent: number;
   readonly serverRequests: number;
   readonly serverWrites: number;
+  /** Writes the server accepted that changed nothing. */
+  readonly redundantWrites: number;
+  /** Registries' Available going from True to False. */
+  readonly flaps: number;
   readonly serverBytes: number;
   /** The first writes the server saw (method and path), to show what a no-op wrote. */
   readonly writeList: string[];
+  readonly redundantList: string[];
 }
 
 interface Progress {
@@ -73,6 +82,19 @@ export interface ReconcileResult {
   readonly restart: { readonly readyMs: number; readonly idleMs: number; readonly traffic: Traffic; readonly memory: ReturnType<typeof memory> };
   /** One more registry's first reconcile, the cluster not reacting (as on a real first deploy). */
   readonly first?: { readonly toFirstWriteMs: number; readonly traffic: Traffic };
+}
+
+/** What bench/fake-server-main's `requests` answers. */
+export interface ServerCounts {
+  requests: number;
+  reads: number;
+  watches: number;
+  writes: number;
+  redundantWrites: number;
+  flaps: number;
+  bytes: number;
+  writeList: string[];
+  redundantList: string[];
 }
 
 /** Values of the operator's metrics, read from its Prometheus text, summed over labels. */
@@ -128,19 +150,24 @@ class Operator {
     const m0 = scrape(this.metrics);
     return async () => {
       const m = scrape(this.metrics);
-      const server = await fake.child.call<{ requests: number; writes: number; bytes: number; writeList: string[] }>('requests');
+      const server = await fake.child.call<ServerCounts>('requests');
       const count = m.durationCount - m0.durationCount;
       return {
         reconciles: m.reconciles - m0.reconciles,
         errors: m.errors - m0.errors,
         meanReconcileMs: round(count > 0 ? ((m.durationSum - m0.durationSum) * 1000) / count : NaN),
         clientRequests: this.client.stats.requests - client0.requests,
+        clientReads: this.client.stats.reads - client0.reads,
+        clientWatches: this.client.stats.watches - client0.watches,
         clientWrites: this.client.stats.writes - client0.writes,
         clientBytesSent: this.client.stats.bytesSent - client0.bytesSent,
         serverRequests: server.requests,
         serverWrites: server.writes,
+        redundantWrites: server.redundantWrites,
+        flaps: server.flaps,
         serverBytes: server.bytes,
         writeList: server.writeList,
+        redundantList: server.redundantList,
       };
     };
   }
@@ -159,6 +186,7 @@ async function waitAvailable(fake: FakeServer, from: number, count: number, time
 }
 
 export async function reconcileWorker(o: ReconcileOptions): Promise<ReconcileResult> {
+  applyOperatorV8Flags(); // as `quay-operator run` does at start
   const fake = await startFakeServer(o.fakeExecArgv);
   try {
     let op = new Operator(fake.url, fake.token, o.concurrency);

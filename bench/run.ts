@@ -6,7 +6,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import { OPERATOR_MALLOC_ARENAS, OPERATOR_NODE_FLAGS } from '../constructs/operator-install';
+import { OPERATOR_V8_FLAGS } from '../lib/controller/runtime/v8-flags';
+import { ComparisonRow, Goal, comparison, goals, runLabel } from './goals';
 import { Child, serve } from './ipc';
+import { BIN, NODE_FLAGS } from './operator';
+import { ProcessResult, processBench } from './process';
 import { ReconcileResult, Traffic, reconcileWorker } from './reconcile';
 import { StartupResult, startupBench } from './startup';
 import { RenderManyResult, SynthResult, renderManyWorker, synthWorker } from './synth';
@@ -21,12 +26,13 @@ const WORKERS: Record<string, (args: any) => unknown> = {
 const USAGE = `Usage: npm run bench -- [options]
 
   --short              fewer renders and registries (CI: proves every section works)
-  --only LIST          sections to run, of synth,reconcile,startup (default: all)
+  --only LIST          sections to run, of synth,reconcile,startup,process (default: all)
   --synth-n LIST       registries rendered in one process (default 1,10,100,1000; short 1,10)
   --reconcile-n LIST   registries reconciled by one operator (default 1,10,100,1000; short 1,10)
   --concurrency N      the operator's concurrent reconciles (default 4, as \`run\`)
-  --pod-heap MiB       also reconcile the largest N with V8's heap as Node sizes it in the operator's
-                       pod: old space MiB (default 256: its 512Mi memory limit; 0: skip)
+  --pod-heap MiB       also reconcile the largest N as in the operator's pod: its node flags (default),
+                       or V8's heap as Node sizes it for an old space of MiB (0: skip)
+  --quiet-s S          section 4: seconds at rest after Available (default 60; short 20)
   --profile DIR        write V8 CPU profiles of every worker and fake API server to DIR
   --check              exit 1 when a goal is not met
 `;
@@ -39,7 +45,8 @@ interface Config {
   readonly synthN: number[];
   readonly reconcileN: number[];
   readonly concurrency: number;
-  readonly podHeapMiB: number;
+  readonly podFlags: string[] | undefined;
+  readonly quietMs: number;
   readonly startupRuns: number;
   readonly execArgv: string[];
   readonly check: boolean;
@@ -54,7 +61,8 @@ function config(argv: string[]): Config {
       'synth-n': { type: 'string' },
       'reconcile-n': { type: 'string' },
       concurrency: { type: 'string', default: '4' },
-      'pod-heap': { type: 'string', default: '256' },
+      'pod-heap': { type: 'string' },
+      'quiet-s': { type: 'string' },
       profile: { type: 'string' },
       check: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -66,8 +74,9 @@ function config(argv: string[]): Config {
   }
   const list = (s: string | undefined, dflt: number[]) => (s ? s.split(',').map((x) => Number(x.trim())).filter((x) => Number.isInteger(x) && x > 0) : dflt);
   const short = values.short ?? false;
-  const sections = new Set((values.only ?? 'synth,reconcile,startup').split(',').map((s) => s.trim()));
-  for (const s of sections) if (!['synth', 'reconcile', 'startup'].includes(s)) throw new Error(`unknown section ${s}\n${USAGE}`);
+  const sections = new Set((values.only ?? 'synth,reconcile,startup,process').split(',').map((s) => s.trim()));
+  for (const s of sections) if (!['synth', 'reconcile', 'startup', 'process'].includes(s)) throw new Error(`unknown section ${s}\n${USAGE}`);
+  const podHeap = values['pod-heap'] === undefined ? undefined : Number(values['pod-heap']);
   const profile = values.profile ? path.resolve(values.profile) : undefined;
   if (profile) fs.mkdirSync(profile, { recursive: true });
   return {
@@ -78,7 +87,8 @@ function config(argv: string[]): Config {
     synthN: list(values['synth-n'], short ? [1, 10] : [1, 10, 100, 1000]),
     reconcileN: list(values['reconcile-n'], short ? [1, 10] : [1, 10, 100, 1000]),
     concurrency: Number(values.concurrency),
-    podHeapMiB: Number(values['pod-heap']),
+    podFlags: podHeap === undefined ? OPERATOR_NODE_FLAGS : podHeap > 0 ? podHeapFlags(podHeap) : undefined,
+    quietMs: Number(values['quiet-s'] ?? (short ? 20 : 60)) * 1000,
     startupRuns: short ? 2 : 5,
     execArgv: profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [],
     check: values.check ?? false,
@@ -98,7 +108,8 @@ function podHeapFlags(oldSpaceMiB: number): string[] {
 
 /** Runs WORKERS[name](args) in a fresh process. */
 async function inWorker<T>(cfg: Config, name: string, args: unknown, execArgv: string[] = []): Promise<T> {
-  const w = Child.fork(__filename, ['--worker', name], { execArgv: [...cfg.execArgv, ...execArgv] });
+  // The controller's workers with its pod's malloc setting.
+  const w = Child.fork(__filename, ['--worker', name], { execArgv: [...cfg.execArgv, ...execArgv], env: { ...process.env, MALLOC_ARENA_MAX: OPERATOR_MALLOC_ARENAS } });
   try {
     return await w.call<T>('run', args);
   } finally {
@@ -130,21 +141,17 @@ function printSynthesis(s: SynthResult | undefined, many: RenderManyResult[]): v
 }
 
 function trafficRow(what: string, t: Traffic): string[] {
-  return [what, String(t.reconciles), String(t.errors), fmt(t.meanReconcileMs), String(t.clientRequests), String(t.clientWrites), String(t.clientBytesSent), String(t.serverRequests), String(t.serverWrites), String(t.serverBytes)];
-}
-
-/** N, and the heap flag when the run had one. */
-function runLabel(r: ReconcileResult): string {
-  const heap = r.execArgv.find((a) => a.startsWith('--max-old-space-size='));
-  return heap ? `${r.n} (pod heap ${fmt(r.heapLimitMiB, 0)} MiB)` : String(r.n);
+  return [what, String(t.reconciles), String(t.errors), fmt(t.meanReconcileMs), String(t.clientReads), String(t.clientWatches), String(t.clientWrites), String(t.redundantWrites), String(t.flaps), String(t.clientBytesSent), String(t.serverRequests), String(t.serverWrites)];
 }
 
 function printReconcile(results: ReconcileResult[], concurrency: number): void {
   log(`\n2. Reconcile: the controller against the fake API server (in its own process), concurrency ${concurrency}\n`);
   if (results.length === 0) return;
+  log(`   node ${results[0].execArgv.join(' ')} (the pod's flags but its heap limit); V8 flags as \`run\` sets them: ${OPERATOR_V8_FLAGS.join(' ')}\n`);
   const one = results[0];
-  log(`\n  One operator, ${one.n} registr${one.n === 1 ? 'y' : 'ies'} (${one.rollout.objectsPerRegistry} objects each once rolled out). Client: what the operator's KubeClient sent; server: what the fake received.\n\n`);
-  const header = ['phase', 'reconciles', 'errors', 'mean ms', 'client req', 'client writes', 'client bytes', 'server req', 'server writes', 'server bytes'];
+  log(`\n  One operator, ${one.n} registr${one.n === 1 ? 'y' : 'ies'} (${one.rollout.objectsPerRegistry} objects each once rolled out). What the operator's KubeClient sent (reads: GETs but watches), and`);
+  log(`\n  what the fake received (redundant: writes it accepted that changed nothing; flaps: Available True, then False).\n\n`);
+  const header = ['phase', 'reconciles', 'errors', 'mean ms', 'reads', 'watches', 'writes', 'redundant', 'flaps', 'bytes sent', 'server req', 'server writes'];
   const rows = [
     ...(one.first ? [trafficRow('first reconcile (cluster not reacting yet)', one.first.traffic)] : []),
     trafficRow('create -> Available (whole rollout)', one.rollout.traffic),
@@ -156,6 +163,8 @@ function printReconcile(results: ReconcileResult[], concurrency: number): void {
   if (one.first) log(`  first reconcile: create -> first write ${fmt(one.first.toFirstWriteMs)} ms\n`);
   const nonZero = results.flatMap((r) => [...r.noop.traffic.writeList, ...r.restart.traffic.writeList]);
   if (nonZero.length > 0) log(`  writes made by no-op reconciles:\n${nonZero.slice(0, 20).map((w) => `    ${w}\n`).join('')}`);
+  const redundant = results.flatMap((r) => [...r.rollout.traffic.redundantList, ...r.noop.traffic.redundantList]);
+  if (redundant.length > 0) log(`  redundant writes:\n${redundant.slice(0, 20).map((w) => `    ${w}\n`).join('')}`);
 
   log(`\n  N registries created at once; "applied" = every one reports Available (all objects applied, pods simulated ready):\n\n`);
   log(
@@ -224,67 +233,35 @@ function printGrowth(many: RenderManyResult[], rec: ReconcileResult[]): void {
 }
 
 function printStartup(s: StartupResult): void {
-  log(`\n3. Start-up: node build/lib/cli/bin.js run --kubeconfig ... against the fake API server (${s.runs} runs, empty cluster)\n\n`);
+  log(`\n3. Start-up: node ${NODE_FLAGS.join(' ')} ${path.relative(process.cwd(), BIN)} run --kubeconfig ... against the fake API server (${s.runs} runs, empty cluster)\n\n`);
   const row = (what: string, x: StartupResult['readyMs']) => [what, fmt(x.median), fmt(x.p95), fmt(x.min), fmt(x.max)];
   log(
     table(
       ['', 'median', 'p95', 'min', 'max'],
-      [row('spawn -> /readyz 200, ms', s.readyMs), row(`RSS ${s.idleWaitMs} ms after ready, MiB`, s.idleRssMiB), row('SIGTERM -> exit, ms', s.stopMs), row('node -e 0 (floor), ms', s.nodeBareMs)],
+      [
+        row('spawn -> /readyz 200, ms', s.readyMs),
+        row('CPU until /readyz 200, ms', s.readyCpuMs),
+        row(`RSS ${s.idleWaitMs} ms after ready, MiB`, s.idleRssMiB),
+        row('SIGTERM -> exit, ms', s.stopMs),
+        row('node -e 0 (floor), ms', s.nodeBareMs),
+      ],
     ),
   );
 }
 
-// ------------------------------------------------------------------------------------- goals
-
-interface Goal {
-  readonly goal: string;
-  readonly status: 'pass' | 'FAIL' | 'n/a';
-  readonly detail: string;
+function printProcess(p: ProcessResult): void {
+  log(`\n4. The operator process, one registry (as the issue measured): node ${p.nodeFlags.join(' ')} bin.js run, a registry created once ready,\n`);
+  log(`   rolled out, then ${fmt(p.quietMs / 1000, 0)} s at rest while HPAs take its Deployments from 1 to 2 pods and a pod is replaced\n\n`);
+  const counts = (what: string, c: ProcessResult['quiet']) => [what, String(c.reads), String(c.watches), String(c.writes), String(c.redundantWrites), String(c.flaps)];
+  log(table(['phase', 'reads', 'watches', 'writes', 'redundant', 'flaps'], [counts('start -> Available', p.untilAvailable), counts('at rest', p.quiet)]));
+  if (p.quiet.writeList.length > 0) log(`  writes at rest:\n${p.quiet.writeList.map((w) => `    ${w}\n`).join('')}`);
+  log(`\n  ready after ${fmt(p.readyMs, 0)} ms (${fmt(p.readyCpuMs, 0)} ms CPU); Available ${fmt(p.toAvailableMs, 0)} ms after creation; CPU whole run ${fmt(p.cpuMs, 0)} ms\n`);
+  log(`  RSS at rest ${fmt(p.idleRssMiB)} MiB, peak ${fmt(p.peakRssMiB)} MiB\n`);
 }
 
-/** Per-registry cost at the largest N over that at N=10 (N=1 carries fixed costs). */
-function growth<T extends { n: number }>(rs: T[], perRegistry: (r: T) => number): { ratio: number; from: number; to: number } | undefined {
-  const base = rs.find((r) => r.n === 10);
-  const last = rs.reduce<T | undefined>((a, r) => (!a || r.n > a.n ? r : a), undefined);
-  if (!base || !last || last.n <= base.n) return undefined;
-  return { ratio: round(perRegistry(last) / perRegistry(base)), from: base.n, to: last.n };
-}
-
-function goals(synth: SynthResult | undefined, many: RenderManyResult[], rec: ReconcileResult[], podRec: ReconcileResult[]): Goal[] {
-  const out: Goal[] = [];
-  if (synth) out.push({ goal: 'rendering a registry: median < 10 ms', status: synth.render.median < 10 ? 'pass' : 'FAIL', detail: `${fmt(synth.render.median)} ms` });
-  const all = [...rec, ...podRec];
-  if (all.length > 0) {
-    const total = all.reduce((a, r) => a + r.noop.traffic.clientWrites + r.restart.traffic.clientWrites, 0);
-    out.push({ goal: 'a no-op reconcile makes no writes', status: total === 0 ? 'pass' : 'FAIL', detail: `${total} writes (no-op and restart, N = ${all.map(runLabel).join(', ')})` });
-  }
-  const thousand = (rs: ReconcileResult[], how: string): Goal => {
-    const r = rs.find((x) => x.n === 1000);
-    const goal = `1000 registries in one process under 256 MiB RSS (${how})`;
-    return r
-      ? { goal, status: r.rollout.memory.peakRssMiB < 256 ? 'pass' : 'FAIL', detail: `peak ${fmt(r.rollout.memory.peakRssMiB)} MiB, V8 heap limit ${fmt(r.heapLimitMiB, 0)} MiB` }
-      : { goal, status: 'n/a', detail: 'N=1000 not run' };
-  };
-  out.push(thousand(rec, "V8's defaults on this machine"));
-  out.push(thousand(podRec, "V8's heap as in the operator's 512Mi pod"));
-  const ratios = [
-    ['render', growth(many, (m) => m.msPerRegistry)],
-    ['rollout', growth(rec, (r) => r.rollout.msPerRegistry)],
-    ['no-op', growth(rec, (r) => r.noop.ms / r.n)],
-    ['requests', growth(rec, (r) => r.rollout.traffic.clientRequests / r.n)],
-    ['memory', growth(rec, (r) => Math.max(r.rollout.memory.rssMiB - r.idle.rssMiB, 0.01) / r.n)],
-  ] as const;
-  const measured = ratios.filter(([, g]) => g !== undefined) as [string, NonNullable<ReturnType<typeof growth>>][];
-  out.push(
-    measured.length === 0
-      ? { goal: 'cost grows linearly with N (per-registry cost at the largest N <= 2x that at N=10)', status: 'n/a', detail: 'needs N=10 and a larger N' }
-      : {
-          goal: 'cost grows linearly with N (per-registry cost at the largest N <= 2x that at N=10)',
-          status: measured.every(([, g]) => g.ratio <= 2) ? 'pass' : 'FAIL',
-          detail: measured.map(([what, g]) => `${what} ${fmt(g.ratio)}x (N=${g.to})`).join(', '),
-        },
-  );
-  return out;
+function printComparison(rows: ComparisonRow[]): void {
+  log('\nBefore and after issue 15 (issue: its measurement on a real API server; before: this benchmark before the change, bench/before.json)\n\n');
+  log(table(['measure', 'issue: this operator', 'issue: Go operator', 'before', 'after'], rows.map((r) => [r.measure, r.issue ?? '-', r.goOperator ?? '-', r.before ?? '-', r.after])));
 }
 
 // ------------------------------------------------------------------------------------- main
@@ -316,10 +293,11 @@ async function main(): Promise<number> {
     const smallest = Math.min(...cfg.reconcileN);
     const reconcile = (n: number, execArgv: string[] = []) =>
       inWorker<ReconcileResult>(cfg, 'reconcile', { n, first: n === smallest, concurrency: cfg.concurrency, timeoutMs: Math.max(60_000, n * 600), fakeExecArgv: cfg.execArgv }, execArgv);
-    for (const n of cfg.reconcileN) rec.push(await reconcile(n));
-    // The operator's pod (limits.memory 512Mi) makes Node size V8's old space at 256 MiB, which also
-    // makes V8 collect garbage sooner: a machine with more memory lets the heap grow to ~4x what is live.
-    if (cfg.podHeapMiB > 0) podRec.push(await reconcile(Math.max(...cfg.reconcileN), podHeapFlags(cfg.podHeapMiB)));
+    // The operator's node flags but its heap limit: V8's default one on this machine.
+    for (const n of cfg.reconcileN) rec.push(await reconcile(n, OPERATOR_NODE_FLAGS.filter((f) => !f.startsWith('--max-old-space-size='))));
+    // As in the operator's pod (NODE_OPTIONS sets the heap): V8 collects sooner than with the heap
+    // a machine with more memory gets, which lets it grow to ~4x what is live.
+    if (cfg.podFlags) podRec.push(await reconcile(Math.max(...cfg.reconcileN), cfg.podFlags));
     printReconcile([...rec, ...podRec], cfg.concurrency);
   }
 
@@ -329,13 +307,22 @@ async function main(): Promise<number> {
     printStartup(startup);
   }
 
+  let proc: ProcessResult | undefined;
+  if (cfg.sections.has('process')) {
+    proc = await processBench({ quietMs: cfg.quietMs, timeoutMs: 60_000 });
+    printProcess(proc);
+  }
+
   printGrowth(many, rec);
-  const results = goals(synth, many, rec, podRec);
+  const all = { synth, many, rec, podRec, ...(startup ? { startup } : {}), ...(proc ? { proc } : {}) };
+  const compared = comparison(all);
+  printComparison(compared);
+  const results: Goal[] = goals(all);
   log('\nGoals\n');
   for (const g of results) log(`  [${g.status}] ${g.goal}: ${g.detail}\n`);
 
   const file = path.resolve(__dirname, '..', '..', 'bench', 'results.json');
-  const json = { environment, short: cfg.short, concurrency: cfg.concurrency, synthesis: synth ? { ...synth, many } : undefined, reconcile: rec, reconcilePodHeap: podRec, startup, goals: results };
+  const json = { environment, short: cfg.short, concurrency: cfg.concurrency, synthesis: synth ? { ...synth, many } : undefined, reconcile: rec, reconcilePodFlags: podRec, startup, process: proc, comparison: compared, goals: results };
   fs.writeFileSync(file, JSON.stringify(json, null, 2) + '\n');
   log(`\nwrote ${path.relative(process.cwd(), file) || file}\n`);
   return cfg.check && results.some((g) => g.status === 'FAIL') ? 1 : 0;

@@ -61,6 +61,26 @@ export function rssOfPid(pid: number): number {
   }
 }
 
+/** Another process's peak resident set (VmHWM) in MiB, or NaN. */
+export function peakRssOfPid(pid: number): number {
+  try {
+    const kb = /^VmHWM:\s+(\d+)\s+kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return kb ? round(Number(kb[1]) / 1024) : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+/** Another process's CPU time so far (user + system; /proc/<pid>/stat, in clock ticks of 10 ms), or NaN. */
+export function cpuMsOfPid(pid: number): number {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return NaN;
+  }
+}
+
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Polls `check` until it returns a value (not undefined), or throws after timeoutMs. */

@@ -3,7 +3,7 @@
 // operator's part from a ConfigMap, the PSK from `<registry>-clair-auth` (rendered with the keys),
 // the user's clair-config.yaml from the bundle Secret; the database login comes through PG* variables.
 import { Construct } from 'constructs';
-import { k8s } from 'cdk8s-plus-27';
+import * as k8s from 'cdk8s-plus-27/lib/imports/k8s';
 import * as yaml from 'js-yaml';
 import { BUNDLE_KEYS, nonEmpty } from '../lib/bundle/bundle';
 import { stripPort } from '../lib/bundle/hostname';

@@ -9,7 +9,7 @@
 // operator is derived from it (lib/keys.ts reconfigureToken). Both come from
 // `<name>-quay-config-editor-credentials`: the render holds neither.
 import { Construct } from 'constructs';
-import { k8s } from 'cdk8s-plus-27';
+import * as k8s from 'cdk8s-plus-27/lib/imports/k8s';
 import { managedFieldGroups } from '../lib/config/quay-config';
 import { CONFIG_EDITOR_USERNAME, EDITOR_CREDENTIAL_KEYS, configEditorCredentialsName, defaultOperatorEndpoint } from '../lib/editor';
 import type { RegistryModel } from '../lib/model';

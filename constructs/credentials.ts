@@ -6,7 +6,7 @@
 // render (RegistryChart) only references them.
 import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
-import { k8s } from 'cdk8s-plus-27';
+import * as k8s from 'cdk8s-plus-27/lib/imports/k8s';
 import * as yaml from 'js-yaml';
 import { LABEL_REGISTRY } from '../lib/api/types';
 import { CLAIR_AUTH_KEY, clairAuthDropIn, clairAuthSecretName, clairConfigSecretName } from '../lib/config/clair-config';

@@ -2,7 +2,7 @@
 // While an HPA is rendered the Deployment leaves spec.replicas unset (replicasFor), so the two never
 // fight over it.
 import { Construct } from 'constructs';
-import { k8s } from 'cdk8s-plus-27';
+import * as k8s from 'cdk8s-plus-27/lib/imports/k8s';
 import type { ComponentKind } from '../lib/api/types';
 import type { RegistryModel } from '../lib/model';
 import { ComponentProps, SHARED_NAMES, quayConfigReady } from './shared/component';

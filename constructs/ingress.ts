@@ -1,7 +1,7 @@
 // Exposure on Kubernetes without Routes (spec.exposure type Ingress): Ingresses for Quay, the build
 // manager (when BUILDMAN_HOSTNAME is set) and the config editor (when the apps domain is known),
 // and with a cert-manager issuer a Certificate for their hosts.
-import { k8s } from 'cdk8s-plus-27';
+import * as k8s from 'cdk8s-plus-27/lib/imports/k8s';
 import { Construct } from 'constructs';
 import { Certificate } from '../imports/cert-manager.io';
 import { routeHostname, stripPort } from '../lib/bundle/hostname';

@@ -1,7 +1,7 @@
 // Repository mirroring workers (`<name>-quay-mirror`): the Quay image in `repomirror` mode, with
 // Quay's config. Rendered by the chart only when mirror is managed.
 import { Construct } from 'constructs';
-import { k8s } from 'cdk8s-plus-27';
+import * as k8s from 'cdk8s-plus-27/lib/imports/k8s';
 import type { RegistryModel } from '../lib/model';
 import { ComponentProps, SHARED_NAMES } from './shared/component';
 import { metadataFor, nameFor, podTemplateMetadata, selectorLabels } from './shared/metadata';

@@ -2,7 +2,7 @@
 // and alert rule the cluster Prometheus picks up, the RBAC it needs in this namespace, and the
 // console's Grafana dashboard.
 import { Construct } from 'constructs';
-import { k8s } from 'cdk8s-plus-27';
+import * as k8s from 'cdk8s-plus-27/lib/imports/k8s';
 import { PrometheusRule, PrometheusRuleSpecGroupsRulesExpr } from '../imports/prometheusrule-monitoring.coreos.com';
 import { ServiceMonitor } from '../imports/servicemonitor-monitoring.coreos.com';
 import { LABEL_COMPONENT, LABEL_REGISTRY } from '../lib/api/types';
@@ -10,6 +10,7 @@ import type { RegistryModel } from '../lib/model';
 import { quayDashboardJson } from './grafana-dashboard';
 import { ComponentProps, SHARED_NAMES } from './shared/component';
 import { metadataFor, nameFor, selectorLabels } from './shared/metadata';
+import { LABEL_REGISTRY_NAMESPACE } from '../lib/names';
 
 export const METRICS_PORT = 9091;
 const COMPONENT = 'monitoring';
@@ -17,8 +18,8 @@ const COMPONENT = 'monitoring';
 const MONITORING_NAMESPACE = 'openshift-monitoring';
 /** The console reads dashboards from ConfigMaps labelled console.openshift.io/dashboard here. */
 export const DASHBOARD_NAMESPACE = 'openshift-config-managed';
-/** With the registry label, tells apart same-named registries' dashboards in DASHBOARD_NAMESPACE. */
-export const LABEL_REGISTRY_NAMESPACE = 'quay-operator/quayregistry-namespace';
+// In lib/names: the controller reads it without loading the constructs.
+export { LABEL_REGISTRY_NAMESPACE };
 
 export function metricsServiceName(model: RegistryModel): string {
   return nameFor(model, 'quay-metrics');

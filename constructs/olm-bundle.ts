@@ -2,7 +2,7 @@
 // renders: the same Deployment spec, the same RBAC rules, the same CRD and images. One construct
 // per kind: the ClusterServiceVersion, the CRD, the Service config editors commit to.
 import { ApiObject, Chart } from 'cdk8s';
-import { k8s } from 'cdk8s-plus-27';
+import * as k8s from 'cdk8s-plus-27/lib/imports/k8s';
 import { Construct } from 'constructs';
 import { quayRegistryCrd } from '../lib/api/crd';
 import { GROUP, KIND, PLURAL, VERSION } from '../lib/api/types';

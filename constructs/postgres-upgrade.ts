@@ -5,10 +5,11 @@
 // Nothing is deleted from the old volume; it is kept afterwards. The controller decides when each part is
 // applied (lib/controller/postgres-upgrade.ts); this renders them.
 import { Chart } from 'cdk8s';
-import { k8s } from 'cdk8s-plus-27';
+import * as k8s from 'cdk8s-plus-27/lib/imports/k8s';
 import { Construct } from 'constructs';
 import type { RegistryModel } from '../lib/model';
 import { CLAIR_POSTGRES_COMPONENT, CLAIR_POSTGRES_NAMES } from './clair-postgres';
+import { allowIngress, networkPoliciesEnabled } from './network-policies';
 import { POSTGRES_COMPONENT, POSTGRES_NAMES, quayDatabaseUser } from './postgres';
 import { DATABASE_SECRET_KEYS, POSTGRES_PORT, postgresCredentialsEnv } from './shared/database';
 import { metadataFor, nameFor, podTemplateMetadata, selectorLabels } from './shared/metadata';
@@ -69,6 +70,10 @@ export class PostgresUpgrade extends Chart {
       volumeMounts: [{ name: 'postgres-data', mountPath: '/var/lib/pgsql/data' }],
     });
 
+    // The old server accepts only the copy Job, as the database it stands in for accepts only its clients.
+    if (networkPoliciesEnabled(model)) {
+      allowIngress(this, 'old-network-policy', model, { name: oldName, component: oldComponent, port: POSTGRES_PORT, from: [`${names.component}-upgrade`], overrides });
+    }
     new k8s.KubeService(this, 'old-service', {
       metadata: metadataFor(model, oldName, { component: oldComponent, overrides }),
       spec: { type: 'ClusterIP', selector: oldSelector, ports: [{ name: 'postgres', protocol: 'TCP', port: POSTGRES_PORT, targetPort: k8s.IntOrString.fromNumber(POSTGRES_PORT) }] },

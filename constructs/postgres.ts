@@ -1,7 +1,7 @@
 // Quay's managed database: PostgreSQL 13 (sclorg), its credentials from DB_URI in the managed keys,
 // and the pg_trgm extension Quay's migrations need.
 import { Construct } from 'constructs';
-import { k8s } from 'cdk8s-plus-27';
+import * as k8s from 'cdk8s-plus-27/lib/imports/k8s';
 import { ManagedKeys, managedDatabaseName, managedKeysSecretName, parseDatabaseUri } from '../lib/keys';
 import type { RegistryModel } from '../lib/model';
 import { ComponentProps, SHARED_NAMES } from './shared/component';

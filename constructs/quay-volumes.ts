@@ -5,7 +5,7 @@
 // Secret and ConfigMap. A pod-template annotation hashes what the renderer knows of them, so a
 // bundle change rolls every pod that reads it.
 import { Construct } from 'constructs';
-import { k8s } from 'cdk8s-plus-27';
+import * as k8s from 'cdk8s-plus-27/lib/imports/k8s';
 import { BUNDLE_KEYS } from '../lib/bundle/bundle';
 import type { CertificateSource } from '../lib/bundle/certificate';
 import { stripPort } from '../lib/bundle/hostname';

@@ -2,7 +2,7 @@
 // ServiceAccount, the config it mounts (QuayConfig), and the Job that migrates the database to this
 // Quay version. Quay's pods run `registry-nomigrate`: only the Job changes the schema.
 import { Construct } from 'constructs';
-import { k8s } from 'cdk8s-plus-27';
+import * as k8s from 'cdk8s-plus-27/lib/imports/k8s';
 import type { RegistryModel } from '../lib/model';
 import type { PodSecurityOverride } from '../lib/api/types';
 import { RETRY_MIGRATION_ANNOTATION } from '../lib/names';

@@ -1,6 +1,6 @@
 // Redis for Quay's build logs and user events: one in-memory instance (sclorg redis 7).
 import { Construct } from 'constructs';
-import { k8s } from 'cdk8s-plus-27';
+import * as k8s from 'cdk8s-plus-27/lib/imports/k8s';
 import { ComponentProps, SHARED_NAMES } from './shared/component';
 import { metadataFor, nameFor, podTemplateMetadata, selectorLabels } from './shared/metadata';
 import { applyPlacement, mergeEnv, podSecurityContext, resourcesFor, restrictedSecurityContext } from './shared/pod';

@@ -4,12 +4,14 @@ import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import { LABEL_REGISTRY } from '../lib/api/types';
 import type { RegistryModel } from '../lib/model';
+import { Backups } from './backup';
 import { Clair } from './clair';
 import { ClairPostgres } from './clair-postgres';
 import { ConfigEditor } from './config-editor';
 import { Exposure } from './exposure';
 import { HorizontalPodAutoscalers } from './hpa';
 import { Mirror } from './mirror';
+import { NetworkPolicies } from './network-policies';
 import { Monitoring } from './monitoring';
 import { ObjectStorage } from './object-storage';
 import { Postgres } from './postgres';
@@ -43,8 +45,12 @@ export class RegistryChart extends Chart {
     super(scope, id, { namespace: model.namespace, disableResourceNameHashes: true, labels: { [LABEL_REGISTRY]: model.name } });
     new Quay(this, 'quay', { model });
     new ConfigEditor(this, 'config-editor', { model });
+    // The managed backends' NetworkPolicies (spec.networkPolicies), for those rendered below.
+    new NetworkPolicies(this, 'network-policies', { model });
     for (const [kind, Component] of COMPONENTS) {
       if (model.components[kind].managed) new Component(this, kind, { model });
     }
+    // spec.backup: CronJobs dumping the managed databases, and their volume.
+    new Backups(this, 'backup', { model });
   }
 }

@@ -28,15 +28,8 @@ export interface ProxySettings {
   readonly noProxy?: string;
 }
 
-/** The egress proxy from HTTP_PROXY, HTTPS_PROXY and NO_PROXY (as OLM sets them on the operator); none when neither proxy is set. */
-export function proxyFromEnv(env: Readonly<Record<string, string | undefined>>): { proxy?: ProxySettings } {
-  const proxy: ProxySettings = {
-    ...(env.HTTP_PROXY ? { httpProxy: env.HTTP_PROXY } : {}),
-    ...(env.HTTPS_PROXY ? { httpsProxy: env.HTTPS_PROXY } : {}),
-    ...(env.NO_PROXY ? { noProxy: env.NO_PROXY } : {}),
-  };
-  return proxy.httpProxy || proxy.httpsProxy ? { proxy } : {};
-}
+// In lib/proxy: `run` reads it without loading the model (and its YAML parser).
+export { proxyFromEnv } from './proxy';
 
 /** Facts about the cluster and the operator, the same for every registry. */
 export interface Environment {
@@ -124,6 +117,9 @@ export function buildModel(inputs: ModelInputs): ModelResult {
     capabilities: env.capabilities,
   });
   problems.push(...exposure.problems);
+  if (registry.spec.initialUser && bundle.config.FEATURE_USER_INITIALIZE === false) {
+    problems.push(problem('spec.initialUser', 'config.yaml sets FEATURE_USER_INITIALIZE: false, which turns off the API the first user is created with: remove it, or remove spec.initialUser'));
+  }
   const hostnames = resolveHostnames(name, namespace, resolved.components, bundle, env.appsDomain);
   problems.push(...hostnames.problems);
   const found = hostnames.hostnames;

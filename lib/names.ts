@@ -40,3 +40,6 @@ export const RETRY_MIGRATION_ANNOTATION = 'quay-operator/retry-migration';
 
 /** What Quay applies over config.yaml (app.py): the previous version serves read-only through it while migrations run. */
 export const QUAY_OVERRIDE_CONFIG_ENV = 'QUAY_OVERRIDE_CONFIG';
+
+/** With the registry label, tells apart same-named registries' dashboards in the console's dashboards namespace. */
+export const LABEL_REGISTRY_NAMESPACE = 'quay-operator/quayregistry-namespace';

@@ -50,6 +50,8 @@ export const KIND_ORDER = [
   'ClusterRoleBinding',
   'Role',
   'RoleBinding',
+  // Before the pods they admit clients to: a database never runs unprotected.
+  'NetworkPolicy',
   'Secret',
   'ConfigMap',
   'PersistentVolumeClaim',
@@ -57,6 +59,7 @@ export const KIND_ORDER = [
   'Service',
   'Deployment',
   'Job',
+  'CronJob',
   'HorizontalPodAutoscaler',
   'Route',
   'Certificate',

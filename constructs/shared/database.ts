@@ -1,7 +1,7 @@
 // A managed PostgreSQL on the sclorg image (https://github.com/sclorg/postgresql-container), used by
 // both Quay's and Clair's databases: they differ only in names, image, credentials and labels.
 import { Construct } from 'constructs';
-import { k8s } from 'cdk8s-plus-27';
+import * as k8s from 'cdk8s-plus-27/lib/imports/k8s';
 import type { ComponentKind } from '../../lib/api/types';
 import type { ComponentProps } from './component';
 import { contentHash } from './hash';

@@ -1,6 +1,6 @@
 // Names, labels and annotations every rendered object carries. Object names are `<registry>-<suffix>`
 // as in the seeds; labels let users' scripts (and the controller's pruning) find each component.
-import { k8s } from 'cdk8s-plus-27';
+import * as k8s from 'cdk8s-plus-27/lib/imports/k8s';
 import { LABEL_COMPONENT, LABEL_REGISTRY, Overrides } from '../../lib/api/types';
 import type { RegistryModel } from '../../lib/model';
 

@@ -1,7 +1,7 @@
 // Pod-level pieces shared by every workload: the restricted Pod Security Standard, overrides
 // (env, resources, placement), and replica counts that respect the HPA.
 import { ApiObject, JsonPatch } from 'cdk8s';
-import { k8s } from 'cdk8s-plus-27';
+import * as k8s from 'cdk8s-plus-27/lib/imports/k8s';
 import { AUTOSCALED } from '../../lib/api/override-support';
 import type { ComponentKind, EnvVar, Overrides, ResourceRequirements } from '../../lib/api/types';
 import type { RegistryModel } from '../../lib/model';

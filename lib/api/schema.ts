@@ -1,5 +1,6 @@
 // The one source of truth for the QuayRegistry CRD schema. The CRD (./crd.ts), the committed
 // deploy/crd.yaml and the in-code validation (./validate.ts) all derive from these definitions.
+import { backupSchema, backupStatusSchema, restoreStatusSchema } from './backup';
 import { exposureSchema } from './exposure';
 import { COMPONENT_KINDS, RETENTION_POLICIES } from './types';
 
@@ -207,6 +208,24 @@ export const specSchema: JSONSchema = {
       ],
     },
     exposure: exposureSchema,
+    backup: backupSchema,
+    initialUser: {
+      type: 'object',
+      required: ['secretName'],
+      description:
+        'The first user (the seeds\' /api/v1/user/initialize step), created by the operator once, when Quay is first Available: secretName names a Secret in the namespace with username, password and email. The OAuth access token Quay returns is stored in Secret <name>-quay-initial-user-token; the outcome is the InitialUserCreated condition. Sets FEATURE_USER_INITIALIZE: true.',
+      properties: {
+        secretName: { type: 'string', maxLength: 253, description: 'The Secret with username, password and email.' },
+      },
+    },
+    networkPolicies: {
+      type: 'object',
+      description:
+        'NetworkPolicies isolating the managed backends, selecting pods by their quay-component label: the databases accept only Quay, mirror and the migration Job (Quay\'s) or Clair (Clair\'s), and the backup and restore Jobs; Redis only Quay and mirror; Clair only Quay. Quay itself and the config editor stay open. enabled: false renders none (and removes those applied); NetworkPolicies add up, so a policy of yours can admit more clients instead. On by default: where the network plugin does not enforce NetworkPolicies they change nothing.',
+      properties: {
+        enabled: { type: 'boolean', description: 'Whether the operator renders the NetworkPolicies (default true).' },
+      },
+    },
     persistentVolumeClaimRetentionPolicy: {
       type: 'object',
       description:
@@ -240,6 +259,19 @@ export const statusSchema: JSONSchema = {
       additionalProperties: { type: 'array', items: condition },
     },
     observedGeneration: { type: 'integer', format: 'int64', description: 'The .metadata.generation this status describes.' },
+    backups: backupStatusSchema,
+    restore: restoreStatusSchema,
+    initialUser: {
+      type: 'object',
+      description: 'The first-user call (spec.initialUser): against which version of the Secret, and its outcome.',
+      properties: {
+        secretName: { type: 'string', description: 'The Secret the call used.' },
+        secretResourceVersion: { type: 'string', description: 'Its resourceVersion: a refusal is retried only once it changes.' },
+        outcome: { type: 'string', enum: ['Created', 'Refused', 'Unreachable', 'SecretInvalid'], description: 'What happened.' },
+        username: { type: 'string', description: 'The user created.' },
+        tokenSecret: { type: 'string', description: 'The Secret holding its access token.' },
+      },
+    },
     components: {
       type: 'array',
       description: 'Every component as the operator resolved it, defaults included. The spec is never rewritten.',

@@ -1,5 +1,6 @@
 // The QuayRegistry API (quay.redhat.com/v1) as TypeScript types.
 // The CRD schema in ./schema.ts describes the same shape for the API server.
+import type { Backup, BackupStatus, RestoreStatus } from './backup';
 import type { Exposure } from './exposure';
 
 export const GROUP = 'quay.redhat.com';
@@ -100,8 +101,14 @@ export interface QuayRegistrySpec {
   readonly components?: Component[];
   /** How a managed route exposes Quay: Route, Ingress or Gateway API (./exposure.ts). */
   readonly exposure?: Exposure;
+  /** The first user, created through Quay's API once Quay is Available: a Secret with username, password and email. */
+  readonly initialUser?: { readonly secretName: string };
   /** Whether deleting the registry deletes its database volumes and keys (Delete, the default) or keeps them (Retain). */
   readonly persistentVolumeClaimRetentionPolicy?: { readonly whenDeleted?: RetentionPolicy };
+  /** NetworkPolicies admitting only the registry's own clients to its managed databases, Redis and Clair (on unless enabled: false). */
+  readonly networkPolicies?: { readonly enabled?: boolean };
+  /** Scheduled pg_dump backups of the managed databases (./backup.ts). */
+  readonly backup?: Backup;
 }
 
 export const RETENTION_POLICIES = ['Delete', 'Retain'] as const;
@@ -131,6 +138,10 @@ export interface QuayRegistryStatus {
   readonly observedGeneration?: number;
   /** The components as the operator resolved them (defaults included): never written to spec. */
   readonly components?: { kind: ComponentKind; managed: boolean }[];
+  /** The last backup of each database spec.backup names. */
+  readonly backups?: BackupStatus[];
+  /** The last restore asked for (quay-operator/restore annotation). */
+  readonly restore?: RestoreStatus;
 }
 
 export interface ObjectMeta {

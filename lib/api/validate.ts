@@ -1,6 +1,7 @@
 // Parses and validates a QuayRegistry. The CLI and the controller both call this, so they reject
 // the same input with the same messages; the CRD's CEL rules enforce the same rules server-side.
 import { Problem, problem } from '../problems';
+import { parseBackup } from './backup';
 import { parseExposure } from './exposure';
 import { OVERRIDE_SUPPORT, RESERVED_LABELS, AUTOSCALED } from './override-support';
 import { QUANTITY_PATTERN, RULE_MESSAGES } from './schema';
@@ -88,6 +89,9 @@ export function parseQuayRegistry(doc: unknown, defaultNamespace = 'default'): P
   }
   const exposure = parseExposure(rawSpec.exposure, problems);
   const retention = parseRetention(rawSpec.persistentVolumeClaimRetentionPolicy, problems);
+  const initialUser = parseInitialUser(rawSpec.initialUser, problems);
+  const networkPolicies = parseNetworkPolicies(rawSpec.networkPolicies, problems);
+  const backup = parseBackup(rawSpec.backup, declaredUnmanaged(rawSpec.components), problems);
 
   const components = parseComponents(rawSpec.components, problems);
   if (problems.length > 0) return { problems };
@@ -110,7 +114,10 @@ export function parseQuayRegistry(doc: unknown, defaultNamespace = 'default'): P
       ...(typeof tlsSecret === 'string' ? { tlsSecret } : {}),
       ...(components ? { components } : {}),
       ...(exposure ? { exposure } : {}),
+      ...(initialUser ? { initialUser } : {}),
       ...(retention ? { persistentVolumeClaimRetentionPolicy: retention } : {}),
+      ...(networkPolicies ? { networkPolicies } : {}),
+      ...(backup ? { backup } : {}),
     },
     ...(isObject(doc.status) ? { status: doc.status as QuayRegistry['status'] } : {}),
   };
@@ -118,7 +125,42 @@ export function parseQuayRegistry(doc: unknown, defaultNamespace = 'default'): P
   return problems.length > 0 ? { problems } : { registry, problems };
 }
 
-const SPEC_FIELDS = ['configBundleSecret', 'tlsSecret', 'components', 'exposure', 'persistentVolumeClaimRetentionPolicy'];
+const SPEC_FIELDS = ['configBundleSecret', 'tlsSecret', 'components', 'exposure', 'initialUser', 'persistentVolumeClaimRetentionPolicy', 'networkPolicies', 'backup'];
+
+/** Kinds spec.components declares unmanaged (as written; spec.backup may name only managed databases). */
+function declaredUnmanaged(raw: unknown): Set<string> {
+  return new Set(Array.isArray(raw) ? raw.filter((c) => isObject(c) && c.managed === false).map((c) => String((c as Record<string, unknown>).kind)) : []);
+}
+
+function parseNetworkPolicies(raw: unknown, problems: Problem[]): QuayRegistrySpec['networkPolicies'] {
+  const path = 'spec.networkPolicies';
+  if (raw === undefined || raw === null) return undefined;
+  if (!isObject(raw)) {
+    problems.push(problem(path, 'must be a mapping with enabled (true or false)'));
+    return undefined;
+  }
+  const before = problems.length;
+  for (const [k, v] of Object.entries(raw)) {
+    if (k !== 'enabled') problems.push(problem(`${path}.${k}`, 'unknown field; networkPolicies has only enabled'));
+    else if (typeof v !== 'boolean') problems.push(problem(`${path}.enabled`, `${JSON.stringify(v)} is not true or false`));
+  }
+  return problems.length > before ? undefined : typeof raw.enabled === 'boolean' ? { enabled: raw.enabled } : {};
+}
+
+function parseInitialUser(raw: unknown, problems: Problem[]): QuayRegistrySpec['initialUser'] {
+  const path = 'spec.initialUser';
+  if (raw === undefined || raw === null) return undefined;
+  if (!isObject(raw)) {
+    problems.push(problem(path, 'must be a mapping with secretName'));
+    return undefined;
+  }
+  const before = problems.length;
+  for (const k of Object.keys(raw)) if (k !== 'secretName') problems.push(problem(`${path}.${k}`, 'unknown field; initialUser has only secretName'));
+  const name = raw.secretName;
+  if (name === undefined) problems.push(problem(`${path}.secretName`, 'is required: the Secret with username, password and email'));
+  else if (typeof name !== 'string' || !DNS_SUBDOMAIN.test(name) || name.length > 253) problems.push(problem(`${path}.secretName`, `${JSON.stringify(name)} is not a valid Secret name`));
+  return problems.length > before ? undefined : { secretName: name as string };
+}
 
 function parseRetention(raw: unknown, problems: Problem[]): QuayRegistrySpec['persistentVolumeClaimRetentionPolicy'] {
   const path = 'spec.persistentVolumeClaimRetentionPolicy';

@@ -14,10 +14,11 @@ import { App } from 'cdk8s';
 import { DEFAULT_OPERATOR_IMAGE, OperatorInstall } from '../../constructs/operator-install';
 import { KubeObject, sortObjects } from '../synth';
 import { readInputs } from './inputs';
-import { runOperator } from './run';
+import { RUN_HELP, RunUsageError, runCommand } from './run';
 import { operatorEndpointFromEnv } from '../editor';
 import { loadBundleOption, renderInput } from './render-inputs';
 import { KEYS_HELP, keysCommand, KeysUsageError } from './keys';
+import { RESTORE_HELP, RestoreUsageError, restoreCommand } from './restore';
 import { BUNDLE_HELP, CATALOG_HELP, OlmUsageError, bundleCommand, catalogCommand } from './bundle';
 
 export interface Io {
@@ -36,6 +37,7 @@ Usage:
                       [--apps-domain DOMAIN] [-n NAMESPACE] [-o DIR]
   quay-operator validate -f FILE [-f FILE ...] [same options as synth]
   quay-operator keys -n NAMESPACE NAME [--from FILE]
+  quay-operator restore -n NAMESPACE NAME DUMP [--kubeconfig PATH] [--timeout 1h] [--no-wait]
   quay-operator crd
   quay-operator manifests [--namespace NS] [--watch-namespace NS] [--image IMAGE]
   quay-operator bundle -o DIR [--image IMAGE] [--related-image NAME=REF ...]
@@ -91,14 +93,17 @@ Examples:
 `,
   manifests: `quay-operator manifests: print the operator's install manifests
 
-Usage: quay-operator manifests [--namespace NS] [--watch-namespace NS] [--image IMAGE] [--replicas N]
+Usage: quay-operator manifests [--namespace NS] [--watch-namespace NS] [--apps-domain DOMAIN] [--image IMAGE] [--replicas N]
 
 Prints the QuayRegistry CRD, the operator's Namespace, ServiceAccount, least-privilege RBAC
 (a namespaced Role when it watches one namespace) and its Deployment.
 
 Options:
       --namespace NS        where the operator runs (default quay-operator)
-      --watch-namespace NS  watch only this namespace (monitoring then stays unmanaged)
+      --watch-namespace NS  watch only this namespace (monitoring then stays unmanaged); no ClusterRole
+      --apps-domain DOMAIN  the cluster's apps domain (QUAY_APPS_DOMAIN), for Route hosts when
+                            config.yaml has no SERVER_HOSTNAME: with --watch-namespace the operator
+                            may not read OpenShift's (a cluster-scoped object)
       --image IMAGE         the operator image (default ${DEFAULT_OPERATOR_IMAGE})
       --replicas N          operator replicas; leader election keeps one active (default 1)
 
@@ -106,35 +111,7 @@ Examples:
   quay-operator manifests | kubectl apply --server-side -f -
   quay-operator manifests --namespace quay --watch-namespace quay-enterprise | kubectl apply --server-side -f -
 `,
-  run: `quay-operator run: run the operator against a cluster
-
-Usage: quay-operator run [options]
-
-Uses --kubeconfig, else KUBECONFIG or ~/.kube/config, else the in-cluster service account.
-Watches QuayRegistries in every namespace, or in --namespace only (else WATCH_NAMESPACE, which
-OLM sets from olm.targetNamespaces; empty means all). Stops gracefully on SIGTERM:
-reconciles in flight finish and the leader lease is released.
-
-Options:
-      --namespace NS       watch only this namespace (default: WATCH_NAMESPACE, else all)
-      --kubeconfig PATH    kubeconfig file
-      --leader-elect       hold a coordination.k8s.io Lease, so several replicas can run
-      --metrics-port PORT  Prometheus /metrics (default 8080)
-      --health-port PORT   /healthz and /readyz (default 8081)
-      --reconfigure-port PORT
-                           POST /reconfigure, where config editors commit (default 7071)
-      --concurrency N      registries reconciled at once (default 4)
-      --log-level LEVEL    debug, info, warn or error (default info)
-
-Environment: RELATED_IMAGE_COMPONENT_* (component images), QUAY_VERSION, HTTP_PROXY/HTTPS_PROXY/
-NO_PROXY (passed on to Quay, Clair and mirror), POD_NAME and POD_NAMESPACE (leader election),
-QUAY_OPERATOR_ENDPOINT (where config editors commit; default the quay-operator Service in
-POD_NAMESPACE, port 7071), OPERATOR_CONDITION_NAME (set by OLM: the OperatorCondition in
-POD_NAMESPACE told Upgradeable=False while a migration or PostgreSQL upgrade runs).
-
-Examples:
-  quay-operator run --kubeconfig ~/.kube/config --namespace quay-enterprise
-`,
+  run: RUN_HELP,
   crd: `quay-operator crd: print the QuayRegistry CustomResourceDefinition
 
 Usage: quay-operator crd
@@ -143,6 +120,7 @@ Examples:
   quay-operator crd | kubectl apply --server-side -f -
 `,
   keys: KEYS_HELP,
+  restore: RESTORE_HELP,
   bundle: BUNDLE_HELP,
   catalog: CATALOG_HELP,
 };
@@ -239,6 +217,7 @@ function manifests(args: string[], io: Io): number {
     options: {
       namespace: { type: 'string', default: 'quay-operator' },
       'watch-namespace': { type: 'string' },
+      'apps-domain': { type: 'string' },
       image: { type: 'string', default: DEFAULT_OPERATOR_IMAGE },
       replicas: { type: 'string', default: '1' },
       help: { type: 'boolean', short: 'h' },
@@ -254,10 +233,13 @@ function manifests(args: string[], io: Io): number {
   for (const ns of [values.namespace, values['watch-namespace']]) {
     if (ns !== undefined && (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(ns) || ns.length > 63)) throw new UsageError(`${JSON.stringify(ns)} is not a namespace name`);
   }
+  const appsDomain = values['apps-domain'];
+  if (appsDomain !== undefined && !APPS_DOMAIN.test(appsDomain)) throw new UsageError(`--apps-domain ${JSON.stringify(appsDomain)} is not a DNS domain`);
   const app = new App();
   const chart = new OperatorInstall(app, 'install', {
     namespace: values.namespace,
     ...(values['watch-namespace'] ? { watchNamespace: values['watch-namespace'] } : {}),
+    ...(appsDomain ? { appsDomain } : {}),
     image: values.image,
     replicas,
     images: imagesFromEnv(io.env).images,
@@ -265,48 +247,6 @@ function manifests(args: string[], io: Io): number {
   });
   io.stdout(toYamlStream(sortObjects(chart.toJson() as KubeObject[])));
   return 0;
-}
-
-function runCommand(args: string[], io: Io): number | Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      namespace: { type: 'string' },
-      kubeconfig: { type: 'string' },
-      'leader-elect': { type: 'boolean', default: false },
-      'metrics-port': { type: 'string', default: '8080' },
-      'health-port': { type: 'string', default: '8081' },
-      'reconfigure-port': { type: 'string', default: '7071' },
-      concurrency: { type: 'string', default: '4' },
-      'log-level': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    strict: true,
-  });
-  if (values.help) {
-    io.stdout(HELP.run);
-    return 0;
-  }
-  const port = (flag: string, v: string) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`--${flag} must be a port number, got ${v}`);
-    return n;
-  };
-  const concurrency = Number(values.concurrency);
-  if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError(`--concurrency must be a whole number of at least 1, got ${values.concurrency}`);
-  return runOperator(
-    {
-      ...(values.namespace ? { namespace: values.namespace } : {}),
-      ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}),
-      leaderElect: values['leader-elect'],
-      metricsPort: port('metrics-port', values['metrics-port']),
-      healthPort: port('health-port', values['health-port']),
-      reconfigurePort: port('reconfigure-port', values['reconfigure-port']),
-      concurrency,
-      ...(values['log-level'] ? { logLevel: values['log-level'] } : {}),
-    },
-    io.env,
-  );
 }
 
 function crd(args: string[], io: Io): number {
@@ -333,6 +273,8 @@ export function main(argv: string[], io: Io): number | Promise<number> {
         return catalogCommand(rest, io);
       case 'run':
         return runCommand(rest, io);
+      case 'restore':
+        return restoreCommand(rest, io);
       case 'keys':
         io.stdout(keysCommand(rest).stdout);
         return 0;
@@ -349,7 +291,7 @@ export function main(argv: string[], io: Io): number | Promise<number> {
     }
   } catch (err) {
     const code = (err as { code?: string }).code;
-    if (err instanceof UsageError || err instanceof KeysUsageError || err instanceof OlmUsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))) {
+    if (err instanceof UsageError || err instanceof KeysUsageError || err instanceof RestoreUsageError || err instanceof OlmUsageError || err instanceof RunUsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))) {
       io.stderr(`error: ${(err as Error).message}\nRun \`quay-operator help\` for usage.\n`);
       return 2;
     }

@@ -1,19 +1,115 @@
 // `quay-operator run`: the in-cluster (or out-of-cluster) operator process.
-import { KubeConfig } from '@kubernetes/client-node';
 import * as os from 'node:os';
+import { parseArgs } from 'node:util';
 import { Controller } from '../controller/controller';
 import { KubeClient } from '../controller/kube-client';
+import { ClusterConnection, loadConnection } from '../controller/kube-config';
 import { operatorConditionFromEnv } from '../controller/operator-condition';
 import { LeaderElector } from '../controller/runtime/leader-election';
 import { startProbeServer } from '../controller/runtime/http-server';
 import { startReconfigureServer } from '../controller/runtime/reconfigure-server';
+import { applyOperatorV8Flags } from '../controller/runtime/v8-flags';
 import { RECONFIGURE_PORT, operatorEndpointFromEnv } from '../editor';
 import { Level, createLogger, parseLevel } from '../controller/runtime/logger';
 import { Registry } from '../controller/runtime/metrics';
 import { DEFAULT_QUAY_VERSION, imagesFromEnv } from '../images';
-import { proxyFromEnv } from '../model';
+import { proxyFromEnv } from '../proxy';
 import { APPS_DOMAIN } from '../names';
 import { formatProblem, problem } from '../problems';
+import type { Io } from './main';
+
+export const RUN_HELP = `quay-operator run: run the operator against a cluster
+
+Usage: quay-operator run [options]
+
+Uses --kubeconfig, else KUBECONFIG or ~/.kube/config, else the in-cluster service account.
+Watches QuayRegistries in every namespace, or in --namespace only (else WATCH_NAMESPACE, which
+OLM sets from olm.targetNamespaces; empty means all). Stops gracefully on SIGTERM:
+reconciles in flight finish and the leader lease is released.
+
+Options:
+      --namespace NS       watch only this namespace (default: WATCH_NAMESPACE, else all)
+      --kubeconfig PATH    kubeconfig file
+      --leader-elect       hold a coordination.k8s.io Lease, so several replicas can run
+      --metrics-port PORT  Prometheus /metrics (default 8080)
+      --health-port PORT   /healthz and /readyz (default 8081)
+      --reconfigure-port PORT
+                           POST /reconfigure, where config editors commit (default 7071)
+      --concurrency N      registries reconciled at once (default 4)
+      --log-level LEVEL    debug, info, warn or error (default info)
+
+Environment: RELATED_IMAGE_COMPONENT_* (component images), QUAY_VERSION, HTTP_PROXY/HTTPS_PROXY/
+NO_PROXY (passed on to Quay, Clair and mirror), POD_NAME and POD_NAMESPACE (leader election),
+QUAY_OPERATOR_ENDPOINT (where config editors commit; default the quay-operator Service in
+POD_NAMESPACE, port 7071), OPERATOR_CONDITION_NAME (set by OLM: the OperatorCondition in
+POD_NAMESPACE told Upgradeable=False while a migration or PostgreSQL upgrade runs).
+
+Examples:
+  quay-operator run --kubeconfig ~/.kube/config --namespace quay-enterprise
+`;
+
+export class RunUsageError extends Error {}
+
+/**
+ * `quay-operator run ARGS` as bin.js starts it: without loading main.ts, whose other commands load
+ * cdk8s and every construct (start-up CPU and memory the operator would pay for nothing). Usage
+ * errors are reported as main() reports them.
+ */
+export function runMain(args: string[], io: Io): number | Promise<number> {
+  try {
+    return runCommand(args, io);
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (err instanceof RunUsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))) {
+      io.stderr(`error: ${(err as Error).message}\nRun \`quay-operator help\` for usage.\n`);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+export function runCommand(args: string[], io: Io): number | Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      namespace: { type: 'string' },
+      kubeconfig: { type: 'string' },
+      'leader-elect': { type: 'boolean', default: false },
+      'metrics-port': { type: 'string', default: '8080' },
+      'health-port': { type: 'string', default: '8081' },
+      'reconfigure-port': { type: 'string', default: '7071' },
+      concurrency: { type: 'string', default: '4' },
+      'log-level': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    io.stdout(RUN_HELP);
+    return 0;
+  }
+  const port = (flag: string, v: string) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0 || n > 65535) throw new RunUsageError(`--${flag} must be a port number, got ${v}`);
+    return n;
+  };
+  const concurrency = Number(values.concurrency);
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new RunUsageError(`--concurrency must be a whole number of at least 1, got ${values.concurrency}`);
+  applyOperatorV8Flags();
+  return runOperator(
+    {
+      ...(values.namespace ? { namespace: values.namespace } : {}),
+      ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}),
+      leaderElect: values['leader-elect'],
+      metricsPort: port('metrics-port', values['metrics-port']),
+      healthPort: port('health-port', values['health-port']),
+      reconfigurePort: port('reconfigure-port', values['reconfigure-port']),
+      concurrency,
+      ...(values['log-level'] ? { logLevel: values['log-level'] } : {}),
+    },
+    io.env,
+  );
+}
 
 export interface RunOptions {
   readonly namespace?: string;
@@ -27,11 +123,9 @@ export interface RunOptions {
   readonly logLevel?: string;
 }
 
-export function loadKubeConfig(path: string | undefined): KubeConfig {
-  const kc = new KubeConfig();
-  if (path) kc.loadFromFile(path);
-  else kc.loadFromDefault(); // KUBECONFIG, ~/.kube/config, or the in-cluster service account
-  return kc;
+/** --kubeconfig, else KUBECONFIG, ~/.kube/config, or the in-cluster ServiceAccount (client-node only where needed). */
+export function loadKubeConfig(path: string | undefined): ClusterConnection {
+  return loadConnection(path);
 }
 
 /**
@@ -48,7 +142,7 @@ export function watchNamespace(flag: string | undefined, env: Readonly<Record<st
 }
 
 /** Runs until SIGTERM/SIGINT; resolves with the exit code. */
-export async function runOperator(options: RunOptions, env: Readonly<Record<string, string | undefined>>, kubeConfig?: KubeConfig): Promise<number> {
+export async function runOperator(options: RunOptions, env: Readonly<Record<string, string | undefined>>, kubeConfig?: ClusterConnection): Promise<number> {
   const logger = createLogger({ level: parseLevel(options.logLevel ?? env.LOG_LEVEL, 'info' as Level) });
   const { images, problems: imageProblems } = imagesFromEnv(env);
   const { operatorEndpoint, problems: endpointProblems } = operatorEndpointFromEnv(env);

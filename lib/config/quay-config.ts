@@ -117,6 +117,8 @@ export function managedFields(model: RegistryModel): Record<string, unknown> {
     out.REPO_MIRROR_INTERVAL = 30;
     out.REPO_MIRROR_TLS_VERIFY = true;
   }
+  // spec.initialUser: the operator's call needs the endpoint on (the model refuses an explicit false).
+  if (model.registry.spec.initialUser) out.FEATURE_USER_INITIALIZE = true;
   // Secrets Quay needs whatever the components: the user's value wins, else the generated one.
   if (!userSets(model, 'SECRET_KEY')) out.SECRET_KEY = envRef(CONFIG_ENV.secretKey);
   if (!userSets(model, 'DATABASE_SECRET_KEY')) out.DATABASE_SECRET_KEY = envRef(CONFIG_ENV.databaseSecretKey);

@@ -1,19 +1,22 @@
 // The controller: informers on QuayRegistries and what they own, a work queue that serializes each
 // registry and runs different registries in parallel, and the reconciler. Everything the operator
 // does starts as an event mapped to a registry key (`namespace/name`).
-import { LABEL_REGISTRY_NAMESPACE } from '../../constructs/monitoring';
-import { SHARED_NAMES } from '../../constructs/shared/component';
 import { LABEL_REGISTRY } from '../api/types';
-import type { Environment } from '../model';
+import { LABEL_REGISTRY_NAMESPACE, SHARED_NAMES } from '../names';
+import type { Environment, RegistryModel } from '../model';
 import type { KubeObject } from '../synth';
 import { Applier, withOwnFieldsOnly } from './applier';
+import { serviceTarget } from './initial-user';
+import { QuayApi, QuayTarget, postToQuay } from './quay-api';
 import { ClusterFacts, discover, sameFacts } from './discovery';
+import { InputCache, inputTransform } from './inputs';
 import { KubeClient } from './kube-client';
 import { OperatorConditionRef, OperatorConditionReporter } from './operator-condition';
-import { Reconciler, ReadCache } from './reconciler';
+import type { Reconciler, ReadCache, ReconcilerDeps } from './reconciler';
 import { RefusalReporter } from './refusals';
 import { OWNED_KINDS, typeOf } from './resources';
-import { Informer, dropManagedFields, dropSecretData } from './runtime/informer';
+import { Informer, dropManagedFields } from './runtime/informer';
+import { internStrings } from './runtime/intern';
 import { Logger } from './runtime/logger';
 import { Registry } from './runtime/metrics';
 import { WorkQueue } from './runtime/workqueue';
@@ -34,6 +37,9 @@ export interface ControllerOptions {
   readonly discoveryIntervalMs?: number;
   /** Under OLM: the OperatorCondition (OPERATOR_CONDITION_NAME) told whether upgrading the operator is safe. */
   readonly operatorCondition?: OperatorConditionRef;
+  /** Quay's API (the first-user call) and where quay-app answers: tests replace them with a fake Quay. */
+  readonly quayApi?: QuayApi;
+  readonly quayTarget?: (model: RegistryModel) => QuayTarget;
   /** The apps domain where discovery finds none (clusters without OpenShift's ingress config): QUAY_APPS_DOMAIN. */
   readonly appsDomain?: string;
 }
@@ -62,6 +68,8 @@ const KEPT_FIELDS: Record<string, (o: Obj) => Obj> = {
     status: o.status,
   }),
   Job: (o) => ({ status: o.status }),
+  // spec.backup's: the last schedule and success times go into status.backups; suspend is held during a restore.
+  CronJob: (o) => ({ spec: { suspend: o.spec?.suspend }, status: o.status }),
   PersistentVolumeClaim: (o) => ({
     spec: { resources: { requests: { storage: o.spec?.resources?.requests?.storage } }, ...(o.spec?.storageClassName ? { storageClassName: o.spec.storageClassName } : {}) },
     status: o.status,
@@ -77,21 +85,26 @@ const KEPT_FIELDS: Record<string, (o: Obj) => Obj> = {
 export function slim(obj: KubeObject): KubeObject {
   const metadata = withOwnFieldsOnly(obj, dropManagedFields(obj).metadata);
   const keep = KEPT_FIELDS[obj.kind];
-  return { apiVersion: obj.apiVersion, kind: obj.kind, metadata, ...(keep ? keep(obj as Obj) : {}) };
+  return internStrings({ apiVersion: obj.apiVersion, kind: obj.kind, metadata, ...(keep ? keep(obj as Obj) : {}) });
 }
 
-/** ConfigMaps and Secrets are cached without their data: the operator reads the few it needs directly. */
-function dropData(obj: KubeObject): KubeObject {
-  const { binaryData: _binary, ...rest } = dropSecretData(obj);
-  void _binary;
-  return { ...rest, metadata: withOwnFieldsOnly(obj, rest.metadata) } as KubeObject;
-}
+
+/**
+ * Kinds only some registries render (an exposure, a backup schedule): watched from the first
+ * reconcile that renders one (or at start, when some exist), so the rest cost no list and no watch.
+ * A kind missing here is watched from the start: the safe default.
+ */
+const ON_DEMAND_KINDS: ReadonlySet<string> = new Set(['CronJob', 'Ingress', 'HTTPRoute', 'TLSRoute', 'Certificate']);
 
 export class Controller {
   readonly queue: WorkQueue<string>;
   private readonly registries: Informer;
   private readonly owned = new Map<string, Informer>();
-  private readonly reconciler: Reconciler;
+  private readonly inputs: InputCache;
+  /** On-demand kinds asked for (rendered, or found at start). */
+  private readonly onDemand = new Set<string>();
+  /** Loaded at the first reconcile: rendering (cdk8s and the constructs) is most of the operator's code. */
+  private reconciler: Reconciler | undefined;
   private facts: ClusterFacts | undefined;
   private discoveryTimer: NodeJS.Timeout | undefined;
   private started = false;
@@ -105,7 +118,7 @@ export class Controller {
     this.upgradeable = options.operatorCondition ? new OperatorConditionReporter({ client, condition: options.operatorCondition, logger }) : undefined;
     const selector = namespace ? { namespace } : {};
     // Informers for the kinds a registry owns start in start(), once discovery says which APIs exist.
-    this.registries = new Informer({ client, type: typeOf('QuayRegistry'), selector, transform: dropManagedFields, resyncMs: options.resyncMs ?? 600_000, logger });
+    this.registries = new Informer({ client, type: typeOf('QuayRegistry'), selector, transform: (o) => internStrings(dropManagedFields(o)), resyncMs: options.resyncMs ?? 600_000, logger });
 
     const reconciles = metrics.counter({ name: 'quay_operator_reconciles_total', help: 'Reconciles, by result.', labelNames: ['result'] });
     const duration = metrics.histogram({ name: 'quay_operator_reconcile_duration_seconds', help: 'Time a reconcile takes.' });
@@ -127,19 +140,24 @@ export class Controller {
         if (outcome !== 'error' && lastError.delete(key)) this.log.info('reconcile succeeded again', { registry: key });
       },
     });
-    this.reconciler = new Reconciler({
+    this.inputs = new InputCache(client, this.owned as ReadonlyMap<string, ReadCache>);
+    const deps: ReconcilerDeps = {
       client,
       registries: this.registries,
       owned: this.owned as ReadonlyMap<string, ReadCache>,
+      inputs: this.inputs,
       environment: () => this.environment(),
+      watchKinds: (kinds) => this.watchKinds(kinds),
       applier: new Applier(client),
       logger,
       refusals: new RefusalReporter(client, logger, metrics),
+      initialUser: { client, quayApi: options.quayApi ?? postToQuay, target: options.quayTarget ?? serviceTarget },
       ...(this.upgradeable ? { onUpgradeState: (ns: string, name: string, state) => this.upgradeable!.report(`${ns}/${name}`, state) } : {}),
-    });
+    };
     this.handle = async (key: string) => {
       const [ns, name] = key.split('/');
       try {
+        this.reconciler ??= new (await import('./reconciler')).Reconciler(deps);
         const result = await this.reconciler.reconcile(ns, name);
         writes.inc({}, result.writes);
         return result.requeueAfterMs ? { requeueAfterMs: result.requeueAfterMs } : undefined;
@@ -192,9 +210,9 @@ export class Controller {
   /** A user's config bundle or certificate Secret (a cert-manager renewal), or a bucket provisioner's Secret or ConfigMap, changed. */
   private enqueueReferencing(o: KubeObject): void {
     for (const r of this.registries.list(o.metadata.namespace)) {
-      const spec = (r.spec ?? {}) as { configBundleSecret?: string; tlsSecret?: string };
+      const spec = (r.spec ?? {}) as { configBundleSecret?: string; tlsSecret?: string; initialUser?: { secretName?: string } };
       const name = o.metadata.name;
-      const referenced = o.kind === 'Secret' && (spec.configBundleSecret === name || spec.tlsSecret === name);
+      const referenced = o.kind === 'Secret' && (spec.configBundleSecret === name || spec.tlsSecret === name || spec.initialUser?.secretName === name);
       if (referenced || name === `${r.metadata.name}-${SHARED_NAMES.datastore}`) {
         this.enqueue(r.metadata.namespace, r.metadata.name);
       }
@@ -207,6 +225,8 @@ export class Controller {
     const optional: Record<string, boolean | undefined> = {
       Route: caps?.routes,
       Ingress: caps?.ingress,
+      // networking.k8s.io/v1 serves both (every real cluster does).
+      NetworkPolicy: caps?.ingress,
       HTTPRoute: caps?.httpRoutes,
       TLSRoute: caps?.tlsRoutes,
       Certificate: caps?.certificates,
@@ -223,18 +243,20 @@ export class Controller {
     const selector = namespace ? { namespace } : {};
     const started: Informer[] = [];
     for (const kind of this.servedKinds()) {
-      if (this.owned.has(kind)) continue;
+      if (this.owned.has(kind) || (ON_DEMAND_KINDS.has(kind) && !this.onDemand.has(kind))) continue;
       // Secrets and ConfigMaps: every one in scope (metadata only), since the user's bundle and the
       // bucket provisioner's are not labelled for us. Other kinds: only ours.
+      // Their data only where a registry reads it (inputs.ts).
       const unlabelled = kind === 'Secret' || kind === 'ConfigMap';
       const informer = new Informer({
         client,
         type: typeOf(kind),
         selector: unlabelled ? selector : { ...selector, labelSelector: LABEL_REGISTRY },
-        transform: unlabelled ? dropData : slim,
+        transform: unlabelled ? inputTransform(this.registries) : slim,
         logger,
       });
-      informer.addEventHandler({ onAdd: this.fromOwned, onUpdate: (_old, o) => this.fromOwned(o), onDelete: this.fromOwned });
+      const onDelete = unlabelled ? (o: KubeObject) => (this.inputs.forget(o), this.fromOwned(o)) : this.fromOwned;
+      informer.addEventHandler({ onAdd: this.fromOwned, onUpdate: (_old, o) => this.fromOwned(o), onDelete });
       this.owned.set(kind, informer);
       informer.start();
       started.push(informer);
@@ -242,12 +264,37 @@ export class Controller {
     await Promise.all(started.map((i) => i.waitForSync()));
   }
 
+  /** Makes sure these kinds are watched and cached (on-demand kinds a reconcile is about to apply). */
+  async watchKinds(kinds: Iterable<string>): Promise<void> {
+    const wanted = [...kinds].filter((k) => ON_DEMAND_KINDS.has(k));
+    if (wanted.every((k) => this.onDemand.has(k))) return;
+    for (const k of wanted) this.onDemand.add(k);
+    await this.startInformers();
+    await Promise.all(wanted.map((k) => this.owned.get(k)?.waitForSync()));
+  }
+
+  /**
+   * On-demand kinds that already have objects of ours (a registry exposed by an Ingress before a
+   * restart): watched from the start, so what a registry no longer renders is still pruned. Only
+   * looked for when there are registries (none on a first install).
+   */
+  private async findOnDemandKinds(): Promise<void> {
+    if (this.registries.size() === 0) return;
+    const { client, namespace } = this.options;
+    const kinds = this.servedKinds().filter((k) => ON_DEMAND_KINDS.has(k) && !this.onDemand.has(k));
+    const found = await Promise.all(kinds.map(async (k) => ((await client.list(typeOf(k), { ...(namespace ? { namespace } : {}), labelSelector: LABEL_REGISTRY })).items.length > 0 ? k : undefined)));
+    for (const k of found) if (k) this.onDemand.add(k);
+  }
+
   /** Discovers the cluster, starts the informers, waits for their caches, then starts working. */
   async start(): Promise<void> {
     this.facts = await discover(this.options.client, this.options.namespace);
     this.log.info('cluster discovered', { ...this.facts.capabilities, appsDomain: this.facts.appsDomain ?? null, namespace: this.options.namespace ?? '(all)' });
     this.registries.start();
-    await Promise.all([this.registries.waitForSync(), this.startInformers()]);
+    // Registries first: the Secret and ConfigMap caches keep data only for what they reference.
+    await this.registries.waitForSync();
+    await this.findOnDemandKinds();
+    await this.startInformers();
     this.upgradeable?.start(this.registries.list().map((r) => `${r.metadata.namespace}/${r.metadata.name}`));
     this.queue.start(this.options.concurrency ?? 4, this.handle);
     this.started = true;

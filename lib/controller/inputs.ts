@@ -1,10 +1,10 @@
-// The registry's inputs kept in Secrets and ConfigMaps: the user's config bundle and certificate
-// (spec.configBundleSecret, spec.tlsSecret), the generated keys, and the bucket provisioner's
-// Secret and ConfigMap. The Secret and ConfigMap informers watch every one in scope (the user's and
+// The registry's inputs kept in Secrets and ConfigMaps: the user's config bundle, certificate and
+// first user (spec.configBundleSecret, spec.tlsSecret, spec.initialUser.secretName), the generated
+// keys, and the bucket provisioner's Secret and ConfigMap. The Secret and ConfigMap informers watch every one in scope (the user's and
 // the provisioner's are not labelled for us) but keep data only for these: caching every Secret's
 // data would cost memory and hold credentials the operator has no business with. A reconcile reads
 // them from the cache, so an unchanged registry costs no API read.
-import { SHARED_NAMES } from '../../constructs/shared/component';
+import { SHARED_NAMES } from '../names';
 import { managedKeysSecretName } from '../keys';
 import type { KubeObject } from '../synth';
 import { withOwnFieldsOnly } from './applier';
@@ -12,6 +12,7 @@ import type { KubeClient } from './kube-client';
 import type { ReadCache } from './reconciler';
 import { typeOf } from './resources';
 import { dropSecretData } from './runtime/informer';
+import { internStrings } from './runtime/intern';
 
 type Obj = Record<string, any>;
 export type InputKind = 'Secret' | 'ConfigMap';
@@ -29,7 +30,7 @@ export function dataWanted(registries: ReadCache, obj: KubeObject): boolean {
     const spec = (r.spec ?? {}) as Obj;
     const keys = managedKeysSecretName(registry);
     // `<keys>-<hash>`: the keys of a registry from an operator before 3.6.4.
-    if (name === spec.configBundleSecret || name === spec.tlsSecret || name === keys || name.startsWith(`${keys}-`)) return true;
+    if (name === spec.configBundleSecret || name === spec.tlsSecret || name === spec.initialUser?.secretName || name === keys || name.startsWith(`${keys}-`)) return true;
   }
   return false;
 }
@@ -39,7 +40,7 @@ export function dropData(obj: KubeObject): KubeObject {
   const { binaryData: _binary, data: _data, ...rest } = dropSecretData(obj) as Obj;
   void _binary;
   void _data;
-  const out = { ...rest, metadata: withOwnFieldsOnly(obj, rest.metadata) } as KubeObject;
+  const out = internStrings({ ...rest, metadata: withOwnFieldsOnly(obj, rest.metadata) } as KubeObject);
   dataless.add(out);
   return out;
 }
@@ -50,7 +51,7 @@ export function inputTransform(registries: ReadCache): (obj: KubeObject) => Kube
     if (!dataWanted(registries, obj)) return dropData(obj);
     const { managedFields: _m, ...metadata } = obj.metadata as Obj;
     void _m;
-    return { ...obj, metadata: withOwnFieldsOnly(obj, metadata as KubeObject['metadata']) };
+    return internStrings({ ...obj, metadata: withOwnFieldsOnly(obj, metadata as KubeObject['metadata']) });
   };
 }
 

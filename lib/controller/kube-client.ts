@@ -1,9 +1,12 @@
-// A small Kubernetes client on @kubernetes/client-node's KubeConfig (authentication, TLS) and
-// Watch. Requests carry the plain JSON we render: client-node's typed serializer drops fields it
-// does not know (ecosystem.md §0 F), so writes are raw requests, server-side apply included.
-import { KubeConfig, Watch } from '@kubernetes/client-node';
-import fetch, { RequestInit } from 'node-fetch';
+// A small Kubernetes client: raw JSON requests and watches over node:http(s), with the agent (TLS)
+// and credentials a ClusterConnection gives (ours, or client-node's KubeConfig). Requests carry the
+// plain JSON we render: client-node's typed serializer drops fields it does not know (ecosystem.md
+// §0 F), so writes are raw requests, server-side apply included. Neither client-node nor node-fetch
+// is loaded on this path: they cost more start-up CPU and memory than the rest of the operator.
+import * as http from 'node:http';
+import * as https from 'node:https';
 import { KubeObject } from '../synth';
+import type { ClusterConnection } from './kube-config';
 import { ResourceType, collectionPath, objectPath } from './resources';
 
 export const FIELD_MANAGER = 'quay-operator';
@@ -39,18 +42,19 @@ export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ER
 
 /** Counts of what the operator asked of the API server (metrics, the benchmark, tests). */
 export interface RequestStats {
+  /** Every request: reads, writes and watches. */
   requests: number;
+  /** GETs but watches: gets, lists, discovery. */
+  reads: number;
   writes: number;
+  watches: number;
   bytesSent: number;
 }
 
 export class KubeClient {
-  readonly stats: RequestStats = { requests: 0, writes: 0, bytesSent: 0 };
-  private readonly watcher: Watch;
+  readonly stats: RequestStats = { requests: 0, reads: 0, writes: 0, watches: 0, bytesSent: 0 };
 
-  constructor(readonly config: KubeConfig) {
-    this.watcher = new Watch(config);
-  }
+  constructor(readonly config: ClusterConnection) {}
 
   private server(): string {
     const cluster = this.config.getCurrentCluster();
@@ -59,19 +63,21 @@ export class KubeClient {
   }
 
   private async request(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<unknown> {
-    const init = (await this.config.applyToFetchOptions({})) as RequestInit;
+    const init = await this.config.applyToFetchOptions({});
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const headers = { ...plainHeaders(init.headers), Accept: 'application/json', ...(payload ? { 'Content-Type': contentType } : {}) };
     this.stats.requests++;
-    if (method !== 'GET') this.stats.writes++;
+    if (method === 'GET') this.stats.reads++;
+    else this.stats.writes++;
     this.stats.bytesSent += payload?.length ?? 0;
-    const res = await fetch(this.server() + path, { ...init, method, headers, body: payload });
-    const text = await res.text();
+    const res = await send(this.server() + path, { method, headers, agent: init.agent as http.Agent | undefined }, payload);
+    const text = await readText(res);
     const json = text ? safeJson(text) : undefined;
-    if (!res.ok) {
+    const code = res.statusCode ?? 0;
+    if (code < 200 || code > 299) {
       const status = json as { reason?: string; message?: string } | undefined;
       const serverMessage = status?.message ?? text.slice(0, 200);
-      throw new ApiError(res.status, status?.reason ?? res.statusText, `${method} ${path}: ${res.status} ${serverMessage}`, serverMessage);
+      throw new ApiError(code, status?.reason ?? res.statusMessage ?? http.STATUS_CODES[code] ?? '', `${method} ${path}: ${code} ${serverMessage}`, serverMessage);
     }
     return json;
   }
@@ -101,7 +107,69 @@ export class KubeClient {
     if (selector.labelSelector) query.labelSelector = selector.labelSelector;
     if (selector.fieldSelector) query.fieldSelector = selector.fieldSelector;
     this.stats.requests++;
-    return this.watcher.watch(collectionPath(t, selector.namespace), query, (type: string, obj: KubeObject) => onEvent(type as WatchEventType, obj), done);
+    this.stats.watches++;
+    return this.openWatch(collectionPath(t, selector.namespace), query, onEvent, done);
+  }
+
+  /**
+   * As client-node's Watch: one JSON event a line; `done` once, with an error carrying statusCode
+   * when the server refused the watch (a 410 then means relist). Aborting ends it.
+   */
+  private async openWatch(path: string, query: Record<string, string>, onEvent: (type: WatchEventType, object: KubeObject) => void, done: (err: unknown) => void): Promise<AbortController> {
+    const controller = new AbortController();
+    let ended = false;
+    const end = (err: unknown) => {
+      if (ended) return;
+      ended = true;
+      controller.abort();
+      done(err);
+    };
+    try {
+      const url = `${this.server()}${path}?${new URLSearchParams({ watch: 'true', ...query })}`;
+      const init = await this.config.applyToFetchOptions({});
+      const options = { method: 'GET', headers: { ...plainHeaders(init.headers), Accept: 'application/json' }, agent: init.agent as http.Agent | undefined };
+      const req = (url.startsWith('https:') ? https : http).request(url, options);
+      // Not the `signal` option: an abort after the response ended would destroy, with an error no
+      // one listens to, the socket a keep-alive agent already took back.
+      let complete = false;
+      controller.signal.addEventListener('abort', () => complete || req.destroy(), { once: true });
+      req.on('error', end);
+      req.on('response', (res) => {
+        res.socket?.setKeepAlive(true, 30_000);
+        res.on('error', end);
+        res.on('end', () => {
+          complete = true;
+          end(null);
+        });
+        res.on('close', () => end(null));
+        if (res.statusCode !== 200) {
+          res.resume();
+          end(Object.assign(new Error(res.statusMessage || http.STATUS_CODES[res.statusCode ?? 500] || 'Internal Server Error'), { statusCode: res.statusCode }));
+          return;
+        }
+        let buffered = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          const lines = (buffered + chunk).split('\n');
+          buffered = lines.pop() ?? '';
+          for (const line of lines) {
+            if (ended) return;
+            if (!line.trim()) continue;
+            let event: { type: WatchEventType; object: KubeObject };
+            try {
+              event = JSON.parse(line);
+            } catch {
+              continue; // as client-node: a line that is not JSON is skipped
+            }
+            onEvent(event.type, event.object);
+          }
+        });
+      });
+      req.end();
+    } catch (err) {
+      end(err);
+    }
+    return controller;
   }
 
   async get(t: ResourceType, namespace: string | undefined, name: string): Promise<KubeObject | undefined> {
@@ -177,6 +245,25 @@ export function plainHeaders(h: unknown): Record<string, string> {
   }
   for (const [k, v] of Object.entries(h as Record<string, unknown>)) if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : String(v);
   return out;
+}
+
+/** One HTTP(S) request; resolves with the response once its headers arrive. */
+function send(url: string, options: http.RequestOptions, payload: string | undefined): Promise<http.IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const headers = payload === undefined ? options.headers : { ...options.headers, 'Content-Length': String(Buffer.byteLength(payload)) };
+    const req = (url.startsWith('https:') ? https : http).request(url, { ...options, headers }, resolve);
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+function readText(res: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (c: Buffer) => chunks.push(c));
+    res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    res.on('error', reject);
+  });
 }
 
 function safeJson(text: string): unknown {

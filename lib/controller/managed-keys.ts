@@ -4,6 +4,7 @@ import { LABEL_REGISTRY } from '../api/types';
 import { ensureManagedKeys, keysFromSecret, managedKeysSecretName } from '../keys';
 import { secretStrings } from '../secrets';
 import type { KubeObject } from '../synth';
+import type { InputCache } from './inputs';
 import { ApiError, KubeClient } from './kube-client';
 import type { ReadCache } from './reconciler';
 import type { RefusalReporter } from './refusals';
@@ -15,6 +16,7 @@ type Obj = Record<string, any>;
 export interface ManagedKeysDeps {
   readonly client: KubeClient;
   readonly owned: ReadonlyMap<string, ReadCache>;
+  readonly inputs: InputCache;
   readonly refusals: RefusalReporter;
 }
 
@@ -22,8 +24,8 @@ export interface ManagedKeysDeps {
 export async function readOrCreateManagedKeys(deps: ManagedKeysDeps, registry: KubeObject): Promise<{ values: Record<string, string>; created: boolean }> {
   const { client } = deps;
   const name = managedKeysSecretName(registry.metadata.name);
-  // Read from the API: the Secret cache holds no data.
-  const existing = (await client.get(typeOf('Secret'), registry.metadata.namespace, name)) as Obj | undefined;
+  // From the Secret cache, which keeps this Secret's data (inputs.ts).
+  const existing = (await deps.inputs.get('Secret', registry.metadata.namespace as string, name)) as Obj | undefined;
   // Before 3.6.4 upstream hashed the name (`<name>-quay-registry-managed-secret-keys-<hash>`): a
   // registry taken over keeps those keys (its database password, DATABASE_SECRET_KEY).
   const legacy = existing ? undefined : await legacyManagedKeys(deps, registry, name);
@@ -31,7 +33,7 @@ export async function readOrCreateManagedKeys(deps: ManagedKeysDeps, registry: K
   const values = ensureManagedKeys(registry.metadata.name, keysFromSecret(existing ?? legacy ?? {}));
   if (existing) return { values, created: false };
   try {
-    await client.create(typeOf('Secret'), {
+    const created = await client.create(typeOf('Secret'), {
       apiVersion: 'v1',
       kind: 'Secret',
       metadata: {
@@ -43,6 +45,8 @@ export async function readOrCreateManagedKeys(deps: ManagedKeysDeps, registry: K
       type: 'Opaque',
       stringData: values,
     });
+    // Until the watch delivers it, the next reconcile must not take it for missing.
+    deps.inputs.remember(created);
     return { values, created: true };
   } catch (err) {
     if (!(err instanceof ApiError && err.status === 409)) {
@@ -59,5 +63,5 @@ async function legacyManagedKeys(deps: ManagedKeysDeps, registry: KubeObject, na
     .filter((o) => o.metadata.labels?.[LABEL_REGISTRY] === registry.metadata.name && o.metadata.name.startsWith(`${name}-`))
     .map((o) => o.metadata.name)
     .sort();
-  return candidates.length > 0 ? ((await deps.client.get(typeOf('Secret'), registry.metadata.namespace, candidates[0])) as Obj | undefined) : undefined;
+  return candidates.length > 0 ? ((await deps.inputs.get('Secret', registry.metadata.namespace as string, candidates[0])) as Obj | undefined) : undefined;
 }

@@ -12,6 +12,7 @@ import { decideUpgrade } from '../upgrade/versions';
 import { KubeObject, renderCredentials, renderPostgresUpgrade, renderRegistry, sortObjects } from '../synth';
 import type { DatabaseUpgrade } from './postgres-upgrade';
 import { Applier } from './applier';
+import { prepareBackupRestore } from './backup-restore';
 import { managedKeysSecretName } from '../keys';
 import { holdsData, keysOwnerReferencesPatch, releasedByApply, retainsData } from './retention';
 import { RegistryEvent, recordEvent } from './events';
@@ -19,11 +20,13 @@ import { ApiError, KubeClient } from './kube-client';
 import { MonitoringLabel } from './monitoring-label';
 import { RegistryUpgradeState, upgradeStateOf } from './operator-condition';
 import { readOrCreateManagedKeys } from './managed-keys';
+import type { InputCache } from './inputs';
 import { ObservedState } from './observed';
 import { configPruneCandidates, plan as makePlan } from './plan';
 import { RefusalReporter, WriteTarget } from './refusals';
 import { OWNED_KINDS, ownerReference, typeOf } from './resources';
-import { computeStatus, statusChanged } from './status';
+import { computeStatus, mergeConditions, statusChanged } from './status';
+import { InitialUserDeps, InitialUserResult, reconcileInitialUser, withInitialUser } from './initial-user';
 import { Logger } from './runtime/logger';
 import { dropManagedFields } from './runtime/informer';
 
@@ -44,7 +47,11 @@ export interface ReconcilerDeps {
   readonly registries: ReadCache;
   /** One cache per owned kind, holding objects labelled quay-operator/quayregistry. */
   readonly owned: ReadonlyMap<string, ReadCache>;
+  /** The registries' Secret and ConfigMap inputs (bundle, certificate, keys, bucket), from the caches. */
+  readonly inputs: InputCache;
   readonly environment: () => Environment;
+  /** Starts watching kinds not watched yet (only some registries render them) before they are applied. */
+  readonly watchKinds?: (kinds: Iterable<string>) => Promise<void>;
   readonly applier: Applier;
   readonly logger: Logger;
   /** Where refused writes are reported (log, Event, metric). */
@@ -52,6 +59,8 @@ export interface ReconcilerDeps {
   readonly now?: () => Date;
   /** Told, once planned, whether a migration or a PostgreSQL upgrade runs (OperatorCondition under OLM). */
   readonly onUpgradeState?: (namespace: string, name: string, state: RegistryUpgradeState) => void;
+  /** How the first user (spec.initialUser) is created through Quay's API. */
+  readonly initialUser: InitialUserDeps;
 }
 
 export interface ReconcileResult {
@@ -68,6 +77,11 @@ function condition(status: QuayRegistryStatus | undefined, type: string): Condit
 
 export class Reconciler {
   private readonly monitoringLabel: MonitoringLabel;
+  /**
+   * Objects deleted by this process, with the resourceVersion the cache had: hidden from observe()
+   * until the watch tells, so the next reconcile does not delete them again (a 404) meanwhile.
+   */
+  private readonly deleted = new Map<string, string | undefined>();
 
   constructor(private readonly deps: ReconcilerDeps) {
     this.monitoringLabel = new MonitoringLabel({ ...deps, guarded: (registry, target, write) => this.guarded(registry, target, write) });
@@ -82,16 +96,16 @@ export class Reconciler {
     if (!registry) return { writes: 0 }; // deleted: ownerReferences let the garbage collector clean up
     if (registry.metadata.deletionTimestamp) return this.finalize(registry);
 
-    const { client } = this.deps;
+    const { inputs } = this.deps;
     const env = this.deps.environment();
     const spec = (registry.spec ?? {}) as Obj;
     let writes = 0;
 
-    // Inputs read straight from the API: the user's bundle is not labelled for us, so it is not cached.
+    // Inputs from the Secret and ConfigMap caches, which keep data only for what registries read.
     const problems: Problem[] = [];
     let bundle: ConfigBundle | undefined;
     if (typeof spec.configBundleSecret === 'string') {
-      const secret = await client.get(typeOf('Secret'), namespace, spec.configBundleSecret);
+      const secret = await inputs.get('Secret', namespace, spec.configBundleSecret);
       if (!secret) problems.push(problem('spec.configBundleSecret', `unable to get \`configBundleSecret\`: Secret ${spec.configBundleSecret} not found`));
       else {
         const result = bundleFromSecret(secret as Obj);
@@ -100,10 +114,10 @@ export class Reconciler {
       }
     }
     // The certificate's Secret (spec.tlsSecret), read like the bundle: the user's, not labelled.
-    const tlsSecret = typeof spec.tlsSecret === 'string' ? await client.get(typeOf('Secret'), namespace, spec.tlsSecret) : undefined;
+    const tlsSecret = typeof spec.tlsSecret === 'string' ? await inputs.get('Secret', namespace, spec.tlsSecret) : undefined;
     const datastore = `${name}-${SHARED_NAMES.datastore}`;
     const [datastoreSecret, datastoreConfigMap] = env.capabilities.objectBucketClaims
-      ? await Promise.all([client.get(typeOf('Secret'), namespace, datastore), client.get(typeOf('ConfigMap'), namespace, datastore)])
+      ? await Promise.all([inputs.get('Secret', namespace, datastore), inputs.get('ConfigMap', namespace, datastore)])
       : [undefined, undefined];
 
     const registryObj = { ...registry, apiVersion: API_VERSION, kind: KIND };
@@ -131,11 +145,21 @@ export class Reconciler {
   private observe(registry: KubeObject): ObservedState {
     const { namespace, name } = registry.metadata as { namespace: string; name: string };
     const owned: KubeObject[] = [];
+    const stillCached = new Set<string>();
     for (const kind of OWNED_KINDS) {
       const cache = this.deps.owned.get(kind);
       if (!cache) continue;
-      for (const o of cache.list(namespace)) if (o.metadata.labels?.[LABEL_REGISTRY] === name) owned.push(o);
+      for (const o of cache.list(namespace)) {
+        if (o.metadata.labels?.[LABEL_REGISTRY] !== name) continue;
+        const k = deletedKey(o);
+        if (this.deleted.has(k) && this.deleted.get(k) === o.metadata.resourceVersion) {
+          stillCached.add(k);
+          continue;
+        }
+        owned.push(o);
+      }
     }
+    for (const k of this.deleted.keys()) if (k.startsWith(`${namespace}/`) && !stillCached.has(k)) this.deleted.delete(k);
     return { owned };
   }
 
@@ -168,11 +192,14 @@ export class Reconciler {
     // Stamped before planning, so the plan can tell which objects are about to change.
     // The render references the credential Secrets; the controller applies them too (what `keys` prints).
     const rendered = sortObjects([...renderRegistry(model).objects, ...renderCredentials(model)]).map((o) => Applier.stamp(withOwner(o, registry)));
+    await this.deps.watchKinds?.(new Set(rendered.map((o) => o.kind)));
     const previous = registry.status as QuayRegistryStatus | undefined;
     const observed = await this.withPreviousQuay(registry, model, previous, await this.withPods(registry, model, rendered, this.observe(registry)));
     // A managed database on an older PostgreSQL major: its upgrade's objects, owned like the render.
     const renderUpgrade = (u: DatabaseUpgrade) => renderPostgresUpgrade(model, u.kind, u.oldClaim, u.oldImage).map((o) => Applier.stamp(withOwner(o, registry)));
-    const thePlan = makePlan(model, rendered, observed, previous?.currentVersion, registry.metadata.uid, renderUpgrade);
+    // spec.backup and the restore annotation: their reads, then their holds and Jobs in the plan (backup-restore.ts).
+    const day2 = await prepareBackupRestore(this.deps.client, registry, model, rendered, observed, previous, this.now());
+    const thePlan = day2.adjust(makePlan(model, rendered, observed, previous?.currentVersion, registry.metadata.uid, renderUpgrade));
     this.deps.onUpgradeState?.(model.namespace, model.name, upgradeStateOf(thePlan, previous?.currentVersion, model.environment.quayVersion));
     const events: RegistryEvent[] = [];
 
@@ -244,7 +271,7 @@ export class Reconciler {
       }
     }
 
-    const status = computeStatus({
+    const computed = computeStatus({
       previous,
       generation: registry.metadata.generation,
       now: this.now().toISOString(),
@@ -254,7 +281,17 @@ export class Reconciler {
       plan: thePlan,
       observed,
     });
-    events.push(...transitions(previous, status));
+    // The first user (spec.initialUser), once Quay is Available.
+    let firstUser: InitialUserResult = { writes: 0 };
+    try {
+      firstUser = await reconcileInitialUser(this.deps.initialUser, registry, model, previous, condition(computed, 'Available')?.status === 'True', this.now());
+    } catch (err) {
+      failure ??= err;
+    }
+    writes += firstUser.writes;
+    if (firstUser.event) events.push(firstUser.event);
+    const status = day2.status(withInitialUser(computed, previous, firstUser, mergeConditions, this.now().toISOString()), this.now().toISOString());
+    events.push(...transitions(previous, status), ...day2.events);
     if (released.length > 0 && !applyError) {
       events.push({ type: 'Normal', reason: 'DataRetained', message: `${released.join(', ')} no longer owned by the registry: kept when it is deleted (persistentVolumeClaimRetentionPolicy.whenDeleted: Retain)` });
     }
@@ -280,7 +317,8 @@ export class Reconciler {
     const waiting = dbUpgrading || thePlan.waitingFor.length > 0 || thePlan.migration.phase === 'running' || thePlan.migration.phase === 'waiting';
     // Pods are not watched: old config still mounted by a stopping pod is looked at again shortly.
     const configWaits = thePlan.configInUse.length > 0;
-    return { writes, ...(waiting ? { requeueAfterMs: 30_000 } : configWaits ? { requeueAfterMs: CONFIG_PRUNE_RECHECK_MS } : {}) };
+    const requeues = [waiting ? 30_000 : undefined, configWaits ? CONFIG_PRUNE_RECHECK_MS : undefined, firstUser.requeueAfterMs, day2.requeueAfterMs].filter((ms): ms is number => ms !== undefined);
+    return { writes, ...(requeues.length > 0 ? { requeueAfterMs: Math.min(...requeues) } : {}) };
   }
 
   /** Deletes an object of the registry; the applier forgets it. Returns the refusal, if any. */
@@ -289,6 +327,7 @@ export class Reconciler {
       this.deps.client.delete(typeOf(obj.kind), obj.metadata.namespace, obj.metadata.name, propagation),
     );
     if (!err) {
+      this.deleted.set(deletedKey(obj), obj.metadata.resourceVersion);
       this.deps.applier.forget(obj);
       this.deps.logger.info(what, { registry: registry.metadata.name, kind: obj.kind, name: obj.metadata.name });
     }
@@ -372,6 +411,10 @@ export class Reconciler {
   }
 }
 
+
+function deletedKey(o: KubeObject): string {
+  return `${o.metadata.namespace}/${o.kind}/${o.metadata.name}`;
+}
 
 /** Objects in the registry's namespace are owned by it, so deleting the registry removes them (its data only with whenDeleted: Delete). */
 function withOwner(obj: KubeObject, registry: KubeObject): KubeObject {

@@ -83,7 +83,7 @@ describe('parseQuayRegistry: the registry itself', () => {
 
   it('rejects an unknown spec field', () => {
     expect(parseQuayRegistry(registry({ configBundleSecret: 'config-bundle-secret', replicas: 3 }))).toEqual({
-      problems: [invalid('spec.replicas', 'unknown field; the spec has only configBundleSecret, tlsSecret, components, exposure, persistentVolumeClaimRetentionPolicy')],
+      problems: [invalid('spec.replicas', 'unknown field; the spec has only configBundleSecret, tlsSecret, components, exposure, initialUser, persistentVolumeClaimRetentionPolicy, networkPolicies, backup')],
     });
   });
 
@@ -96,6 +96,15 @@ describe('parseQuayRegistry: the registry itself', () => {
     expect(parseQuayRegistry(registry({ persistentVolumeClaimRetentionPolicy: 'Retain' })).problems).toEqual([
       invalid('spec.persistentVolumeClaimRetentionPolicy', 'must be a mapping with whenDeleted'),
     ]);
+  });
+
+  it('takes initialUser.secretName, and names the field when it is missing or not a Secret name', () => {
+    expect(parseQuayRegistry(registry({ initialUser: { secretName: 'quay-admin' } })).registry?.spec.initialUser).toEqual({ secretName: 'quay-admin' });
+    expect(parseQuayRegistry(registry({ initialUser: { secretName: 'Quay Admin', password: 'x' } })).problems).toEqual([
+      invalid('spec.initialUser.password', 'unknown field; initialUser has only secretName'),
+      invalid('spec.initialUser.secretName', '"Quay Admin" is not a valid Secret name'),
+    ]);
+    expect(parseQuayRegistry(registry({ initialUser: {} })).problems).toEqual([invalid('spec.initialUser.secretName', 'is required: the Secret with username, password and email')]);
   });
 
   it('rejects components that are not a list', () => {

@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as yaml from 'js-yaml';
+import { OPERATOR_MALLOC_ARENAS, OPERATOR_MEMORY_LIMIT, OPERATOR_NODE_FLAGS } from '../../constructs/operator-install';
 import { OWNED_KINDS, typeOf } from '../../lib/controller/resources';
 import { validateAll } from '../support/schema';
 
@@ -44,7 +45,9 @@ const one = (objects: Obj[], kind: string, name: string, namespace?: string): Ob
 // - QuayRegistry: merge patch (finalizer), /status server-side apply (PATCH);
 // - Events: create (POST);
 // - leader election: get, create, update (PUT) on the Lease, in the operator's namespace.
-// The brief's rule: the owned kinds get the full get/list/watch/create/patch/update/delete.
+// The owned kinds get exactly list/watch/create/patch/delete (PVCs no delete: they are never deleted);
+// get and update only where the code calls them. test/controller/least-privilege.test.ts derives
+// all of this from the requests the operator makes in its scenarios; this table is the spelled-out copy.
 // Beyond the API calls: ownerReferences with blockOwnerDeletion need update on quayregistries/finalizers
 // (OpenShift's OwnerReferencesPermissionEnforcement), a Route with a host needs create on
 // routes/custom-host (OpenShift), and the monitoring Roles the operator renders can only be created by
@@ -53,7 +56,7 @@ const one = (objects: Obj[], kind: string, name: string, namespace?: string): Ob
 
 type Grant = readonly [apiGroup: string, resource: string, verbs: readonly string[]];
 
-const ALL_VERBS = ['get', 'list', 'watch', 'create', 'patch', 'update', 'delete'] as const;
+const OWN_VERBS = ['list', 'watch', 'create', 'patch', 'delete'] as const;
 const OWNED: Record<(typeof OWNED_KINDS)[number], readonly [apiGroup: string, resource: string]> = {
   Secret: ['', 'secrets'],
   ConfigMap: ['', 'configmaps'],
@@ -62,11 +65,13 @@ const OWNED: Record<(typeof OWNED_KINDS)[number], readonly [apiGroup: string, re
   PersistentVolumeClaim: ['', 'persistentvolumeclaims'],
   Deployment: ['apps', 'deployments'],
   Job: ['batch', 'jobs'],
+  CronJob: ['batch', 'cronjobs'],
   HorizontalPodAutoscaler: ['autoscaling', 'horizontalpodautoscalers'],
   Role: ['rbac.authorization.k8s.io', 'roles'],
   RoleBinding: ['rbac.authorization.k8s.io', 'rolebindings'],
   Route: ['route.openshift.io', 'routes'],
   Ingress: ['networking.k8s.io', 'ingresses'],
+  NetworkPolicy: ['networking.k8s.io', 'networkpolicies'],
   HTTPRoute: ['gateway.networking.k8s.io', 'httproutes'],
   TLSRoute: ['gateway.networking.k8s.io', 'tlsroutes'],
   Certificate: ['cert-manager.io', 'certificates'],
@@ -81,19 +86,21 @@ const NAMESPACED_NEEDS: readonly Grant[] = [
   ['quay.redhat.com', 'quayregistries/status', ['patch']],
   ['quay.redhat.com', 'quayregistries/finalizers', ['update']],
   ['', 'events', ['create']],
-  ...Object.values(OWNED).map(([g, r]) => [g, r, ALL_VERBS] as const),
-  ['route.openshift.io', 'routes/custom-host', ['create']],
+  ...Object.values(OWNED).map(([g, r]) => [g, r, r === 'persistentvolumeclaims' ? OWN_VERBS.filter((v) => v !== 'delete') : OWN_VERBS] as const),
+  // Reads by name: inputs (Secrets, the bucket's ConfigMap), the live quay-app during an upgrade.
+  ['', 'secrets', ['get', 'update']],
+  ['', 'configmaps', ['get']],
+  ['apps', 'deployments', ['get']],
+  ['route.openshift.io', 'routes/custom-host', ['create', 'update']],
+  // Granted onward by the monitoring Roles.
+  ['', 'services', ['get']],
   ['', 'pods', ['get', 'list', 'watch']],
   ['', 'endpoints', ['get', 'list', 'watch']],
+  ['monitoring.coreos.com', 'prometheusrules', ['get']],
 ];
 
-/** Granted on top of the needs, and harmless: writes through verbs the client does not use today. */
-const NAMESPACED_TOLERATED: readonly Grant[] = [
-  ['quay.redhat.com', 'quayregistries', ['update']],
-  ['quay.redhat.com', 'quayregistries/status', ['get', 'update']],
-  ['', 'events', ['patch']],
-  ['route.openshift.io', 'routes/custom-host', ['update', 'patch']],
-];
+/** Nothing is granted on top of the needs. */
+const NAMESPACED_TOLERATED: readonly Grant[] = [];
 
 /** Cluster-scoped reads: the OpenShift apps domain (discovery). */
 const CLUSTER_NEEDS: readonly Grant[] = [
@@ -245,12 +252,16 @@ describe('quay-operator manifests (all namespaces)', () => {
         { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } } },
       ]),
     );
-    expect(c.resources).toEqual({ requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '512Mi' } });
+    // V8's heap and the memory limit, from the benchmark's figures (README "Benchmark").
+    expect(c.env).toContainEqual({ name: 'NODE_OPTIONS', value: OPERATOR_NODE_FLAGS.join(' ') });
+    expect(c.env).toContainEqual({ name: 'MALLOC_ARENA_MAX', value: OPERATOR_MALLOC_ARENAS });
+    expect(OPERATOR_NODE_FLAGS).toContainEqual(expect.stringMatching(/^--max-old-space-size=\d+$/));
+    expect(c.resources).toEqual({ requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: OPERATOR_MEMORY_LIMIT } });
   });
 });
 
 describe('quay-operator manifests --watch-namespace', () => {
-  test('a Role and RoleBinding in the watched namespace, a ClusterRole for the apps domain only, --namespace on the Deployment', () => {
+  test('a Role and RoleBinding in the watched namespace, no ClusterRole, --namespace on the Deployment', () => {
     const o = manifests(['--watch-namespace', 'quay-enterprise']);
     validateAll(o);
     expectNoWildcards(o);
@@ -263,9 +274,9 @@ describe('quay-operator manifests --watch-namespace', () => {
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'quay-operator' },
       subjects: [{ kind: 'ServiceAccount', name: SA, namespace: 'quay-operator' }],
     });
-    // Cluster-wide, only the apps domain; no cluster-wide access to Secrets or anything else, and no
-    // namespace label (monitoring is managed only when watching all namespaces).
-    expect([...grants(one(o, 'ClusterRole', 'quay-operator').rules)].sort()).toEqual(['config.openshift.io|ingresses|get']);
+    // Nothing cluster-wide: no access to Secrets elsewhere, no namespace label (monitoring is managed
+    // only when watching all namespaces), no apps domain (QUAY_APPS_DOMAIN or SERVER_HOSTNAME instead).
+    expect(o.filter((x) => x.kind === 'ClusterRole' || x.kind === 'ClusterRoleBinding')).toEqual([]);
     // Leader election stays in the operator's own namespace.
     expect([...grants(one(o, 'Role', 'quay-operator-leader-election', 'quay-operator').rules)].sort()).toEqual(expand(LEASE_NEEDS).sort());
     const args: string[] = one(o, 'Deployment', 'quay-operator', 'quay-operator').spec.template.spec.containers[0].args;
@@ -289,6 +300,15 @@ describe('quay-operator manifests --watch-namespace', () => {
     validateAll(o);
     for (const x of o) if (!['CustomResourceDefinition', 'Namespace', 'ClusterRole', 'ClusterRoleBinding'].includes(x.kind)) expect(`${x.kind}:${x.metadata.namespace}`).toBe(`${x.kind}:x`);
     expect(o.filter((x) => x.kind === 'Role').map((r) => r.metadata.name)).toEqual(['quay-operator-leader-election']);
+  });
+
+  test('--apps-domain reaches the Deployment as QUAY_APPS_DOMAIN (one namespace cannot read OpenShift\'s); a bad one exits 2', () => {
+    const o = manifests(['--watch-namespace', 'quay-enterprise', '--apps-domain', 'apps.example.com']);
+    expect(one(o, 'Deployment', 'quay-operator', 'quay-operator').spec.template.spec.containers[0].env).toContainEqual({ name: 'QUAY_APPS_DOMAIN', value: 'apps.example.com' });
+    expect(manifests().find((x) => x.kind === 'Deployment')!.spec.template.spec.containers[0].env.map((e: Obj) => e.name)).not.toContain('QUAY_APPS_DOMAIN');
+    const r = run(['manifests', '--apps-domain', 'not a domain']);
+    expect([r.code, r.stdout]).toEqual([2, '']);
+    expect(r.stderr).toMatch(/^error: --apps-domain "not a domain" is not a DNS domain\n/);
   });
 
   test('--image and --replicas reach the Deployment', () => {

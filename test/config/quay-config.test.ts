@@ -300,3 +300,10 @@ describe('managedFieldGroups', () => {
     expect(managedFieldGroups(model)).toEqual(['SecurityScanner', 'Redis', 'DistributedStorage', 'HostSettings']);
   });
 });
+
+describe('spec.initialUser', () => {
+  test('turns FEATURE_USER_INITIALIZE on (the operator\'s first-user call needs it); without it the user\'s value stands', () => {
+    expect(quayConfig(testModel({ files: { 'config.yaml': '' }, spec: { initialUser: { secretName: 'quay-admin' } } })).FEATURE_USER_INITIALIZE).toBe(true);
+    expect(quayConfig(testModel({ files: { 'config.yaml': '' } })).FEATURE_USER_INITIALIZE).toBeUndefined();
+  });
+});

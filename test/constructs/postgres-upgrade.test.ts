@@ -13,6 +13,7 @@ test("Quay's: <db>-old (Deployment, Service) on the old claim and image, the Job
   expect(objs.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([
     'Deployment/example-registry-quay-database-old',
     'Job/example-registry-quay-postgres-upgrade',
+    'NetworkPolicy/example-registry-quay-database-old',
     'Service/example-registry-quay-database-old',
   ]);
   const old = find(objs, 'Deployment', 'example-registry-quay-database-old').spec.template.spec;

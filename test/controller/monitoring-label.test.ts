@@ -21,7 +21,7 @@ async function start(options: InstallOptions & { openshift?: boolean } = {}): Pr
   server = await FakeApiServer.start();
   if (options.openshift ?? true) openshiftCluster(server);
   server.createNamespace(NS);
-  controller = await startController(installOperator(server, options), { quayVersion: 'v3.99.0-dev', ...(options.watchNamespace ? { namespace: options.watchNamespace } : {}) });
+  controller = await startController(installOperator(server, options), { quayVersion: 'v3.99.0-dev', ...(options.watchNamespace ? { namespace: options.watchNamespace, appsDomain: 'apps.example.com' } : {}) });
 }
 
 afterEach(async () => {
@@ -91,6 +91,7 @@ test('two registries in one namespace: one turning monitoring off keeps the labe
 });
 
 test('installed for one namespace (--watch-namespace): monitoring is not managed there (upstream\'s rule), so the namespace is not written', async () => {
+  // One namespace: no cluster-wide read of OpenShift's apps domain; QUAY_APPS_DOMAIN gives it (manifests --apps-domain).
   await start({ watchNamespace: NS });
   server.create(registry('example-registry'));
   await eventually(() => expect((server.get('quay.redhat.com/v1', 'QuayRegistry', NS, 'example-registry') as Obj).status?.components).toContainEqual({ kind: 'monitoring', managed: false }));

@@ -9,7 +9,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { bindBucket, completeJob, eventually, openshiftCluster, settleDeployments } from '../support/cluster-sim';
 import { FakeApiServer } from '../support/fake-apiserver';
 import { installOperator } from '../support/operator-install';
-import { createBundleSecret, refusedOperatorWrites, startController } from '../support/controller-harness';
+import { createBundleSecret, shutDown, startController } from '../support/controller-harness';
 
 type Obj = Record<string, any>;
 const NS = 'quay-enterprise';
@@ -68,11 +68,9 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  await controller?.stop();
-  controller = undefined;
-  const refused = refusedOperatorWrites(server, [409, 404]);
   const deletedClaims = server.writes().filter((w) => w.method === 'DELETE' && w.path.includes('/persistentvolumeclaims/'));
-  await server.stop();
+  const refused = await shutDown(server, controller, [409, 404]);
+  controller = undefined;
   expect(refused).toEqual([]);
   // No PVC is ever deleted.
   expect(deletedClaims).toEqual([]);
@@ -95,6 +93,8 @@ async function untilCopying(): Promise<void> {
   // Exactly the image that served this data (RELATED_IMAGE_COMPONENT_POSTGRES_PREVIOUS unset).
   expect([old.containers[0].image, old.volumes[0].persistentVolumeClaim.claimName]).toEqual(['centos/postgresql-10-centos7', DB]);
   expect(get('v1', 'Service', `${DB}-old`)!.spec.selector).toEqual({ 'quay-component': 'postgres-old', 'quay-operator/quayregistry': NAME });
+  // Fenced as the database it stands in for: only the copy Job's pods may connect.
+  expect(get('networking.k8s.io/v1', 'NetworkPolicy', `${DB}-old`)!.spec.ingress[0].from).toEqual([{ podSelector: { matchLabels: { 'quay-component': 'postgres-upgrade', 'quay-operator/quayregistry': NAME } } }]);
   expect(get('batch/v1', 'Job', JOB)).toBeUndefined();
   // 3. It serves: the Job of the new image copies it to the new volume.
   settleDeployments(server, NS, (d) => d.metadata.name === `${DB}-old`);
@@ -122,6 +122,7 @@ test('10 → 13: stopped, old major on the old volume, copied by a Job, then the
   await eventually(() => expect(deployment(`${DB}-old`)).toBeUndefined());
   await eventually(() => expect(get('batch/v1', 'Job', JOB)).toBeUndefined());
   expect(get('v1', 'Service', `${DB}-old`)).toBeUndefined();
+  expect(get('networking.k8s.io/v1', 'NetworkPolicy', `${DB}-old`)).toBeUndefined();
   expect(claims()).toEqual([`${NAME}-clair-postgres-15`, DB, `${NAME}-quay-postgres-13`].sort());
   await eventually(() => expect(get('v1', 'PersistentVolumeClaim', DB)!.metadata.annotations?.['quay-operator/kept']).toBe('true'));
   // The Event goes with the status write that follows the annotation.

@@ -4,10 +4,13 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { Controller } from '../../lib/controller/controller';
 import { KubeClient } from '../../lib/controller/kube-client';
 import type { OperatorConditionRef } from '../../lib/controller/operator-condition';
-import { Logger, silentLogger } from '../../lib/controller/runtime/logger';
+import { Logger, createLogger } from '../../lib/controller/runtime/logger';
 import { Registry } from '../../lib/controller/runtime/metrics';
 import { DEFAULT_IMAGES, Images } from '../../lib/images';
+import type { RegistryModel } from '../../lib/model';
+import type { QuayTarget } from '../../lib/controller/quay-api';
 import type { FakeApiServer } from './fake-apiserver';
+import { findLeaks, publishedByOperator } from './leak-scan';
 
 /** The user `installOperator` gives the operator. */
 export const OPERATOR_USER = 'system:serviceaccount:quay-operator:quay-operator';
@@ -24,20 +27,29 @@ export interface HarnessOptions {
   readonly appsDomain?: string;
   /** The controller's metrics, for tests that count its reconciles. */
   readonly metrics?: Registry;
+  /** Where quay-app answers (a fake Quay), for the first-user call. */
+  readonly quayTarget?: (model: RegistryModel) => QuayTarget;
 }
+
+/** What each started controller said: its log lines (debug level) and metrics, for the leak scan in shutDown. */
+const said = new WeakMap<Controller, { logs: string[]; metrics: Registry }>();
 
 /** A started controller on `kubeConfig` (from installOperator), rediscovering the cluster only hourly. */
 export async function startController(kubeConfig: KubeConfig, options: HarnessOptions): Promise<Controller> {
+  const logs: string[] = [];
+  const metrics = options.metrics ?? new Registry();
   const controller = new Controller({
     client: new KubeClient(kubeConfig),
     ...(options.namespace ? { namespace: options.namespace } : {}),
     environment: { images: options.images ?? DEFAULT_IMAGES, quayVersion: options.quayVersion },
-    logger: options.logger ?? silentLogger,
-    metrics: options.metrics ?? new Registry(),
+    logger: options.logger ?? createLogger({ level: 'debug', stream: { write: (line: string) => logs.push(line) } }),
+    metrics,
     discoveryIntervalMs: 3_600_000,
     ...(options.operatorCondition ? { operatorCondition: options.operatorCondition } : {}),
     ...(options.appsDomain ? { appsDomain: options.appsDomain } : {}),
+    ...(options.quayTarget ? { quayTarget: options.quayTarget } : {}),
   });
+  said.set(controller, { logs, metrics });
   await controller.start();
   return controller;
 }
@@ -53,12 +65,18 @@ export function refusedOperatorWrites(server: FakeApiServer, tolerated: readonly
     .map((w) => `${w.method} ${w.path}: ${w.code} ${w.message}`);
 }
 
-/** After a test: stops the controller, then the server; the operator's refused writes (see refusedOperatorWrites). */
+/**
+ * After a test: stops the controller, then the server; the operator's refused writes (see
+ * refusedOperatorWrites), and any Secret's value found in its logs, metrics, Events or the
+ * registries' status (test/support/leak-scan.ts), as `LEAK in ...` lines.
+ */
 export async function shutDown(server: FakeApiServer, controller: Controller | undefined, tolerated: readonly number[]): Promise<string[]> {
   await controller?.stop();
   const refused = refusedOperatorWrites(server, tolerated);
+  const output = controller ? said.get(controller) : undefined;
+  const leaks = findLeaks(server, { ...publishedByOperator(server), ...(output ? { logs: output.logs.join('\n'), metrics: output.metrics.render() } : {}) });
   await server.stop();
-  return refused;
+  return [...refused, ...leaks];
 }
 
 /** The user's config bundle Secret, `config.yaml` only. */

@@ -94,8 +94,8 @@ type Phase = 'idle' | 'listing' | 'watching' | 'waiting' | 'stopped';
 export class Informer {
   readonly stats: InformerStats = { lists: 0, watches: 0, events: 0, relists410: 0, rewatches: 0 };
   private readonly cache = new Map<string, KubeObject>();
-  /** The same objects by namespace: a reconcile lists one namespace, which must not cost a scan of all. */
-  private readonly byNamespace = new Map<string, Map<string, KubeObject>>();
+  /** The same objects by namespace (a reconcile lists one): arrays, lighter than a Map per namespace and kind. */
+  private readonly byNamespace = new Map<string, KubeObject[]>();
   private readonly handlers = new Set<EventHandlers>();
   private readonly clock: Clock;
   private readonly log: Logger;
@@ -186,24 +186,29 @@ export class Informer {
 
   /** Cached objects, of one namespace or all, ordered by namespace/name. */
   list(namespace?: string): KubeObject[] {
-    const source = namespace === undefined ? this.cache.values() : (this.byNamespace.get(namespace)?.values() ?? []);
+    const source = namespace === undefined ? this.cache.values() : (this.byNamespace.get(namespace) ?? []);
     return [...source].sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0));
   }
 
   private store(key: string, obj: KubeObject): void {
+    const old = this.cache.get(key);
     this.cache.set(key, obj);
     const ns = obj.metadata.namespace ?? '';
-    let index = this.byNamespace.get(ns);
-    if (!index) this.byNamespace.set(ns, (index = new Map()));
-    index.set(key, obj);
+    const index = this.byNamespace.get(ns);
+    const i = old && index ? index.indexOf(old) : -1;
+    if (!index) this.byNamespace.set(ns, [obj]);
+    else if (i >= 0) index[i] = obj;
+    else index.push(obj);
   }
 
   private remove(key: string, obj: KubeObject): void {
+    const cached = this.cache.get(key) ?? obj;
     this.cache.delete(key);
-    const ns = obj.metadata.namespace ?? '';
+    const ns = cached.metadata.namespace ?? '';
     const index = this.byNamespace.get(ns);
-    index?.delete(key);
-    if (index?.size === 0) this.byNamespace.delete(ns);
+    const i = index ? index.indexOf(cached) : -1;
+    if (i >= 0) index!.splice(i, 1);
+    if (index?.length === 0) this.byNamespace.delete(ns);
   }
 
   size(): number {

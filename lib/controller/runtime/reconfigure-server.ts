@@ -1,7 +1,7 @@
 // The HTTP side of POST /reconfigure (lib/controller/reconfigure.ts): method, path, body size.
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { RECONFIGURE_PATH } from '../../editor';
-import { MAX_RECONFIGURE_BYTES, ReconfigureDeps, handleReconfigure } from '../reconfigure';
+import type { ReconfigureDeps } from '../reconfigure';
 import { ProbeServer, listen, send } from './http-server';
 
 const JSON_TYPE = 'application/json';
@@ -17,6 +17,8 @@ async function serve(deps: ReconfigureDeps, req: IncomingMessage, res: ServerRes
   const chunks: Buffer[] = [];
   let size = 0;
   try {
+    // Loaded at the first commit: it builds the model (YAML, the bundle's checks), which idle operators never need.
+    const { MAX_RECONFIGURE_BYTES, handleReconfigure } = await import('../reconfigure');
     for await (const chunk of req) {
       size += (chunk as Buffer).length;
       if (size > MAX_RECONFIGURE_BYTES) {

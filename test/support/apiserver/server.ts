@@ -266,6 +266,7 @@ export class FakeApiServer {
   private write<T extends { obj: Obj }>(fn: () => T): T {
     const result = fn();
     if (result.obj.kind === 'CustomResourceDefinition' || (result.obj.kind === 'Status' && result.obj.details?.kind === 'customresourcedefinitions')) this.afterCrdWrite();
+    this.deleter.noteWrite(result.obj);
     this.deleter.runControllers();
     return result;
   }

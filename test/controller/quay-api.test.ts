@@ -1,0 +1,49 @@
+// The first-user call over TLS goes only to a server presenting exactly the certificate Quay serves
+// (the password must not reach anyone else), and answers are read as Quay gives them.
+import * as fs from 'node:fs';
+import * as https from 'node:https';
+import * as http from 'node:http';
+import * as path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { postToQuay } from '../../lib/controller/quay-api';
+
+const tls = (f: string) => fs.readFileSync(path.resolve(__dirname, '../fixtures/tls', f));
+let server: https.Server | http.Server;
+let received: string[];
+
+async function serve(s: https.Server | http.Server): Promise<number> {
+  server = s;
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  return (s.address() as AddressInfo).port;
+}
+const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
+  let body = '';
+  req.on('data', (c) => (body += c));
+  req.on('end', () => {
+    received.push(body);
+    res.writeHead(400, { 'Content-Type': 'application/json' }).end('{"message":"Cannot initialize user in a non-empty database"}');
+  });
+};
+
+beforeEach(() => (received = []));
+afterEach(() => new Promise((r) => server.close(r)));
+
+test('https to the pinned certificate: sent, and the answer parsed', async () => {
+  const port = await serve(https.createServer({ cert: tls('leaf.crt'), key: tls('leaf.key') }, handler));
+  const answer = await postToQuay({ baseUrl: `https://127.0.0.1:${port}`, pinnedCertificate: tls('leaf.crt') }, '/api/v1/user/initialize', { username: 'u' });
+  expect(answer).toEqual({ status: 400, body: { message: 'Cannot initialize user in a non-empty database' } });
+  expect(received).toEqual(['{"username":"u"}']);
+});
+
+test('https to another certificate: refused before the body is sent', async () => {
+  const port = await serve(https.createServer({ cert: tls('wildcard.crt'), key: tls('wildcard.key') }, handler));
+  await expect(postToQuay({ baseUrl: `https://127.0.0.1:${port}`, pinnedCertificate: tls('leaf.crt') }, '/api/v1/user/initialize', { password: 'secret' })).rejects.toThrow(
+    'did not present the certificate Quay serves',
+  );
+  expect(received).toEqual([]);
+});
+
+test('a non-JSON answer (a proxy\'s page) is kept as text', async () => {
+  const port = await serve(http.createServer((_req, res) => res.writeHead(502).end('Bad Gateway')));
+  expect(await postToQuay({ baseUrl: `http://127.0.0.1:${port}` }, '/api/v1/user/initialize', {})).toEqual({ status: 502, body: 'Bad Gateway' });
+});
