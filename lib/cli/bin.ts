@@ -10,6 +10,13 @@ const io: Io = {
 };
 const argv = process.argv.slice(2);
 
+// A reader that stops early (`synth | head`) closes the pipe: stop as a Unix tool killed by SIGPIPE
+// does (128 + 13), without an unhandled 'error' event and its stack trace.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+  process.exit(141);
+});
+
 Promise.resolve()
   .then(() => (argv[0] === 'run' ? (require('./run') as typeof import('./run')).runMain(argv.slice(1), io) : (require('./main') as typeof import('./main')).main(argv, io)))
   .then(

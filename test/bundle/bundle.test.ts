@@ -81,6 +81,16 @@ describe('bundleFromSecret', () => {
 });
 
 describe('bundleFromFiles: config.yaml', () => {
+  // js-yaml 4.1.0 let a merge key set the parsed mapping's prototype (GHSA-mh29-5h37-fv8m, fixed in
+  // 4.1.1): a key could then be read by the operator without being in the file's own keys.
+  it('a merge key cannot set the prototype of the parsed config', () => {
+    const text = '<<:\n  __proto__:\n    FEATURE_SUPERUSERS: true\nSERVER_HOSTNAME: quay.example.com\n';
+    const config = bundleFromFiles('test', files({ 'config.yaml': text })).bundle!.config as Record<string, unknown>;
+    expect(Object.getPrototypeOf(config)).toBe(Object.prototype);
+    expect(config.FEATURE_SUPERUSERS).toBeUndefined();
+    expect(config.SERVER_HOSTNAME).toBe('quay.example.com');
+  });
+
   it('reports malformed YAML with the file, line and column', () => {
     const text = 'SERVER_HOSTNAME: quay.example.com\nFEATURE_USER_CREATION: false\n  SUPER_USERS: [quayadmin]\n';
     const result = bundleFromFiles('test', files({ 'config.yaml': text }));

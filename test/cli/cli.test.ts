@@ -1,5 +1,5 @@
 // Runs the real `quay-operator` binary (built by `npm test` before Jest starts) on the examples.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -180,4 +180,17 @@ describe('the cdk8s app (app.ts, what `npx cdk8s synth` runs)', () => {
     expect(r.stderr).toContain('required component `postgres` marked as unmanaged');
     expect(fs.readdirSync(outdir)).toEqual([]);
   });
+});
+
+test('a reader that closes the pipe early (synth | head) ends the CLI quietly, as SIGPIPE would', async () => {
+  // Six namespaces' worth (about 430 KB): more than a pipe holds, so writes follow the reader's exit.
+  const example = fs.readFileSync(path.join(ROOT, 'examples/quayregistry.yaml'), 'utf8');
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'epipe-')), 'registries.yaml');
+  fs.writeFileSync(file, [0, 1, 2, 3, 4, 5].map((i) => example.replace(/quay-enterprise/g, `ns-${i}`)).join('\n---\n'));
+  const child = spawn(process.execPath, [BIN, 'synth', '-f', file], { cwd: ROOT, env: { PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdout.once('data', () => child.stdout.destroy());
+  const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+  expect({ code, stderr: stderr.replace(/^warning: .*\n/gm, '') }).toEqual({ code: 141, stderr: '' });
 });

@@ -33,7 +33,7 @@ test('the final stage is a minimal Node base, runs as a numeric non-root user, a
 test('it copies the production dependencies (npm ci --omit=dev), package.json, the compiled operator and examples/, nothing else', () => {
   const copies = finalStage.filter((l) => l.startsWith('COPY ')).map((l) => l.replace(/^COPY (--from=\S+ )?/, ''));
   expect(copies).toEqual(['/src/node_modules ./node_modules', '/src/package.json ./', '/src/build/lib ./build/lib', '/src/build/constructs ./build/constructs', '/src/build/imports ./build/imports', '/src/examples ./examples']);
-  expect(CONTAINERFILE).toMatch(/npm ci --omit=dev --ignore-scripts/);
+  expect(CONTAINERFILE).toMatch(/npm ci --omit=dev --omit=optional --ignore-scripts/);
   // The host's node_modules and build never reach the build context.
   expect(fs.readFileSync(path.join(ROOT, '.containerignore'), 'utf8').split('\n')).toEqual(expect.arrayContaining(['node_modules/', 'build/']));
 });
@@ -57,4 +57,26 @@ test('what the CLI loads at run time is in the copied build directories or in th
   visit(path.join(ROOT, 'build/lib/cli/bin.js'));
   const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
   for (const m of external) expect([m, builtins.has(m) || m in PACKAGE.dependencies]).toEqual([m, true]);
+  // The image omits optional dependencies: none of what the CLI loads may be one, nor anything it needs.
+  const installed = imagePackages();
+  for (const m of external) if (!builtins.has(m)) expect([m, installed.has(m)]).toEqual([m, true]);
+});
+
+/** The packages `npm ci --omit=dev --omit=optional` installs, by name: the lockfile's closure of the dependencies. */
+function imagePackages(): Set<string> {
+  const lock = JSON.parse(fs.readFileSync(path.join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dependencies?: Record<string, string> }> };
+  const names = new Set<string>();
+  const visit = (name: string) => {
+    if (names.has(name)) return;
+    names.add(name);
+    for (const dep of Object.keys(lock.packages[`node_modules/${name}`]?.dependencies ?? {})) visit(dep);
+  };
+  for (const name of Object.keys(PACKAGE.dependencies)) visit(name);
+  return names;
+}
+
+test('the image has no optional dependency: cdk8s-plus-27 declares `backport` (and axios 0.27) optional, and nothing the operator needs', () => {
+  expect(imagePackages().has('backport')).toBe(false);
+  expect(imagePackages().has('axios')).toBe(false);
+  expect(imagePackages().has('js-yaml')).toBe(true);
 });

@@ -3,7 +3,6 @@
 // (./apiserver/fixtures.test.ts); this covers what they cannot: authentication and RBAC, the
 // cluster's controllers (garbage collection, namespaces), watches as client-node consumes them,
 // CRDs served as they are created, fault injection and the tests' direct access.
-import fetch from 'node-fetch';
 import { ApiError, KubeClient, WatchEventType } from '../../lib/controller/kube-client';
 import { typeOf } from '../../lib/controller/resources';
 import type { KubeObject } from '../../lib/synth';
