@@ -4,13 +4,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Controller } from '../../lib/controller/controller';
 import { KubeClient } from '../../lib/controller/kube-client';
-import { silentLogger } from '../../lib/controller/runtime/logger';
+import { createLogger } from '../../lib/controller/runtime/logger';
 import { Registry } from '../../lib/controller/runtime/metrics';
 import { DEFAULT_IMAGES } from '../../lib/images';
 import { FakeApiServer } from '../support/fake-apiserver';
 import { syncPods, admitRoutes, bindBucket, completeJob, deploymentUnavailable, eventually, openshiftCluster, settleDeployments } from '../support/cluster-sim';
 import { installOperator } from '../support/operator-install';
-import { reconcileCount } from '../support/controller-harness';
+import { leaksOf, reconcileCount } from '../support/controller-harness';
 
 type Obj = Record<string, any>;
 const NS = 'quay-enterprise';
@@ -20,6 +20,7 @@ const VERSION = 'v3.99.0-dev';
 let server: FakeApiServer;
 let controller: Controller;
 let metrics: Registry;
+let logs: string[] = [];
 
 const get = (apiVersion: string, kind: string, name: string, ns = NS) => server.get(apiVersion, kind, ns, name) as Obj | undefined;
 const deployment = (suffix: string) => get('apps/v1', 'Deployment', `${NAME}-${suffix}`);
@@ -72,7 +73,8 @@ beforeEach(async () => {
     // As the ServiceAccount `quay-operator manifests` creates, with its token: exactly the RBAC users grant.
     client: new KubeClient(installOperator(server)),
     environment: { images: DEFAULT_IMAGES, quayVersion: VERSION },
-    logger: silentLogger,
+    // Debug level, for the leak scan after each test.
+    logger: createLogger({ level: 'debug', stream: { write: (line: string) => logs.push(line) } }),
     metrics: (metrics = new Registry()),
     discoveryIntervalMs: 3_600_000,
   });
@@ -94,7 +96,8 @@ function refusedWrites(): string[] {
 afterEach(async () => {
   await controller.stop();
   // Every write the operator made was valid for the API server (which validates as a real one).
-  const refused = refusedWrites();
+  const refused = [...refusedWrites(), ...leaksOf(server, { logs, metrics })];
+  logs = [];
   await server.stop();
   expect(refused).toEqual([]);
 });

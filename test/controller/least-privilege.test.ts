@@ -19,7 +19,7 @@ import { eventually, openshiftCluster, simulateCluster } from '../support/cluste
 import { FakeApiServer } from '../support/fake-apiserver';
 import { basicAuth, httpPost } from '../support/http-post';
 import { installManifests, installOperator } from '../support/operator-install';
-import { createBundleSecret, refusedOperatorWrites, startController } from '../support/controller-harness';
+import { createBundleSecret, leaksAfter, refusedOperatorWrites, startController } from '../support/controller-harness';
 import { Grant, Use, grantsByScope, operatorRequests, ungranted } from '../support/rbac-usage';
 
 type Obj = Record<string, any>;
@@ -174,7 +174,7 @@ describe('all namespaces (the default install)', () => {
       run.stopSim();
       await run.controller?.stop();
       ({ uses, nonResource } = operatorRequests(server));
-      refused = refusedOperatorWrites(server, [409, 404]);
+      refused = [...refusedOperatorWrites(server, [409, 404]), ...leaksAfter(server, run.controller)];
       await server.stop();
     }
   });
@@ -224,7 +224,7 @@ describe('one watched namespace (manifests --watch-namespace)', () => {
       run.stopSim();
       await run.controller?.stop();
       ({ uses } = operatorRequests(server));
-      refused = refusedOperatorWrites(server, [409, 404]);
+      refused = [...refusedOperatorWrites(server, [409, 404]), ...leaksAfter(server, run.controller)];
       await server.stop();
     }
   });

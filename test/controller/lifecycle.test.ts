@@ -2,7 +2,8 @@
 // namespace, APIs appearing later).
 import { Controller } from '../../lib/controller/controller';
 import { KubeClient } from '../../lib/controller/kube-client';
-import { silentLogger } from '../../lib/controller/runtime/logger';
+import { createLogger } from '../../lib/controller/runtime/logger';
+import { leaksOf } from '../support/controller-harness';
 import { Registry } from '../../lib/controller/runtime/metrics';
 import { DEFAULT_IMAGES } from '../../lib/images';
 import { FakeApiServer } from '../support/fake-apiserver';
@@ -16,14 +17,16 @@ const KUBERNETES_APIS = ['v1', 'apps/v1', 'batch/v1', 'autoscaling/v2', 'rbac.au
 
 let server: FakeApiServer;
 let controller: Controller | undefined;
+/** What the controller said (debug level), for the leak scan after each test. */
+let said: { logs: string[]; metrics: Registry } = { logs: [], metrics: new Registry() };
 
 async function startController(options: { namespace?: string; discoveryIntervalMs?: number } = {}): Promise<Controller> {
   controller = new Controller({
     // As the ServiceAccount `quay-operator manifests` creates (namespace mode: a Role in the watched namespace).
     client: new KubeClient(installOperator(server, options.namespace ? { watchNamespace: options.namespace } : {})),
     environment: { images: DEFAULT_IMAGES, quayVersion: 'v3.99.0-dev' },
-    logger: silentLogger,
-    metrics: new Registry(),
+    logger: createLogger({ level: 'debug', stream: { write: (line: string) => said.logs.push(line) } }),
+    metrics: said.metrics,
     discoveryIntervalMs: options.discoveryIntervalMs ?? 3_600_000,
     ...(options.namespace ? { namespace: options.namespace } : {}),
   });
@@ -50,7 +53,10 @@ beforeEach(async () => {
 afterEach(async () => {
   await controller?.stop();
   controller = undefined;
+  const leaks = leaksOf(server, said);
+  said = { logs: [], metrics: new Registry() };
   await server.stop();
+  expect(leaks).toEqual([]);
 });
 
 test('deleting the registry removes everything it owns, and the dashboard outside its namespace', async () => {

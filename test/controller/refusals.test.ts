@@ -10,6 +10,7 @@ import { DEFAULT_IMAGES } from '../../lib/images';
 import { bindBucket, eventually, openshiftCluster, settleDeployments } from '../support/cluster-sim';
 import { FakeApiServer } from '../support/fake-apiserver';
 import { installOperator } from '../support/operator-install';
+import { leaksOf } from '../support/controller-harness';
 
 type Obj = Record<string, any>;
 const NS = 'quay-enterprise';
@@ -52,7 +53,9 @@ async function start(drop: string): Promise<void> {
 
 afterEach(async () => {
   await controller.stop();
+  const leaks = leaksOf(server, { logs, metrics });
   await server.stop();
+  expect(leaks).toEqual([]);
 });
 
 const registry = () => server.get('quay.redhat.com/v1', 'QuayRegistry', NS, NAME) as Obj;

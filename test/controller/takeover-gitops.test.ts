@@ -8,7 +8,8 @@ import * as path from 'node:path';
 import * as yaml from 'js-yaml';
 import { Controller } from '../../lib/controller/controller';
 import { KubeClient } from '../../lib/controller/kube-client';
-import { silentLogger } from '../../lib/controller/runtime/logger';
+import { createLogger } from '../../lib/controller/runtime/logger';
+import { leaksOf } from '../support/controller-harness';
 import { Registry } from '../../lib/controller/runtime/metrics';
 import { DEFAULT_IMAGES } from '../../lib/images';
 import { secretStrings } from '../../lib/secrets';
@@ -31,9 +32,14 @@ jest.setTimeout(30_000);
 let server: FakeApiServer;
 let controller: Controller | undefined;
 
+let said: { logs: string[]; metrics: Registry } = { logs: [], metrics: new Registry() };
+
 afterEach(async () => {
   await controller?.stop();
+  const leaks = leaksOf(server, said);
+  said = { logs: [], metrics: new Registry() };
   await server.stop();
+  expect(leaks).toEqual([]);
 });
 
 test('a registry rendered the old way, reconciled the new way: no database restart, no Quay outage, no credential left in what the operator renders', async () => {
@@ -68,8 +74,8 @@ test('a registry rendered the old way, reconciled the new way: no database resta
   controller = new Controller({
     client: new KubeClient(installOperator(server)),
     environment: { images: DEFAULT_IMAGES, quayVersion: VERSION },
-    logger: silentLogger,
-    metrics: new Registry(),
+    logger: createLogger({ level: 'debug', stream: { write: (line: string) => said.logs.push(line) } }),
+    metrics: said.metrics,
     discoveryIntervalMs: 3_600_000,
   });
   await controller.start();

@@ -8,7 +8,7 @@ import { Controller } from '../../lib/controller/controller';
 import { watchNamespace } from '../../lib/cli/run';
 import { imagesFromEnv } from '../../lib/images';
 import { eventually, openshiftCluster, simulateCluster } from '../support/cluster-sim';
-import { createBundleSecret, startController } from '../support/controller-harness';
+import { createBundleSecret, leaksAfter, startController } from '../support/controller-harness';
 import { FakeApiServer } from '../support/fake-apiserver';
 import { defaultBundleFiles, manifestsOf, olmInstallObjects, podEnv, refusedWrites } from './olm-support';
 
@@ -32,8 +32,10 @@ beforeEach(async () => {
 afterEach(async () => {
   stopCluster?.();
   await controller?.stop();
+  const leaks = leaksAfter(server, controller);
   controller = undefined;
   await server.stop();
+  expect(leaks).toEqual([]);
 });
 
 /** Installs as OLM v0 (cluster-admin) would; returns the operator's environment. */

@@ -15,7 +15,7 @@ import { catalogObjects } from '../../lib/olm/catalog';
 import { CATALOG_IMAGE, PACKAGE_NAME } from '../../lib/olm/package';
 import { DEFAULT_QUAY_VERSION } from '../../lib/images';
 import { eventually, openshiftCluster, simulateCluster } from '../support/cluster-sim';
-import { createBundleSecret, startController } from '../support/controller-harness';
+import { createBundleSecret, leaksAfter, startController } from '../support/controller-harness';
 import { FakeApiServer } from '../support/fake-apiserver';
 import { validateAll } from '../support/schema';
 import { ALL_NAMESPACES_EXTRA_RULE, csvOf, defaultBundleFiles, grants, manifestsOf, olmInstallObjects, podEnv, refusedWrites, sorted } from './olm-support';
@@ -128,7 +128,9 @@ describe('installed as OLM v1 does it, as the installer ServiceAccount', () => {
   afterEach(async () => {
     stopCluster?.();
     await controller?.stop();
+    const leaks = leaksAfter(server, controller);
     await server.stop();
+    expect(leaks).toEqual([]);
   });
 
   const typeOf = (o: Obj): ResourceType => {

@@ -73,10 +73,23 @@ export function refusedOperatorWrites(server: FakeApiServer, tolerated: readonly
 export async function shutDown(server: FakeApiServer, controller: Controller | undefined, tolerated: readonly number[]): Promise<string[]> {
   await controller?.stop();
   const refused = refusedOperatorWrites(server, tolerated);
-  const output = controller ? said.get(controller) : undefined;
-  const leaks = findLeaks(server, { ...publishedByOperator(server), ...(output ? { logs: output.logs.join('\n'), metrics: output.metrics.render() } : {}) });
+  const leaks = leaksAfter(server, controller);
   await server.stop();
   return [...refused, ...leaks];
+}
+
+/** The leak scan of a controller startController started (its logs and metrics too). */
+export function leaksAfter(server: FakeApiServer, controller: Controller | undefined): string[] {
+  return leaksOf(server, controller ? said.get(controller) : undefined);
+}
+
+/**
+ * The leak scan alone, for tests that build their Controller themselves: any Secret's value in the
+ * Events, the registries' status, and the log lines (raw or parsed) and metrics given.
+ */
+export function leaksOf(server: FakeApiServer, output?: { logs: readonly unknown[]; metrics: Registry }): string[] {
+  const logs = output?.logs.map((l) => (typeof l === 'string' ? l : JSON.stringify(l))).join('\n');
+  return findLeaks(server, { ...publishedByOperator(server), ...(output ? { logs: logs!, metrics: output.metrics.render() } : {}) });
 }
 
 /** The user's config bundle Secret, `config.yaml` only. */
