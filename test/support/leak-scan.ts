@@ -14,8 +14,8 @@ const PUBLIC_FILE = /(^|\.)(crt|cert|pem)$|^(ca\.crt|tls\.crt|ssl\.cert|service-
 /** Secret keys that name things rather than hold secrets (a database's user, name, host, port). */
 const PUBLIC_KEY_NAME = /(^|[-_.])(user|username|name|host|hostname|port|database|db|email|sslmode)$/i;
 const PUBLIC_CONFIG_KEYS = new Set(['SERVER_HOSTNAME', 'BUILDMAN_HOSTNAME', 'PREFERRED_URL_SCHEME', 'DISTRIBUTED_STORAGE_PREFERENCE', 'DISTRIBUTED_STORAGE_DEFAULT_LOCATIONS', 'username', 'email', 'CLAIR_DB_USER', 'CLAIR_DB_NAME']);
-/** Upstream's legacy Clair database password (lib/keys.ts, PROJQUAY-10279): public, and a common word. */
-const PUBLIC_VALUES = new Set(['postgres']);
+/** Upstream's legacy Clair database password (lib/keys.ts, PROJQUAY-10279), and Clair's metrics setting `prometheus`: public words. */
+const PUBLIC_VALUES = new Set(['postgres', 'prometheus']);
 /** Shorter values are everyday words (true, quay, 2w) that any log contains. */
 const MIN_LENGTH = 8;
 
