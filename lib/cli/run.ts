@@ -2,15 +2,16 @@
 import * as os from 'node:os';
 import { parseArgs } from 'node:util';
 import { Controller } from '../controller/controller';
-import { KubeClient } from '../controller/kube-client';
+import { KubeClient, KubeClientOptions, ThrottleInfo } from '../controller/kube-client';
 import { ClusterConnection, loadConnection } from '../controller/kube-config';
 import { operatorConditionFromEnv } from '../controller/operator-condition';
 import { LeaderElector } from '../controller/runtime/leader-election';
+import { TokenBucket } from '../controller/runtime/rate-limiter';
 import { startProbeServer } from '../controller/runtime/http-server';
 import { startReconfigureServer } from '../controller/runtime/reconfigure-server';
 import { applyOperatorV8Flags } from '../controller/runtime/v8-flags';
 import { RECONFIGURE_PORT, operatorEndpointFromEnv } from '../editor';
-import { Level, createLogger, parseLevel } from '../controller/runtime/logger';
+import { Level, Writable, createLogger, parseLevel } from '../controller/runtime/logger';
 import { Registry } from '../controller/runtime/metrics';
 import { DEFAULT_QUAY_VERSION, imagesFromEnv } from '../images';
 import { proxyFromEnv } from '../proxy';
@@ -37,9 +38,26 @@ Options:
                            POST /reconfigure, where config editors commit (default 7071)
       --concurrency N      registries reconciled at once (default 4)
       --log-level LEVEL    debug, info, warn or error (default info)
+      --kube-api-qps N     API requests a second, sustained; watches not counted (default 20)
+      --kube-api-burst N   API requests at once after a quiet spell (default 30)
+      --kube-api-timeout DURATION
+                           an API request without a complete answer by then fails and is
+                           retried (default 60s; 0: never)
+      --leader-elect-lease-duration DURATION
+                           how long a lease is held without renewal before another replica
+                           may take it (default 15s, whole seconds)
+      --leader-elect-renew-deadline DURATION
+                           the leader steps down when it could not renew for this long
+                           (default 10s)
+      --leader-elect-retry-period DURATION
+                           how often the lease is renewed or tried for (default 2s)
+
+Durations: 500ms, 30s, 2m. An answer 429 (API Priority and Fairness) or a 5xx with Retry-After
+holds every request for the time it says, then the request is sent again (10 times at most).
 
 Environment: RELATED_IMAGE_COMPONENT_* (component images), QUAY_VERSION, HTTP_PROXY/HTTPS_PROXY/
 NO_PROXY (passed on to Quay, Clair and mirror), POD_NAME and POD_NAMESPACE (leader election),
+KUBE_API_QPS, KUBE_API_BURST and KUBE_API_TIMEOUT (when the flags are not given),
 QUAY_OPERATOR_ENDPOINT (where config editors commit; default the quay-operator Service in
 POD_NAMESPACE, port 7071), OPERATOR_CONDITION_NAME (set by OLM: the OperatorCondition in
 POD_NAMESPACE told Upgradeable=False while a migration or PostgreSQL upgrade runs).
@@ -80,6 +98,12 @@ export function runCommand(args: string[], io: Io): number | Promise<number> {
       'reconfigure-port': { type: 'string', default: '7071' },
       concurrency: { type: 'string', default: '4' },
       'log-level': { type: 'string' },
+      'kube-api-qps': { type: 'string' },
+      'kube-api-burst': { type: 'string' },
+      'kube-api-timeout': { type: 'string' },
+      'leader-elect-lease-duration': { type: 'string', default: '15s' },
+      'leader-elect-renew-deadline': { type: 'string', default: '10s' },
+      'leader-elect-retry-period': { type: 'string', default: '2s' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -95,6 +119,15 @@ export function runCommand(args: string[], io: Io): number | Promise<number> {
   };
   const concurrency = Number(values.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new RunUsageError(`--concurrency must be a whole number of at least 1, got ${values.concurrency}`);
+  const api = apiClientSettings(values, io.env);
+  const leaseDurationMs = duration('leader-elect-lease-duration', values['leader-elect-lease-duration']);
+  const renewDeadlineMs = duration('leader-elect-renew-deadline', values['leader-elect-renew-deadline']);
+  const retryPeriodMs = duration('leader-elect-retry-period', values['leader-elect-retry-period']);
+  // The Lease stores whole seconds; client-go's rule: duration > renew deadline > retry period > 0.
+  if (leaseDurationMs % 1000 !== 0 || leaseDurationMs === 0) throw new RunUsageError(`--leader-elect-lease-duration must be whole seconds, got ${values['leader-elect-lease-duration']}`);
+  if (!(leaseDurationMs > renewDeadlineMs && renewDeadlineMs > retryPeriodMs && retryPeriodMs > 0)) {
+    throw new RunUsageError('--leader-elect-lease-duration must be longer than --leader-elect-renew-deadline, which must be longer than --leader-elect-retry-period (> 0)');
+  }
   applyOperatorV8Flags();
   return runOperator(
     {
@@ -106,10 +139,48 @@ export function runCommand(args: string[], io: Io): number | Promise<number> {
       reconfigurePort: port('reconfigure-port', values['reconfigure-port']),
       concurrency,
       ...(values['log-level'] ? { logLevel: values['log-level'] } : {}),
+      api,
+      leaderElection: { leaseDurationMs, renewDeadlineMs, retryPeriodMs },
     },
     io.env,
   );
 }
+
+/** A duration flag: 500ms, 30s, 2m (or 0). */
+function duration(flag: string, text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)$|^0$/.exec(text.trim());
+  if (!m) throw new RunUsageError(`--${flag} must be a duration such as 500ms, 30s or 2m, got ${JSON.stringify(text)}`);
+  return m[0] === '0' ? 0 : Math.round(Number(m[1]) * { ms: 1, s: 1000, m: 60_000 }[m[2] as 'ms' | 's' | 'm']);
+}
+
+/** How the operator talks to the API server: --kube-api-qps, --kube-api-burst, --kube-api-timeout, else KUBE_API_*, else the defaults. */
+export function apiClientSettings(values: { 'kube-api-qps'?: string; 'kube-api-burst'?: string; 'kube-api-timeout'?: string }, env: Readonly<Record<string, string | undefined>>): ApiClientSettings {
+  const pick = (flag: 'kube-api-qps' | 'kube-api-burst' | 'kube-api-timeout', variable: string) =>
+    values[flag] !== undefined ? { text: values[flag] as string, from: `--${flag}` } : env[variable] ? { text: env[variable] as string, from: variable } : undefined;
+  const qps = pick('kube-api-qps', 'KUBE_API_QPS');
+  const burst = pick('kube-api-burst', 'KUBE_API_BURST');
+  const timeout = pick('kube-api-timeout', 'KUBE_API_TIMEOUT');
+  const settings = { ...DEFAULT_API_CLIENT };
+  if (qps) {
+    settings.qps = Number(qps.text);
+    if (!(settings.qps > 0) || !Number.isFinite(settings.qps)) throw new RunUsageError(`${qps.from} must be a number of requests a second above 0, got ${qps.text}`);
+  }
+  if (burst) {
+    settings.burst = Number(burst.text);
+    if (!Number.isInteger(settings.burst) || settings.burst < 1) throw new RunUsageError(`${burst.from} must be a whole number of at least 1, got ${burst.text}`);
+  }
+  if (timeout) settings.timeoutMs = duration(timeout.from.replace(/^--/, ''), timeout.text);
+  return settings;
+}
+
+export interface ApiClientSettings {
+  qps: number;
+  burst: number;
+  timeoutMs: number;
+}
+
+/** controller-runtime's QPS and burst; kube-apiserver's own request timeout. */
+export const DEFAULT_API_CLIENT: Readonly<ApiClientSettings> = { qps: 20, burst: 30, timeoutMs: 60_000 };
 
 export interface RunOptions {
   readonly namespace?: string;
@@ -121,6 +192,10 @@ export interface RunOptions {
   readonly reconfigurePort?: number;
   readonly concurrency: number;
   readonly logLevel?: string;
+  /** Rate limit and timeout of API requests (default DEFAULT_API_CLIENT). */
+  readonly api?: ApiClientSettings;
+  /** Lease timings (default 15 s, 10 s, 2 s as client-go). */
+  readonly leaderElection?: { readonly leaseDurationMs: number; readonly renewDeadlineMs: number; readonly retryPeriodMs: number };
 }
 
 /** --kubeconfig, else KUBECONFIG, ~/.kube/config, or the in-cluster ServiceAccount (client-node only where needed). */
@@ -141,9 +216,45 @@ export function watchNamespace(flag: string | undefined, env: Readonly<Record<st
   return { namespace: value };
 }
 
-/** Runs until SIGTERM/SIGINT; resolves with the exit code. */
+/** Runs until SIGTERM/SIGINT (or the lease is lost); resolves with the exit code. */
 export async function runOperator(options: RunOptions, env: Readonly<Record<string, string | undefined>>, kubeConfig?: ClusterConnection): Promise<number> {
-  const logger = createLogger({ level: parseLevel(options.logLevel ?? env.LOG_LEVEL, 'info' as Level) });
+  const operator = await startOperator(options, env, kubeConfig);
+  if (typeof operator === 'number') return operator;
+  process.once('SIGTERM', operator.stop);
+  process.once('SIGINT', operator.stop);
+  try {
+    return await operator.exited;
+  } finally {
+    process.off('SIGTERM', operator.stop);
+    process.off('SIGINT', operator.stop);
+  }
+}
+
+/** An operator started in this process: what `run` is between start and exit. */
+export interface RunningOperator {
+  readonly controller: Controller;
+  readonly metrics: Registry;
+  readonly elector?: LeaderElector;
+  /** The client reconciles use (its stats count requests, throttles and timeouts). */
+  readonly client: KubeClient;
+  /** A graceful stop, as SIGTERM: reconciles in flight finish, the lease is released. */
+  readonly stop: () => void;
+  /** Resolves with the exit code once stopped (asked to, or the lease lost). */
+  readonly exited: Promise<number>;
+}
+
+/**
+ * Starts the operator: probes, metrics, the reconfigure endpoint, the leader election and the
+ * controller. Returns the exit code instead when the environment is invalid. Tests run it in
+ * process, with `logStream` collecting the logs.
+ */
+export async function startOperator(
+  options: RunOptions,
+  env: Readonly<Record<string, string | undefined>>,
+  kubeConfig?: ClusterConnection,
+  logStream?: Writable,
+): Promise<RunningOperator | number> {
+  const logger = createLogger({ level: parseLevel(options.logLevel ?? env.LOG_LEVEL, 'info' as Level), ...(logStream ? { stream: logStream } : {}) });
   const { images, problems: imageProblems } = imagesFromEnv(env);
   const { operatorEndpoint, problems: endpointProblems } = operatorEndpointFromEnv(env);
   const problems = [...imageProblems, ...endpointProblems];
@@ -157,8 +268,23 @@ export async function runOperator(options: RunOptions, env: Readonly<Record<stri
     logger.error(`error: ${namespaceProblem}`);
     return 2;
   }
-  const client = new KubeClient(kubeConfig ?? loadKubeConfig(options.kubeconfig));
+  const connection = kubeConfig ?? loadKubeConfig(options.kubeconfig);
   const metrics = new Registry();
+  const api = options.api ?? DEFAULT_API_CLIENT;
+  const throttled = metrics.counter({
+    name: 'quay_operator_api_throttled_total',
+    help: 'Answers of the API server asking the operator to wait (429 from API Priority and Fairness, or a 5xx with Retry-After), by code.',
+    labelNames: ['code'],
+  });
+  const clientOptions = (): KubeClientOptions => ({
+    timeoutMs: api.timeoutMs,
+    rateLimiter: new TokenBucket({ qps: api.qps, burst: api.burst }),
+    onThrottled: (t: ThrottleInfo) => {
+      throttled.inc({ code: String(t.status) });
+      logger.info('the API server asked to wait', { method: t.method, path: t.path, code: t.status, retryInMs: t.retryAfterMs, flowSchema: t.flowSchema ?? null, priorityLevel: t.priorityLevel ?? null });
+    },
+  });
+  const client = new KubeClient(connection, clientOptions());
   // Under OLM v0 (OPERATOR_CONDITION_NAME set): Upgradeable=False while a migration or PostgreSQL upgrade runs.
   const { condition: operatorCondition, problem: conditionProblem } = operatorConditionFromEnv(env);
   if (conditionProblem) logger.warn(conditionProblem);
@@ -191,13 +317,12 @@ export async function runOperator(options: RunOptions, env: Readonly<Record<stri
   logger.info('quay-operator starting', { namespace: namespace ?? '(all)', leaderElect: options.leaderElect, quayVersion: env.QUAY_VERSION || DEFAULT_QUAY_VERSION });
 
   let shuttingDown = false;
+  let stop!: () => void;
   const stopped = new Promise<void>((resolve) => {
-    const stop = () => {
+    stop = () => {
       shuttingDown = true;
       resolve();
     };
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
   });
   // The API server may be unreachable for a while (a restart, a network blip): keep trying, with
   // backoff, rather than sit idle or crash.
@@ -215,8 +340,12 @@ export async function runOperator(options: RunOptions, env: Readonly<Record<stri
 
   if (options.leaderElect) {
     const identity = env.POD_NAME || `${os.hostname()}-${process.pid}`;
+    const timings = options.leaderElection;
     elector = new LeaderElector({
-      client,
+      // A client of its own, as controller-runtime's: reconciles using up the rate limit, or told to
+      // wait by a 429, must not hold back the renewals and cost the lease.
+      client: new KubeClient(connection, clientOptions()),
+      ...(timings ? { leaseDurationSeconds: timings.leaseDurationMs / 1000, renewDeadlineSeconds: timings.renewDeadlineMs / 1000, retryPeriodSeconds: timings.retryPeriodMs / 1000 } : {}),
       namespace: env.POD_NAMESPACE || namespace || 'default',
       name: 'quay-operator-leader',
       identity,
@@ -230,7 +359,7 @@ export async function runOperator(options: RunOptions, env: Readonly<Record<stri
         // Another replica may now reconcile: stop at once rather than risk two writers.
         logger.error('lost leadership; exiting', { identity });
         healthy = false;
-        process.kill(process.pid, 'SIGTERM');
+        stop();
       },
     });
     elector.start();
@@ -238,13 +367,15 @@ export async function runOperator(options: RunOptions, env: Readonly<Record<stri
     void startController();
   }
 
-  await stopped;
-  logger.info('shutting down: finishing reconciles in flight');
-  await controller.stop();
-  if (elector) await elector.stop();
-  await probes.close();
-  await reconfigure.close();
-  if (metricsServer) await metricsServer.close();
-  logger.info('stopped');
-  return 0;
+  const exited = stopped.then(async () => {
+    logger.info('shutting down: finishing reconciles in flight');
+    await controller.stop();
+    if (elector) await elector.stop();
+    await probes.close();
+    await reconfigure.close();
+    if (metricsServer) await metricsServer.close();
+    logger.info('stopped');
+    return 0;
+  });
+  return { controller, metrics, client, stop, exited, ...(elector ? { elector } : {}) };
 }

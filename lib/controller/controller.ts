@@ -108,6 +108,7 @@ export class Controller {
   private facts: ClusterFacts | undefined;
   private discoveryTimer: NodeJS.Timeout | undefined;
   private started = false;
+  private registriesStarted = false;
   private readonly log: Logger;
   /** Set only under OLM: otherwise nothing touches OperatorConditions. */
   private readonly upgradeable: OperatorConditionReporter | undefined;
@@ -290,7 +291,10 @@ export class Controller {
   async start(): Promise<void> {
     this.facts = await discover(this.options.client, this.options.namespace);
     this.log.info('cluster discovered', { ...this.facts.capabilities, appsDomain: this.facts.appsDomain ?? null, namespace: this.options.namespace ?? '(all)' });
-    this.registries.start();
+    // start() is tried again after a failure (run.ts): a list below that failed once must not
+    // leave it failing forever with "informer already started".
+    if (!this.registriesStarted) this.registries.start();
+    this.registriesStarted = true;
     // Registries first: the Secret and ConfigMap caches keep data only for what they reference.
     await this.registries.waitForSync();
     await this.findOnDemandKinds();

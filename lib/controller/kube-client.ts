@@ -3,11 +3,17 @@
 // plain JSON we render: client-node's typed serializer drops fields it does not know (ecosystem.md
 // §0 F), so writes are raw requests, server-side apply included. Neither client-node nor node-fetch
 // is loaded on this path: they cost more start-up CPU and memory than the rest of the operator.
+// Every request has a deadline (a dead connection must not hold a reconcile forever), may be rate
+// limited, and waits out the server's 429 and Retry-After answers before it is sent again.
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { KubeObject } from '../synth';
 import type { ClusterConnection } from './kube-config';
 import { ResourceType, collectionPath, objectPath } from './resources';
+import { ThrottleInfo, TokenBucket, apfHeaders, retryAfterMs } from './runtime/rate-limiter';
+
+export type { ThrottleInfo } from './runtime/rate-limiter';
+import { Clock, realClock } from './runtime/workqueue';
 
 export const FIELD_MANAGER = 'quay-operator';
 
@@ -49,12 +55,52 @@ export interface RequestStats {
   writes: number;
   watches: number;
   bytesSent: number;
+  /** Answers that said "wait" (429, or a 5xx with Retry-After), each followed by a wait and a retry. */
+  throttled: number;
+  /** Requests given up for want of an answer within the timeout. */
+  timeouts: number;
+}
+
+/** The default request timeout: kube-apiserver ends a request that takes longer itself (--request-timeout 1m). */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
+/** client-go's: how often one request is sent again after a 429. */
+const MAX_RETRIES = 10;
+
+export interface KubeClientOptions {
+  /**
+   * How long a request may take, answer included (watches: until the server starts streaming).
+   * Without it a connection that died silently holds a reconcile forever. Default 60 s; 0: none.
+   */
+  readonly timeoutMs?: number;
+  /** Client-side rate limit of every request but watches (`--kube-api-qps`, `--kube-api-burst`); none when absent. */
+  readonly rateLimiter?: TokenBucket;
+  readonly clock?: Clock;
+  /** Told when the server asks the client to wait (logs). */
+  readonly onThrottled?: (info: ThrottleInfo) => void;
+}
+
+/** No answer within the client's timeout: whether the server did anything is unknown. */
+export class RequestTimeoutError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RequestTimeoutError';
+  }
 }
 
 export class KubeClient {
-  readonly stats: RequestStats = { requests: 0, reads: 0, writes: 0, watches: 0, bytesSent: 0 };
+  readonly stats: RequestStats = { requests: 0, reads: 0, writes: 0, watches: 0, bytesSent: 0, throttled: 0, timeouts: 0 };
+  private readonly timeoutMs: number;
+  private readonly clock: Clock;
+  /** Set by a "wait" answer: no request (watches included) goes before then. */
+  private pausedUntil = 0;
 
-  constructor(readonly config: ClusterConnection) {}
+  constructor(
+    readonly config: ClusterConnection,
+    private readonly options: KubeClientOptions = {},
+  ) {
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    this.clock = options.clock ?? realClock;
+  }
 
   private server(): string {
     const cluster = this.config.getCurrentCluster();
@@ -62,24 +108,82 @@ export class KubeClient {
     return cluster.server.replace(/\/$/, '');
   }
 
-  private async request(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<unknown> {
-    const init = await this.config.applyToFetchOptions({});
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const headers = { ...plainHeaders(init.headers), Accept: 'application/json', ...(payload ? { 'Content-Type': contentType } : {}) };
-    this.stats.requests++;
-    if (method === 'GET') this.stats.reads++;
-    else this.stats.writes++;
-    this.stats.bytesSent += payload?.length ?? 0;
-    const res = await send(this.server() + path, { method, headers, agent: init.agent as http.Agent | undefined }, payload);
-    const text = await readText(res);
-    const json = text ? safeJson(text) : undefined;
-    const code = res.statusCode ?? 0;
-    if (code < 200 || code > 299) {
-      const status = json as { reason?: string; message?: string } | undefined;
-      const serverMessage = status?.message ?? text.slice(0, 200);
-      throw new ApiError(code, status?.reason ?? res.statusMessage ?? http.STATUS_CODES[code] ?? '', `${method} ${path}: ${code} ${serverMessage}`, serverMessage);
+  /** Waits while the server has asked for a pause (a 429 to any request: its priority level is saturated). */
+  private async waitForPause(): Promise<void> {
+    for (let wait = this.pausedUntil - this.clock.now(); wait > 0; wait = this.pausedUntil - this.clock.now()) {
+      await new Promise<void>((resolve) => this.clock.setTimeout(resolve, wait));
     }
-    return json;
+  }
+
+  private async request(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<unknown> {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    for (let attempt = 0; ; attempt++) {
+      await this.waitForPause();
+      await this.options.rateLimiter?.take();
+      const init = await this.config.applyToFetchOptions({});
+      const headers = { ...plainHeaders(init.headers), Accept: 'application/json', ...(payload ? { 'Content-Type': contentType } : {}) };
+      this.stats.requests++;
+      if (method === 'GET') this.stats.reads++;
+      else this.stats.writes++;
+      this.stats.bytesSent += payload?.length ?? 0;
+      let res: http.IncomingMessage;
+      let text: string;
+      try {
+        ({ res, text } = await this.exchange(this.server() + path, { method, headers, agent: init.agent as http.Agent | undefined }, payload));
+      } catch (err) {
+        if (err instanceof RequestTimeoutError) {
+          this.stats.timeouts++;
+          throw new RequestTimeoutError(`${method} ${path}: ${err.message}`);
+        }
+        throw err;
+      }
+      const json = text ? safeJson(text) : undefined;
+      const code = res.statusCode ?? 0;
+      // 429 (API Priority and Fairness, or a max-in-flight limit) and a 5xx with Retry-After mean the
+      // request was not processed: wait as told, every request of this client, then send it again (as client-go).
+      const wait = retryAfterMs(res, code, this.clock.now());
+      if (wait !== undefined && attempt < MAX_RETRIES) {
+        this.stats.throttled++;
+        this.pausedUntil = Math.max(this.pausedUntil, this.clock.now() + wait);
+        this.options.onThrottled?.({ method, path, status: code, retryAfterMs: wait, ...apfHeaders(res) });
+        continue;
+      }
+      if (code < 200 || code > 299) {
+        const status = json as { reason?: string; message?: string } | undefined;
+        const serverMessage = status?.message ?? text.slice(0, 200);
+        throw new ApiError(code, status?.reason ?? res.statusMessage ?? http.STATUS_CODES[code] ?? '', `${method} ${path}: ${code} ${serverMessage}`, serverMessage);
+      }
+      return json;
+    }
+  }
+
+  /** One request and its whole answer, within the timeout. */
+  private exchange(url: string, options: http.RequestOptions, payload: string | undefined): Promise<{ res: http.IncomingMessage; text: string }> {
+    return new Promise((resolve, reject) => {
+      const headers = payload === undefined ? options.headers : { ...options.headers, 'Content-Length': String(Buffer.byteLength(payload)) };
+      const req = (url.startsWith('https:') ? https : http).request(url, { ...options, headers });
+      const settle = (fn: () => void) => {
+        if (timer !== undefined) this.clock.clearTimeout(timer);
+        fn();
+      };
+      const timer =
+        this.timeoutMs > 0
+          ? this.clock.setTimeout(() => {
+              reject(new RequestTimeoutError(`no answer within ${this.timeoutMs} ms`));
+              req.destroy();
+            }, this.timeoutMs)
+          : undefined;
+      req.on('error', (err) => settle(() => reject(err)));
+      req.on('response', (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => settle(() => resolve({ res, text: Buffer.concat(chunks).toString('utf8') })));
+        res.on('error', (err) => settle(() => reject(err)));
+        // An answer cut short (the timeout destroyed the socket, or the server dropped it).
+        res.on('close', () => settle(() => reject(res.complete ? new Error('closed') : new Error('the connection closed before the answer was complete'))));
+      });
+      req.end(payload);
+    });
   }
 
   async list(t: ResourceType, selector: Selector = {}): Promise<ListResult> {
@@ -125,6 +229,8 @@ export class KubeClient {
       done(err);
     };
     try {
+      // Watches are long-lived: not rate limited (as the issue's flags say), but they wait out a pause.
+      await this.waitForPause();
       const url = `${this.server()}${path}?${new URLSearchParams({ watch: 'true', ...query })}`;
       const init = await this.config.applyToFetchOptions({});
       const options = { method: 'GET', headers: { ...plainHeaders(init.headers), Accept: 'application/json' }, agent: init.agent as http.Agent | undefined };
@@ -133,8 +239,21 @@ export class KubeClient {
       // one listens to, the socket a keep-alive agent already took back.
       let complete = false;
       controller.signal.addEventListener('abort', () => complete || req.destroy(), { once: true });
-      req.on('error', end);
+      // A server that never starts streaming would hold the informer until its watch timeout (5 min).
+      const headersTimer =
+        this.timeoutMs > 0
+          ? this.clock.setTimeout(() => {
+              this.stats.timeouts++;
+              req.destroy(new RequestTimeoutError(`watch ${path}: no answer within ${this.timeoutMs} ms`));
+            }, this.timeoutMs)
+          : undefined;
+      const clearHeadersTimer = () => headersTimer !== undefined && this.clock.clearTimeout(headersTimer);
+      req.on('error', (err) => {
+        clearHeadersTimer();
+        end(err);
+      });
       req.on('response', (res) => {
+        clearHeadersTimer();
         res.socket?.setKeepAlive(true, 30_000);
         res.on('error', end);
         res.on('end', () => {
@@ -144,7 +263,14 @@ export class KubeClient {
         res.on('close', () => end(null));
         if (res.statusCode !== 200) {
           res.resume();
-          end(Object.assign(new Error(res.statusMessage || http.STATUS_CODES[res.statusCode ?? 500] || 'Internal Server Error'), { statusCode: res.statusCode }));
+          const wait = retryAfterMs(res, res.statusCode ?? 0, this.clock.now());
+          if (wait !== undefined) {
+            this.stats.throttled++;
+            this.pausedUntil = Math.max(this.pausedUntil, this.clock.now() + wait);
+            this.options.onThrottled?.({ method: 'GET', path, status: res.statusCode ?? 0, retryAfterMs: wait, ...apfHeaders(res) });
+          }
+          const err = new Error(res.statusMessage || http.STATUS_CODES[res.statusCode ?? 500] || 'Internal Server Error');
+          end(Object.assign(err, { statusCode: res.statusCode, ...(wait !== undefined ? { retryAfterMs: wait } : {}) }));
           return;
         }
         let buffered = '';
@@ -245,25 +371,6 @@ export function plainHeaders(h: unknown): Record<string, string> {
   }
   for (const [k, v] of Object.entries(h as Record<string, unknown>)) if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : String(v);
   return out;
-}
-
-/** One HTTP(S) request; resolves with the response once its headers arrive. */
-function send(url: string, options: http.RequestOptions, payload: string | undefined): Promise<http.IncomingMessage> {
-  return new Promise((resolve, reject) => {
-    const headers = payload === undefined ? options.headers : { ...options.headers, 'Content-Length': String(Buffer.byteLength(payload)) };
-    const req = (url.startsWith('https:') ? https : http).request(url, { ...options, headers }, resolve);
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
-
-function readText(res: http.IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    res.on('data', (c: Buffer) => chunks.push(c));
-    res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    res.on('error', reject);
-  });
 }
 
 function safeJson(text: string): unknown {

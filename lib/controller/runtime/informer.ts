@@ -4,7 +4,8 @@
 // - A watch that expires (HTTP 410, or an ERROR event with code 410) relists: objects gone from the
 //   new list are deleted (onDelete), changed ones (by resourceVersion) updated, new ones added.
 // - Any other error, or a stream the server closed, re-watches from the last resourceVersion seen,
-//   after a backoff (1 s doubling to 30 s by default) that a successful event resets. Watching from
+//   after a backoff (1 s doubling to 30 s by default) that a successful event resets; never sooner
+//   than a 429's Retry-After. Watching from
 //   that version replays what happened in between, so no event is lost.
 // - BOOKMARK events only advance the resourceVersion.
 // - A watch open for watchTimeoutMs (5 min) is restarted from the last resourceVersion, so a
@@ -350,6 +351,9 @@ export class Informer {
       void this.relist();
       return;
     }
+    // A 429 (API Priority and Fairness) says how long to wait: never sooner than that.
+    const retryAfter = (err as { retryAfterMs?: unknown } | null)?.retryAfterMs;
+    if (typeof retryAfter === 'number') this.backoffMs = Math.max(this.backoffMs, retryAfter);
     if (err) this.log.warn('watch failed', { err, retryInMs: this.backoffMs });
     else this.log.debug('watch closed', { retryInMs: this.backoffMs });
     this.rewatchAfterBackoff();

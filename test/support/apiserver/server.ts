@@ -19,6 +19,7 @@ import { Deleter, parseDeleteOptions } from './deletion';
 import { badRequest, coreNotFound, forbidden, injected, methodNotAllowed, notFound, pageNotFound, StatusError, unauthorized } from './errors';
 import { builtinTypes, defaultCrds, ServedType, typesFromCrd } from './resources';
 import { discoveryDocument } from './discovery';
+import { APF_HEADERS, FailMatch, FaultHandle, Faults } from './faults';
 import { listObjects, managerFromUserAgent, RequestInfo, requestInfo } from './requests';
 import { asScale, scaleWrite } from './scale';
 import { parseFieldSelector, parseLabelSelector, fieldsMatch, labelsMatch } from './selectors';
@@ -54,17 +55,20 @@ export interface RecordedRequest {
   fieldManager?: string;
   /** Who the server took the client for. */
   user: string;
-  /** The answer's status code (set when answered). */
+  /** When it arrived (Date.now()). */
+  at: number;
+  /** The verb as RequestInfo names it (`apply` for server-side apply; a discovery GET is a `get`), and the subresource ('' for none). */
+  verb: string;
+  subresource: string;
+  /** The answer's status code (set when answered; 0 when the connection was dropped). */
   code?: number;
+  /** Never answered: held by an injected fault. */
+  held?: boolean;
   /** A refusal's message. */
   message?: string;
 }
 
-export interface FailMatch {
-  readonly method?: string;
-  /** Matched against path + '?' + query. */
-  readonly pathIncludes?: string;
-}
+export type { FailMatch, FaultHandle } from './faults';
 
 /** A kind served by registerType (tests): anything goes in it. */
 export interface AdHocType {
@@ -84,7 +88,8 @@ export class FakeApiServer {
   private readonly deleter: Deleter;
   private readonly watches = new Set<OpenWatch>();
   private readonly tokens = new Map<string, UserInfo>([[ADMIN_TOKEN, ADMIN]]);
-  private readonly failures: { match: FailMatch; status: number; count: number; retryAfter?: number }[] = [];
+  /** Injected faults (failNext, holdNext, setLatency, goDown). */
+  readonly faults = new Faults();
   private advertised: Set<string> | undefined;
   private readonly auth: boolean;
   private server!: http.Server;
@@ -115,6 +120,10 @@ export class FakeApiServer {
   static async start(options: FakeApiServerOptions = {}): Promise<FakeApiServer> {
     const s = new FakeApiServer(options);
     s.server = http.createServer((req, res) => s.onRequest(req, res));
+    // Down (goDown): connections are dropped as they come, as a server restarting would.
+    s.server.on('connection', (socket) => {
+      if (s.faults.isDown()) socket.destroy();
+    });
     await new Promise<void>((resolve, reject) => {
       s.server.once('error', reject);
       s.server.listen(0, '127.0.0.1', () => resolve());
@@ -304,8 +313,33 @@ export class FakeApiServer {
     this.requests.length = 0;
   }
 
-  failNext(match: FailMatch, status: number, count = 1, retryAfter?: number): void {
-    this.failures.push({ match, status, count, ...(retryAfter !== undefined ? { retryAfter } : {}) });
+  /**
+   * The next `count` matching requests are refused with `status`, unprocessed; with `retryAfter`
+   * (seconds) a Retry-After header. A 429 carries API Priority and Fairness's headers, as the
+   * server's APF filter answers when a priority level's queues are full.
+   */
+  failNext(match: FailMatch, status: number, count = 1, retryAfter?: number): FaultHandle {
+    return this.faults.arm(match, { kind: 'fail', status, ...(retryAfter !== undefined ? { retryAfter } : {}) }, count);
+  }
+
+  /**
+   * The next `count` matching requests are never answered (the client must time out). With
+   * `process`, a write is carried out first: it happened, the client cannot know. Watches are held
+   * before they start.
+   */
+  holdNext(match: FailMatch, count = 1, options: { process?: boolean } = {}): FaultHandle {
+    return this.faults.arm(match, { kind: 'hold', process: options.process ?? false }, count);
+  }
+
+  /** Every request waits `ms` before it is handled (0: no delay). */
+  setLatency(ms: number): void {
+    this.faults.latencyMs = ms;
+  }
+
+  /** Drops every open connection (watches, held requests) and every new one for `ms`. */
+  goDown(ms: number): void {
+    this.faults.goDown(ms);
+    this.server.closeAllConnections();
   }
 
   /** Every resourceVersion older than now becomes too old: open watches get ERROR 410 and are closed. */
@@ -415,7 +449,11 @@ export class FakeApiServer {
       const contentType = req.headers['content-type']?.split(';')[0].trim();
       const query = url.search.replace(/^\?/, '');
       const user = this.authenticate(req);
+      const matched = matchedRequest(method, url, contentType, user?.name ?? '(invalid token)');
       const record: RecordedRequest = {
+        at: Date.now(),
+        verb: matched.verb,
+        subresource: matched.subresource,
         method,
         path: url.pathname,
         query,
@@ -436,26 +474,47 @@ export class FakeApiServer {
         res.writeHead(code, { 'Content-Type': typeof payload === 'string' ? 'text/plain; charset=utf-8' : 'application/json', 'Content-Length': Buffer.byteLength(text), ...headers });
         res.end(text);
       };
-      try {
-        if (!user) throw unauthorized();
-        const failure = this.failures.find((f) => f.count > 0 && (!f.match.method || f.match.method.toUpperCase() === method) && (!f.match.pathIncludes || `${url.pathname}?${query}`.includes(f.match.pathIncludes)));
-        if (failure) {
-          failure.count--;
-          if (failure.count === 0) this.failures.splice(this.failures.indexOf(failure), 1);
-          const err = injected(failure.status, `injected failure for ${method} ${url.pathname}`);
-          send(err.code, err.body, failure.retryAfter !== undefined ? { 'Retry-After': String(failure.retryAfter) } : {});
+      const handle = () => {
+        if (this.faults.isDown()) {
+          record.code = 0;
+          req.socket.destroy();
           return;
         }
-        const result = this.route(method, url, contentType, body.toString('utf8'), user, req, res);
-        if (result === undefined) {
-          record.code = 200; // a watch: the stream is being written
+        const fault = this.faults.take(matched);
+        if (fault?.action.kind === 'hold') {
+          record.held = true;
+          // Processed or not, the answer never comes; the client's timeout ends the connection.
+          if (fault.action.process && !(method === 'GET' && /(^|&)watch=(true|1)(&|$)/.test(query))) {
+            try {
+              if (user) this.route(method, url, contentType, body.toString('utf8'), user, req, res);
+            } catch {
+              // refused: the client does not learn that either
+            }
+          }
           return;
         }
-        send(result.code, result.obj, result.warnings.length > 0 ? { Warning: result.warnings.map((w) => `299 - ${JSON.stringify(w)}`) } : {});
-      } catch (err) {
-        if (err instanceof StatusError) send(err.code, err.body);
-        else send(500, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `fake apiserver: ${(err as Error)?.stack ?? String(err)}`, reason: 'InternalError', code: 500 });
-      }
+        try {
+          if (!user) throw unauthorized();
+          if (fault?.action.kind === 'fail') {
+            const { status, retryAfter } = fault.action;
+            const err = injected(status, `injected failure for ${method} ${url.pathname}`);
+            send(err.code, err.body, { ...(retryAfter !== undefined ? { 'Retry-After': String(retryAfter) } : {}), ...(status === 429 ? APF_HEADERS : {}) });
+            return;
+          }
+          const result = this.route(method, url, contentType, body.toString('utf8'), user, req, res);
+          if (result === undefined) {
+            record.code = 200; // a watch: the stream is being written
+            return;
+          }
+          send(result.code, result.obj, result.warnings.length > 0 ? { Warning: result.warnings.map((w) => `299 - ${JSON.stringify(w)}`) } : {});
+        } catch (err) {
+          if (err instanceof StatusError) send(err.code, err.body);
+          else send(500, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `fake apiserver: ${(err as Error)?.stack ?? String(err)}`, reason: 'InternalError', code: 500 });
+        }
+      };
+      // Slow (setLatency): the request waits before it is handled; the store is read then.
+      if (this.faults.latencyMs > 0) setTimeout(handle, this.faults.latencyMs);
+      else handle();
     });
   }
 
@@ -615,6 +674,18 @@ export class FakeApiServer {
     w.start(this.store);
   }
 
+}
+
+/** The request as the fault matcher sees it: its verb (`apply` for server-side apply), subresource and user. */
+function matchedRequest(method: string, url: URL, contentType: string | undefined, user: string) {
+  let info: RequestInfo | undefined;
+  try {
+    info = requestInfo(method, url.pathname.split('/').filter(Boolean).map(decodeURIComponent), url.searchParams);
+  } catch {
+    info = undefined; // a malformed path: route() refuses it
+  }
+  const verb = info ? (info.verb === 'patch' && contentType === 'application/apply-patch+yaml' ? 'apply' : info.verb) : method.toLowerCase();
+  return { method, path: url.pathname, query: url.search.replace(/^\?/, ''), verb, subresource: info?.subresource ?? '', user };
 }
 
 /** What a direct read hands out: a copy, without managedFields (see managedFields()). */
