@@ -86,7 +86,7 @@ function clairInputsHash(model: RegistryModel): string {
   return contentHash(secretData(inputs));
 }
 
-function proxyEnv(model: RegistryModel): k8s.EnvVar[] {
+export function clairProxyEnv(model: RegistryModel): k8s.EnvVar[] {
   const proxy = model.environment.proxy;
   if (!proxy || !(proxy.httpProxy || proxy.httpsProxy)) return [];
   // As upstream: Quay's own hostname bypasses the proxy, plus the operator's NO_PROXY.
@@ -95,6 +95,85 @@ function proxyEnv(model: RegistryModel): k8s.EnvVar[] {
     ...(proxy.httpProxy ? [{ name: 'HTTP_PROXY', value: proxy.httpProxy }] : []),
     ...(proxy.httpsProxy ? [{ name: 'HTTPS_PROXY', value: proxy.httpsProxy }] : []),
     { name: 'NO_PROXY', value: [...new Set(noProxy)].join(',') },
+  ];
+}
+
+interface VolumePart {
+  readonly volume: k8s.Volume;
+  readonly mount: k8s.VolumeMount;
+}
+
+/**
+ * What every pod running Clair's image mounts (Clair, the updaters import Job): its config with the
+ * drop-ins, the certificates it trusts, and on OpenShift the cluster's trusted CA bundle.
+ */
+export function clairPodParts(model: RegistryModel): { config: VolumePart; certificates: VolumePart; trustedCa?: VolumePart } {
+  const configData = clairConfigMapData(model);
+  const bundle = bundleSecretName(model);
+  const bundleKeys = bundle ? clairBundleKeys(model) : [];
+  // /clair: config.yaml and drop-ins from the ConfigMap, the PSK from `<registry>-clair-auth`, the
+  // user's clair-config.yaml (a drop-in after the PSK, so theirs wins as before) and, when the bundle
+  // has them, clair-ssl.crt and clair-ssl.key, all by reference. A user's clair-config.yaml serves
+  // TLS with `tls: {cert: /clair/clair-ssl.crt, key: /clair/clair-ssl.key}`.
+  const operatorItems: k8s.KeyToPath[] = Object.keys(configData)
+    .sort()
+    .map((k) => ({ key: k, path: k === 'config.yaml' ? k : `${DROPIN_DIR}/${k}` }));
+  const bundleConfigItems: k8s.KeyToPath[] = bundleKeys
+    .filter((k) => k === BUNDLE_KEYS.clairConfig || k === BUNDLE_KEYS.clairSslCert || k === BUNDLE_KEYS.clairSslKey)
+    .map((k) => ({ key: k, path: k === BUNDLE_KEYS.clairConfig ? `${DROPIN_DIR}/50-user.yaml` : k }));
+  const configSources: k8s.VolumeProjection[] = [
+    { configMap: { name: clairConfigMapName(model), items: operatorItems } },
+    { secret: { name: clairAuthSecretName(model.name), items: [{ key: CLAIR_AUTH_KEY, path: `${DROPIN_DIR}/10-auth.yaml` }] } },
+    ...(bundle && bundleConfigItems.length > 0 ? [{ secret: { name: bundle, items: bundleConfigItems } }] : []),
+  ];
+  // The certificates Clair trusts: extra_ca_cert_<file> → <file>, Quay's ssl.cert → ssl.cert.
+  const certItems: k8s.KeyToPath[] = [];
+  const paths = new Set<string>();
+  for (const key of bundleKeys) {
+    const path = key.startsWith(BUNDLE_KEYS.extraCaPrefix) ? key.slice(BUNDLE_KEYS.extraCaPrefix.length) : key === BUNDLE_KEYS.sslCert ? key : undefined;
+    if (path === undefined || paths.has(path)) continue;
+    paths.add(path);
+    certItems.push({ key, path });
+  }
+  const openShift = isOpenShift(model);
+  // Quay's certificate from spec.tlsSecret: trusted under the same name as the bundle's ssl.cert.
+  const tls = tlsSecretSource(model);
+  const certSources: k8s.VolumeProjection[] = [
+    ...(bundle && certItems.length > 0 ? [{ secret: { name: bundle, items: certItems } }] : []),
+    ...(tls ? [{ secret: { name: tls.secret, items: [{ key: tls.certKey, path: BUNDLE_KEYS.sslCert }] } }] : []),
+    // OpenShift's service CA signs in-cluster serving certificates (e.g. the object storage
+    // endpoint Clair fetches layers from when Quay does not proxy storage).
+    ...(openShift ? [{ configMap: { name: nameFor(model, SHARED_NAMES.clusterServiceCa), optional: true } }] : []),
+  ];
+  return {
+    config: { volume: { name: 'config', projected: { sources: configSources } }, mount: { name: 'config', mountPath: CLAIR_CONFIG_DIR, readOnly: true } },
+    certificates: {
+      // No `sources: []`: the API server stores no empty list, and the difference would re-stamp
+      // managedFields on every apply.
+      volume: { name: 'certificates', projected: certSources.length > 0 ? { sources: certSources } : {} },
+      mount: { name: 'certificates', mountPath: CLAIR_CERTS_DIR, readOnly: true },
+    },
+    // The cluster's trusted CA bundle (with the cluster proxy's CAs) replaces the image's. The
+    // ConfigMap is `<registry>-cluster-trusted-ca`, filled by OpenShift's network operator.
+    ...(openShift
+      ? {
+          trustedCa: {
+            volume: { name: 'cluster-trusted-ca', configMap: { name: nameFor(model, SHARED_NAMES.clusterTrustedCa), items: [{ key: 'ca-bundle.crt', path: 'tls-ca-bundle.pem' }], optional: true } },
+            mount: { name: 'cluster-trusted-ca', mountPath: '/etc/pki/ca-trust/extracted/pem', readOnly: true },
+          },
+        }
+      : {}),
+  };
+}
+
+/** The managed database's login, for pgx (libpq's variables): the connstring names none. */
+export function clairDatabaseEnv(model: RegistryModel): k8s.EnvVar[] {
+  if (!model.components.clairpostgres.managed) return [];
+  const dbSecret = nameFor(model, CLAIR_POSTGRES_NAMES.secret);
+  return [
+    { name: 'PGUSER', valueFrom: { secretKeyRef: { name: dbSecret, key: DATABASE_SECRET_KEYS.user } } },
+    { name: 'PGPASSWORD', valueFrom: { secretKeyRef: { name: dbSecret, key: DATABASE_SECRET_KEYS.password } } },
+    { name: 'PGDATABASE', valueFrom: { secretKeyRef: { name: dbSecret, key: DATABASE_SECRET_KEYS.database } } },
   ];
 }
 
@@ -107,11 +186,7 @@ export class Clair extends Construct {
     const meta = (objectName: string) => metadataFor(model, objectName, { component: CLAIR_COMPONENT, overrides });
     const selector = selectorLabels(model, CLAIR_COMPONENT);
 
-    const configMapName = clairConfigMapName(model);
-    const configData = clairConfigMapData(model);
-    new k8s.KubeConfigMap(this, 'config', { metadata: meta(configMapName), data: { ...configData } });
-    const bundle = bundleSecretName(model);
-    const bundleKeys = bundle ? clairBundleKeys(model) : [];
+    new k8s.KubeConfigMap(this, 'config', { metadata: meta(clairConfigMapName(model)), data: { ...clairConfigMapData(model) } });
 
     new k8s.KubeServiceAccount(this, 'service-account', { metadata: meta(name) });
 
@@ -127,55 +202,10 @@ export class Clair extends Construct {
       },
     });
 
-    // /clair: config.yaml and drop-ins from the ConfigMap, the PSK from `<registry>-clair-auth`, the
-    // user's clair-config.yaml (a drop-in after the PSK, so theirs wins as before) and, when the bundle
-    // has them, clair-ssl.crt and clair-ssl.key, all by reference. A user's clair-config.yaml serves
-    // TLS with `tls: {cert: /clair/clair-ssl.crt, key: /clair/clair-ssl.key}`.
-    const operatorItems: k8s.KeyToPath[] = Object.keys(configData)
-      .sort()
-      .map((k) => ({ key: k, path: k === 'config.yaml' ? k : `${DROPIN_DIR}/${k}` }));
-    const bundleConfigItems: k8s.KeyToPath[] = bundleKeys
-      .filter((k) => k === BUNDLE_KEYS.clairConfig || k === BUNDLE_KEYS.clairSslCert || k === BUNDLE_KEYS.clairSslKey)
-      .map((k) => ({ key: k, path: k === BUNDLE_KEYS.clairConfig ? `${DROPIN_DIR}/50-user.yaml` : k }));
-    const configSources: k8s.VolumeProjection[] = [
-      { configMap: { name: configMapName, items: operatorItems } },
-      { secret: { name: clairAuthSecretName(model.name), items: [{ key: CLAIR_AUTH_KEY, path: `${DROPIN_DIR}/10-auth.yaml` }] } },
-      ...(bundle && bundleConfigItems.length > 0 ? [{ secret: { name: bundle, items: bundleConfigItems } }] : []),
-    ];
-    // The certificates Clair trusts: extra_ca_cert_<file> → <file>, Quay's ssl.cert → ssl.cert.
-    const certItems: k8s.KeyToPath[] = [];
-    const paths = new Set<string>();
-    for (const key of bundleKeys) {
-      const path = key.startsWith(BUNDLE_KEYS.extraCaPrefix) ? key.slice(BUNDLE_KEYS.extraCaPrefix.length) : key === BUNDLE_KEYS.sslCert ? key : undefined;
-      if (path === undefined || paths.has(path)) continue;
-      paths.add(path);
-      certItems.push({ key, path });
-    }
-    const openShift = isOpenShift(model);
-    // Quay's certificate from spec.tlsSecret: trusted under the same name as the bundle's ssl.cert.
-    const tls = tlsSecretSource(model);
-    const certSources: k8s.VolumeProjection[] = [
-      ...(bundle && certItems.length > 0 ? [{ secret: { name: bundle, items: certItems } }] : []),
-      ...(tls ? [{ secret: { name: tls.secret, items: [{ key: tls.certKey, path: BUNDLE_KEYS.sslCert }] } }] : []),
-      // OpenShift's service CA signs in-cluster serving certificates (e.g. the object storage
-      // endpoint Clair fetches layers from when Quay does not proxy storage).
-      ...(openShift ? [{ configMap: { name: nameFor(model, SHARED_NAMES.clusterServiceCa), optional: true } }] : []),
-    ];
-    // The managed database's login, for pgx (libpq's variables): the connstring names none.
-    const dbSecret = nameFor(model, CLAIR_POSTGRES_NAMES.secret);
-    const dbEnv: k8s.EnvVar[] = model.components.clairpostgres.managed
-      ? [
-          { name: 'PGUSER', valueFrom: { secretKeyRef: { name: dbSecret, key: DATABASE_SECRET_KEYS.user } } },
-          { name: 'PGPASSWORD', valueFrom: { secretKeyRef: { name: dbSecret, key: DATABASE_SECRET_KEYS.password } } },
-          { name: 'PGDATABASE', valueFrom: { secretKeyRef: { name: dbSecret, key: DATABASE_SECRET_KEYS.database } } },
-        ]
-      : [];
-
+    const pod = clairPodParts(model);
     const volumes: k8s.Volume[] = [
-      { name: 'config', projected: { sources: configSources } },
-      // No `sources: []`: the API server stores no empty list, and the difference would re-stamp
-      // managedFields on every apply.
-      { name: 'certificates', projected: certSources.length > 0 ? { sources: certSources } : {} },
+      pod.config.volume,
+      pod.certificates.volume,
       {
         name: 'indexer-layer-storage',
         // Layers are unpacked under /var/tmp; the container's overlay filesystem lacks O_TMPFILE
@@ -191,21 +221,14 @@ export class Clair extends Construct {
           },
         },
       },
+      ...(pod.trustedCa ? [pod.trustedCa.volume] : []),
     ];
     const volumeMounts: k8s.VolumeMount[] = [
-      { name: 'config', mountPath: CLAIR_CONFIG_DIR, readOnly: true },
-      { name: 'certificates', mountPath: CLAIR_CERTS_DIR, readOnly: true },
+      pod.config.mount,
+      pod.certificates.mount,
       { name: 'indexer-layer-storage', mountPath: '/var/tmp' },
+      ...(pod.trustedCa ? [pod.trustedCa.mount] : []),
     ];
-    if (openShift) {
-      // The cluster's trusted CA bundle (with the cluster proxy's CAs) replaces the image's. The
-      // ConfigMap is `<registry>-cluster-trusted-ca`, filled by OpenShift's network operator.
-      volumes.push({
-        name: 'cluster-trusted-ca',
-        configMap: { name: nameFor(model, SHARED_NAMES.clusterTrustedCa), items: [{ key: 'ca-bundle.crt', path: 'tls-ca-bundle.pem' }], optional: true },
-      });
-      volumeMounts.push({ name: 'cluster-trusted-ca', mountPath: '/etc/pki/ca-trust/extracted/pem', readOnly: true });
-    }
 
     const intro = k8s.IntOrString.fromString('clair-intro');
     const replicas = replicasFor(model, 'clair');
@@ -227,7 +250,7 @@ export class Clair extends Construct {
                 image: model.environment.images.clair,
                 imagePullPolicy: 'IfNotPresent',
                 env: mergeEnv(
-                  [{ name: 'CLAIR_CONF', value: `${CLAIR_CONFIG_DIR}/config.yaml` }, { name: 'CLAIR_MODE', value: 'combo' }, ...dbEnv, ...proxyEnv(model)],
+                  [{ name: 'CLAIR_CONF', value: `${CLAIR_CONFIG_DIR}/config.yaml` }, { name: 'CLAIR_MODE', value: 'combo' }, ...clairDatabaseEnv(model), ...clairProxyEnv(model)],
                   overrides.env,
                 ),
                 ports: [

@@ -10,6 +10,7 @@ import * as k8s from 'cdk8s-plus-27/lib/imports/k8s';
 import { BackupComponent, backupComponents } from '../lib/api/backup';
 import type { Overrides } from '../lib/api/types';
 import type { RegistryModel } from '../lib/model';
+import { globalClairEndpoint } from '../lib/config/quay-config';
 import { backupComponentLabel } from './backup';
 import { CLAIR_COMPONENT, CLAIR_HTTP_PORT } from './clair';
 import { CLAIR_POSTGRES_COMPONENT } from './clair-postgres';
@@ -37,8 +38,8 @@ export interface IngressAllowance {
   readonly component: string;
   /** The one TCP port they accept connections on. */
   readonly port: number;
-  /** quay-component labels of this registry's pods that may connect. */
-  readonly from: readonly string[];
+  /** quay-component labels of this registry's pods that may connect; `any`: every source (still on the one port). */
+  readonly from: readonly string[] | 'any';
   /** The protected component's overrides: their labels and annotations go on the policy too. */
   readonly overrides?: Overrides;
 }
@@ -66,14 +67,19 @@ export function ingressAllowances(model: RegistryModel): IngressAllowance[] {
     out.push({ name: nameFor(model, SHARED_NAMES.quayDatabase), component: POSTGRES_COMPONENT, port: POSTGRES_PORT, from: [...quay, QUAY_UPGRADE_COMPONENT, ...backupClients(model, 'postgres')], overrides: c.postgres.overrides });
   }
   if (c.clairpostgres.managed) {
-    out.push({ name: nameFor(model, SHARED_NAMES.clairPostgres), component: CLAIR_POSTGRES_COMPONENT, port: POSTGRES_PORT, from: [CLAIR_COMPONENT, ...backupClients(model, 'clairpostgres')], overrides: c.clairpostgres.overrides });
+    // And the updaters import Job (constructs/clair-import.ts's CLAIR_IMPORT_COMPONENT, spelled here:
+    // that file loads lib/synth, which loads this one).
+    out.push({ name: nameFor(model, SHARED_NAMES.clairPostgres), component: CLAIR_POSTGRES_COMPONENT, port: POSTGRES_PORT, from: [CLAIR_COMPONENT, 'clair-import-updaters', ...backupClients(model, 'clairpostgres')], overrides: c.clairpostgres.overrides });
   }
   if (c.redis.managed) {
     out.push({ name: nameFor(model, SHARED_NAMES.redis), component: REDIS_COMPONENT, port: REDIS_PORT, from: quay, overrides: c.redis.overrides });
   }
   if (c.clair.managed) {
     // Quay's security worker and API call Clair; mirror's repomirror mode runs no security worker.
-    out.push({ name: nameFor(model, SHARED_NAMES.clairApp), component: CLAIR_COMPONENT, port: CLAIR_HTTP_PORT, from: [QUAY_APP_COMPONENT], overrides: c.clair.overrides });
+    // Behind a global Clair endpoint (geo-replication) Quay's calls come through the load balancer
+    // and the router, from any site: any source, on Clair's API port (which needs Quay's PSK).
+    const from = globalClairEndpoint(model) ? 'any' : [QUAY_APP_COMPONENT];
+    out.push({ name: nameFor(model, SHARED_NAMES.clairApp), component: CLAIR_COMPONENT, port: CLAIR_HTTP_PORT, from, overrides: c.clair.overrides });
   }
   return out;
 }
@@ -88,7 +94,8 @@ export function allowIngress(scope: Construct, id: string, model: RegistryModel,
       policyTypes: ['Ingress'],
       ingress: [
         {
-          from: a.from.map((component) => ({ podSelector: { matchLabels: selectorLabels(model, component) } })),
+          // No `from`: every source.
+          ...(a.from === 'any' ? {} : { from: a.from.map((component) => ({ podSelector: { matchLabels: selectorLabels(model, component) } })) }),
           ports: [{ protocol: 'TCP', port: k8s.IntOrString.fromNumber(a.port) }],
         },
       ],

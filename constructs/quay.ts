@@ -5,11 +5,13 @@ import { Construct } from 'constructs';
 import * as k8s from 'cdk8s-plus-27/lib/imports/k8s';
 import type { RegistryModel } from '../lib/model';
 import type { PodSecurityOverride } from '../lib/api/types';
+import { runsMigrations } from '../lib/api/geo-replication';
 import { RETRY_MIGRATION_ANNOTATION } from '../lib/names';
 import { ComponentProps, SHARED_NAMES } from './shared/component';
 import { metadataFor, nameFor, podTemplateMetadata, selectorLabels } from './shared/metadata';
 import { applyPlacement, mergeEnv, podSecurityContext, preferSpreading, replicasFor, resourcesFor, restrictedSecurityContext } from './shared/pod';
 import { QuayConfig, proxyEnv, quayConfigAnnotations, quayConfigEnv, quayConfigInitContainer, quayConfigVolumeMounts, quayConfigVolumes, quayServesTls } from './quay-volumes';
+import { quaySchemaCheckJobName, renderSchemaCheckJob } from './quay-schema-check';
 
 /** Pod label (and Service selector) of quay-app; the metrics Service selects it too. */
 export const QUAY_APP_COMPONENT = SHARED_NAMES.quayApp;
@@ -29,8 +31,16 @@ export function quayServiceAccountName(model: RegistryModel): string {
   return nameFor(model, SHARED_NAMES.quayApp);
 }
 
-export function quayUpgradeJobName(model: RegistryModel): string {
-  return nameFor(model, 'quay-app-upgrade');
+export function quayUpgradeJobName(model: Pick<RegistryModel, 'name'>): string {
+  return `${model.name}-quay-app-upgrade`;
+}
+
+/**
+ * The Job Quay's rollout waits for: the migration Job, or, on a geo-replication site that does not
+ * migrate (spec.migrations.run: false), the Job that waits for the shared database to be migrated.
+ */
+export function migrationGateJobName(model: Pick<RegistryModel, 'name' | 'registry'>): string {
+  return runsMigrations(model.registry.spec) ? quayUpgradeJobName(model) : quaySchemaCheckJobName(model);
 }
 
 /** The Quay image's pods; `overrides` is the securityContext override of the component they belong to (quay or mirror). */
@@ -149,11 +159,18 @@ export class Quay extends Construct {
     const versionAnnotation = { [QUAY_VERSION_ANNOTATION]: model.environment.quayVersion };
     // The retry the admin asked for (an annotation on the registry), so the controller tells a retried Job from the failed one.
     const retry = model.registry.metadata.annotations?.[RETRY_MIGRATION_ANNOTATION];
+    const jobAnnotations = { ...versionAnnotation, ...(retry !== undefined ? { [RETRY_MIGRATION_ANNOTATION]: retry } : {}) };
+    if (!runsMigrations(model.registry.spec)) {
+      // Another site migrates the shared database: this one only waits for it (./quay-schema-check.ts).
+      const securityContext = quayPodSecurityContext(model, model.components.quay.overrides?.securityContext);
+      renderSchemaCheckJob(this, { model, serviceAccountName: quayServiceAccountName(model), securityContext, annotations: jobAnnotations, podAnnotations: versionAnnotation });
+      return;
+    }
     const job = new k8s.KubeJob(this, 'upgrade-job', {
       metadata: metadataFor(model, quayUpgradeJobName(model), {
         component: QUAY_UPGRADE_COMPONENT,
         overrides,
-        annotations: { ...versionAnnotation, ...(retry !== undefined ? { [RETRY_MIGRATION_ANNOTATION]: retry } : {}) },
+        annotations: jobAnnotations,
       }),
       spec: {
         // Migrations are not idempotent: a retry after a half-applied migration fails with

@@ -1,6 +1,7 @@
 // Everything a registry's synthesis depends on, validated and resolved, as plain data. Building the
 // model is where input is checked; synthesis (constructs/) then cannot fail on user input.
 import { Capabilities, ResolvedComponents, resolveComponents } from './api/components';
+import { runsMigrations } from './api/geo-replication';
 import { ResolvedExposure, resolveExposure } from './api/exposure';
 import { QuayRegistry } from './api/types';
 import { parseQuayRegistry } from './api/validate';
@@ -9,6 +10,7 @@ import { checkComponentConfig } from './bundle/component-config';
 import { Hostnames, resolveHostnames, stripPort } from './bundle/hostname';
 import { CertificateSource, TLS_SECRET_KEYS, bundleCertificate, tlsSecretCertificate } from './bundle/certificate';
 import { checkBundleCertificate, checkCertificate } from './bundle/tls';
+import { clairEndpointProblem } from './config/quay-config';
 import { Images } from './images';
 import { ManagedKeys, RandomInt, ensureManagedKeys, secureRandomInt } from './keys';
 import { Problem, problem } from './problems';
@@ -119,6 +121,14 @@ export function buildModel(inputs: ModelInputs): ModelResult {
   problems.push(...exposure.problems);
   if (registry.spec.initialUser && bundle.config.FEATURE_USER_INITIALIZE === false) {
     problems.push(problem('spec.initialUser', 'config.yaml sets FEATURE_USER_INITIALIZE: false, which turns off the API the first user is created with: remove it, or remove spec.initialUser'));
+  }
+  // A site that does not migrate waits for one that does, on a database they share: never its own.
+  if (!runsMigrations(registry.spec) && resolved.components.postgres.managed) {
+    problems.push(problem('spec.migrations.run', 'is false, but the postgres component is managed: a managed database is this registry\'s own, and nothing else would ever migrate it. Set postgres unmanaged (DB_URI naming the database the sites share), or remove spec.migrations'));
+  }
+  if (resolved.components.clair.managed) {
+    const why = clairEndpointProblem(bundle.config.SECURITY_SCANNER_V4_ENDPOINT);
+    if (why) problems.push(problem('config.yaml', why));
   }
   const hostnames = resolveHostnames(name, namespace, resolved.components, bundle, env.appsDomain);
   problems.push(...hostnames.problems);

@@ -1,7 +1,9 @@
 // The one source of truth for the QuayRegistry CRD schema. The CRD (./crd.ts), the committed
 // deploy/crd.yaml and the in-code validation (./validate.ts) all derive from these definitions.
 import { backupSchema, backupStatusSchema, restoreStatusSchema } from './backup';
+import { clairImportStatusSchema, clairSchema } from './clair-disconnected';
 import { exposureSchema } from './exposure';
+import { migrationsSchema } from './geo-replication';
 import { COMPONENT_KINDS, RETENTION_POLICIES } from './types';
 
 export type JSONSchema = {
@@ -209,6 +211,8 @@ export const specSchema: JSONSchema = {
     },
     exposure: exposureSchema,
     backup: backupSchema,
+    migrations: migrationsSchema,
+    clair: clairSchema,
     initialUser: {
       type: 'object',
       required: ['secretName'],
@@ -261,6 +265,7 @@ export const statusSchema: JSONSchema = {
     observedGeneration: { type: 'integer', format: 'int64', description: 'The .metadata.generation this status describes.' },
     backups: backupStatusSchema,
     restore: restoreStatusSchema,
+    clairUpdatersImport: clairImportStatusSchema,
     initialUser: {
       type: 'object',
       description: 'The first-user call (spec.initialUser): against which version of the Secret, and its outcome.',

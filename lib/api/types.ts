@@ -1,7 +1,9 @@
 // The QuayRegistry API (quay.redhat.com/v1) as TypeScript types.
 // The CRD schema in ./schema.ts describes the same shape for the API server.
 import type { Backup, BackupStatus, RestoreStatus } from './backup';
+import type { ClairImportStatus, ClairSettings } from './clair-disconnected';
 import type { Exposure } from './exposure';
+import type { Migrations } from './geo-replication';
 
 export const GROUP = 'quay.redhat.com';
 export const VERSION = 'v1';
@@ -109,6 +111,10 @@ export interface QuayRegistrySpec {
   readonly networkPolicies?: { readonly enabled?: boolean };
   /** Scheduled pg_dump backups of the managed databases (./backup.ts). */
   readonly backup?: Backup;
+  /** Whether this registry migrates Quay's database, or (geo-replication) waits for the site that does (./geo-replication.ts). */
+  readonly migrations?: Migrations;
+  /** Settings of the managed Clair: disconnected (./clair-disconnected.ts). */
+  readonly clair?: ClairSettings;
 }
 
 export const RETENTION_POLICIES = ['Delete', 'Retain'] as const;
@@ -142,6 +148,8 @@ export interface QuayRegistryStatus {
   readonly backups?: BackupStatus[];
   /** The last restore asked for (quay-operator/restore annotation). */
   readonly restore?: RestoreStatus;
+  /** The last updaters bundle import (quay-operator/clair-import-updaters annotation). */
+  readonly clairUpdatersImport?: ClairImportStatus;
 }
 
 export interface ObjectMeta {

@@ -2,8 +2,12 @@
 // the same input with the same messages; the CRD's CEL rules enforce the same rules server-side.
 import { Problem, problem } from '../problems';
 import { parseBackup } from './backup';
+import { parseClair } from './clair-disconnected';
 import { parseExposure } from './exposure';
+import { parseMigrations } from './geo-replication';
 import { OVERRIDE_SUPPORT, RESERVED_LABELS, AUTOSCALED } from './override-support';
+import { checkAffinity, checkResourceAmounts, checkStringMap, checkTolerations, checkValueFrom } from './pod-overrides';
+import { parseQuantity } from '../quantity';
 import { QUANTITY_PATTERN, RULE_MESSAGES } from './schema';
 import {
   API_VERSION,
@@ -29,6 +33,10 @@ const DNS_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const QUANTITY = new RegExp(QUANTITY_PATTERN);
 const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
+// The CRD's bounds (./schema.ts), checked here too: the same input is refused with or without the CRD.
+const MAX_ENV = 128;
+const MAX_MAP_ENTRIES = 64;
+const MAX_INT32 = 2147483647;
 // `<name>-quay-config-editor` is the longest Service name rendered; Service names are DNS labels (63).
 export const MAX_REGISTRY_NAME = 63 - '-quay-config-editor'.length;
 
@@ -67,8 +75,8 @@ export function parseQuayRegistry(doc: unknown, defaultNamespace = 'default'): P
     );
   }
   const namespace = metadata.namespace ?? defaultNamespace;
-  if (typeof namespace !== 'string' || !DNS_LABEL.test(namespace)) {
-    problems.push(problem('metadata.namespace', `${JSON.stringify(namespace)} is not a valid namespace name`));
+  if (typeof namespace !== 'string' || !DNS_LABEL.test(namespace) || namespace.length > 63) {
+    problems.push(problem('metadata.namespace', `${JSON.stringify(namespace)} is not a valid namespace name (a DNS label of at most 63 characters)`));
   }
 
   const rawSpec = doc.spec ?? {};
@@ -92,6 +100,9 @@ export function parseQuayRegistry(doc: unknown, defaultNamespace = 'default'): P
   const initialUser = parseInitialUser(rawSpec.initialUser, problems);
   const networkPolicies = parseNetworkPolicies(rawSpec.networkPolicies, problems);
   const backup = parseBackup(rawSpec.backup, declaredUnmanaged(rawSpec.components), problems);
+  // Geo-replication's migration gate and Clair's disconnected mode (./geo-replication.ts, ./clair-disconnected.ts).
+  const migrations = parseMigrations(rawSpec.migrations, problems);
+  const clair = parseClair(rawSpec.clair, declaredUnmanaged(rawSpec.components).has('clair'), problems);
 
   const components = parseComponents(rawSpec.components, problems);
   if (problems.length > 0) return { problems };
@@ -118,6 +129,8 @@ export function parseQuayRegistry(doc: unknown, defaultNamespace = 'default'): P
       ...(retention ? { persistentVolumeClaimRetentionPolicy: retention } : {}),
       ...(networkPolicies ? { networkPolicies } : {}),
       ...(backup ? { backup } : {}),
+      ...(migrations ? { migrations } : {}),
+      ...(clair ? { clair } : {}),
     },
     ...(isObject(doc.status) ? { status: doc.status as QuayRegistry['status'] } : {}),
   };
@@ -125,7 +138,7 @@ export function parseQuayRegistry(doc: unknown, defaultNamespace = 'default'): P
   return problems.length > 0 ? { problems } : { registry, problems };
 }
 
-const SPEC_FIELDS = ['configBundleSecret', 'tlsSecret', 'components', 'exposure', 'initialUser', 'persistentVolumeClaimRetentionPolicy', 'networkPolicies', 'backup'];
+const SPEC_FIELDS = ['configBundleSecret', 'tlsSecret', 'components', 'exposure', 'initialUser', 'persistentVolumeClaimRetentionPolicy', 'networkPolicies', 'backup', 'migrations', 'clair'];
 
 /** Kinds spec.components declares unmanaged (as written; spec.backup may name only managed databases). */
 function declaredUnmanaged(raw: unknown): Set<string> {
@@ -183,6 +196,11 @@ function parseComponents(raw: unknown, problems: Problem[]): Component[] | undef
     problems.push(problem('spec.components', 'must be a list of {kind, managed, overrides}'));
     return undefined;
   }
+  // One line, not one per extra item (a generated list of thousands).
+  if (raw.length > COMPONENT_KINDS.length) {
+    problems.push(problem('spec.components', `at most ${COMPONENT_KINDS.length} components (one per kind), got ${raw.length}`));
+    return undefined;
+  }
   const seen = new Set<string>();
   const out: Component[] = [];
   raw.forEach((item, i) => {
@@ -232,6 +250,7 @@ function checkSecurityContext(value: unknown, bad: (field: string, message: stri
     else if (k === 'runAsUser' && !id(v, 1)) bad(`.${k}`, 'must be a user id of at least 1 (pods never run as root)');
     else if ((k === 'runAsGroup' || k === 'fsGroup') && !id(v, 0)) bad(`.${k}`, 'must be a group id (a whole number of at least 0)');
     else if (k === 'supplementalGroups' && (!Array.isArray(v) || !v.every((g) => id(g, 0)))) bad(`.${k}`, 'must be a list of group ids');
+    else if (k === 'supplementalGroups' && (v as unknown[]).length > 32) bad(`.${k}`, 'at most 32 group ids');
     else if (k === 'fsGroupChangePolicy' && v !== 'OnRootMismatch' && v !== 'Always') bad(`.${k}`, 'must be OnRootMismatch or Always');
   }
 }
@@ -256,20 +275,29 @@ function parseOverrides(kind: ComponentKind, raw: unknown, path: string, problem
     switch (field as OverrideKind) {
       case 'env':
         if (!Array.isArray(value)) bad(field, 'must be a list of {name, value} or {name, valueFrom}');
+        else if (value.length > MAX_ENV) bad(field, `at most ${MAX_ENV} entries (the CRD's limit), got ${value.length}`);
         else
           value.forEach((e, i) => {
-            if (!isObject(e) || typeof e.name !== 'string' || !ENV_NAME.test(e.name)) bad(`${field}[${i}].name`, 'must be a valid environment variable name');
-            else if (e.value !== undefined && typeof e.value !== 'string') bad(`${field}[${i}].value`, 'must be a string (quote numbers and booleans)');
-            else if (e.valueFrom !== undefined && !isObject(e.valueFrom)) bad(`${field}[${i}].valueFrom`, 'must be a mapping');
+            const at = `${field}[${i}]`;
+            if (!isObject(e) || typeof e.name !== 'string' || !ENV_NAME.test(e.name)) bad(`${at}.name`, 'must be a valid environment variable name');
+            else if (e.name.length > 256) bad(`${at}.name`, `is ${e.name.length} characters long; at most 256`);
+            else if (value.findIndex((x) => isObject(x) && x.name === e.name) !== i) bad(`${at}.name`, `\`${e.name}\` is listed twice`);
+            else if (e.value !== undefined && typeof e.value !== 'string') bad(`${at}.value`, 'must be a string (quote numbers and booleans)');
+            else if (e.value !== undefined && e.valueFrom !== undefined) bad(at, 'has both value and valueFrom: give one');
+            else if (e.valueFrom !== undefined) checkValueFrom(e.valueFrom, `${at}.valueFrom`, bad);
+            for (const k of isObject(e) ? Object.keys(e) : []) if (!['name', 'value', 'valueFrom'].includes(k)) bad(`${at}.${k}`, 'unknown field; an env entry has name, value and valueFrom');
           });
         break;
       case 'replicas':
         if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) bad(field, 'must be a whole number of at least 0');
+        else if (value > MAX_INT32) bad(field, `must be at most ${MAX_INT32}`);
         break;
       case 'volumeSize':
         if ((typeof value !== 'string' && typeof value !== 'number') || !QUANTITY.test(String(value))) bad(field, `${JSON.stringify(value)} is not a Kubernetes quantity such as 50Gi`);
+        else if (!(parseQuantity(value) > 0)) bad(field, `${JSON.stringify(value)}: a volume needs a size of more than 0`);
         break;
-      case 'resources':
+      case 'resources': {
+        const found = problems.length;
         if (!isObject(value)) bad(field, 'must be a mapping with requests and/or limits');
         else
           for (const [k, v] of Object.entries(value)) {
@@ -280,16 +308,20 @@ function parseOverrides(kind: ComponentKind, raw: unknown, path: string, problem
                 if ((typeof q !== 'string' && typeof q !== 'number') || !QUANTITY.test(String(q))) bad(`${field}.${k}.${res}`, `${JSON.stringify(q)} is not a Kubernetes quantity`);
               }
           }
+        if (problems.length === found) checkResourceAmounts(value as Record<string, Record<string, unknown>>, (p, m) => bad(`${field}${p}`, m));
         break;
+      }
       case 'affinity':
         if (!isObject(value)) bad(field, 'must be a mapping (nodeAffinity, podAffinity, podAntiAffinity)');
+        else checkAffinity(value, (p, m) => bad(`${field}${p}`, m));
         break;
       case 'tolerations':
         if (!Array.isArray(value) || !value.every(isObject)) bad(field, 'must be a list of tolerations');
+        else checkTolerations(value, (p, m) => bad(`${field}${p}`, m));
         break;
       case 'nodeSelector':
       case 'annotations':
-        if (!isStringMap(value)) bad(field, 'must be a mapping of strings to strings');
+        checkStringMap(value, field, bad, { labels: field === 'nodeSelector', max: MAX_MAP_ENTRIES });
         break;
       case 'storageClassName':
         if (typeof value !== 'string' || !DNS_SUBDOMAIN.test(value) || value.length > 253) bad(field, `${JSON.stringify(value)} is not a StorageClass name`);
@@ -298,11 +330,10 @@ function parseOverrides(kind: ComponentKind, raw: unknown, path: string, problem
         checkSecurityContext(value, (f, m) => bad(`${field}${f}`, m));
         break;
       case 'labels':
-        if (!isStringMap(value)) bad(field, 'must be a mapping of strings to strings');
-        else
-          for (const reserved of RESERVED_LABELS) {
-            if (reserved in value) bad(`${field}.${reserved}`, `label \`${reserved}\` is reserved: the operator selects pods with it`);
-          }
+        checkStringMap(value, field, bad, { labels: true, max: MAX_MAP_ENTRIES });
+        for (const reserved of isStringMap(value) ? RESERVED_LABELS : []) {
+          if (reserved in (value as Record<string, string>)) bad(`${field}.${reserved}`, `label \`${reserved}\` is reserved: the operator selects pods with it`);
+        }
         break;
     }
   }

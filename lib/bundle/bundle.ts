@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as yaml from 'js-yaml';
 import { Problem, problem } from '../problems';
+import { invalidUtf8Line, loadYaml } from '../yaml';
 
 /** Keys with a meaning of their own; any other key is passed through to Quay's config volume. */
 export const BUNDLE_KEYS = {
@@ -59,7 +60,7 @@ export function nonEmpty(bundle: ConfigBundle, key: string): boolean {
 export function parseYamlMapping(key: string, text: string): { value?: Record<string, unknown>; problem?: Problem } {
   let value: unknown;
   try {
-    value = yaml.load(text, { filename: key, schema: yaml.DEFAULT_SCHEMA });
+    value = loadYaml(text, key);
   } catch (err) {
     if (err instanceof yaml.YAMLException) {
       const at = err.mark ? ` at line ${err.mark.line + 1}, column ${err.mark.column + 1}` : '';
@@ -74,21 +75,38 @@ export function parseYamlMapping(key: string, text: string): { value?: Record<st
   return { value: value as Record<string, unknown> };
 }
 
+/** Kubernetes refuses a Secret whose data adds up to more than 1 MiB; the bundle must fit in one. */
+export const MAX_SECRET_BYTES = 1024 * 1024;
+
 /** Builds a bundle from its files; parses config.yaml and clair-config.yaml. */
 export function bundleFromFiles(source: string, files: ReadonlyMap<string, Buffer>): BundleResult {
   const problems: Problem[] = [];
   for (const key of files.keys()) {
     if (!SECRET_KEY.test(key)) problems.push(problem(key, 'is not a valid Secret key (letters, digits, -, _ and . only)'));
   }
+  const total = [...files.values()].reduce((n, b) => n + b.length, 0);
+  if (total > MAX_SECRET_BYTES) {
+    const [largest, bytes] = [...files.entries()].sort((a, b) => b[1].length - a[1].length)[0];
+    problems.push(problem(largest, `is ${bytes.length} bytes (the whole bundle ${total}): Kubernetes limits a Secret to 1 MiB (${MAX_SECRET_BYTES} bytes), so the bundle cannot be stored`));
+    return { problems };
+  }
+  // YAML is UTF-8; decoding would silently turn bad bytes into U+FFFD (in a password, say).
+  const yamlText = (key: string): string | undefined => {
+    const bytes = files.get(key);
+    const line = bytes && invalidUtf8Line(bytes);
+    if (line === undefined) return bytes?.toString('utf8');
+    problems.push(problem(key, `is not UTF-8 text (line ${line}): YAML must be UTF-8`));
+    return undefined;
+  };
   let config: Record<string, unknown> = {};
-  const configText = files.get(BUNDLE_KEYS.config)?.toString('utf8');
+  const configText = yamlText(BUNDLE_KEYS.config);
   if (configText !== undefined) {
     const parsed = parseYamlMapping(BUNDLE_KEYS.config, configText);
     if (parsed.problem) problems.push(parsed.problem);
     else config = parsed.value ?? {};
   }
   let clairConfig: Record<string, unknown> | undefined;
-  const clairText = files.get(BUNDLE_KEYS.clairConfig)?.toString('utf8');
+  const clairText = yamlText(BUNDLE_KEYS.clairConfig);
   if (clairText !== undefined) {
     const parsed = parseYamlMapping(BUNDLE_KEYS.clairConfig, clairText);
     if (parsed.problem) problems.push(parsed.problem);

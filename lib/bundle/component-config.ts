@@ -33,6 +33,12 @@ export const REQUIRED_WHEN_UNMANAGED: Partial<Record<ComponentKind, readonly str
 /** Managed components whose fields the user may still set; the operator's values win on merge. */
 const CONFIG_ALLOWED_WHEN_MANAGED: readonly ComponentKind[] = ['route', 'mirror', 'redis'];
 
+/**
+ * Single fields a managed component takes from the user, whose value then wins: the global load
+ * balancer in front of geo-replicated sites' Clairs (its URL is checked in lib/model.ts).
+ */
+const FIELDS_ALLOWED_WHEN_MANAGED: Partial<Record<ComponentKind, readonly string[]>> = { clair: ['SECURITY_SCANNER_V4_ENDPOINT'] };
+
 function present(config: Readonly<Record<string, unknown>>, key: string): boolean {
   const v = config[key];
   return v !== undefined && v !== null && v !== '';
@@ -68,7 +74,7 @@ export function checkComponentConfig(components: ResolvedComponents, bundle: Con
   for (const c of Object.values(components)) {
     const requiredKind = c.kind in REQUIRED_WHEN_UNMANAGED || c.kind === 'tls';
     if (c.managed) {
-      const fields = userFieldsFor(c.kind, bundle);
+      const fields = userFieldsFor(c.kind, bundle).filter((f) => !(FIELDS_ALLOWED_WHEN_MANAGED[c.kind] ?? []).includes(f));
       if (fields.length > 0 && !CONFIG_ALLOWED_WHEN_MANAGED.includes(c.kind)) {
         problems.push(problem('configBundleSecret', `${c.kind} component marked as managed, but \`configBundleSecret\` contains required fields (${fields.join(', ')})`));
       }

@@ -49,6 +49,9 @@ export function checkCertificate(input: CertificateCheckInput, now: Date = new D
 
   const validTo = new Date(cert.validTo);
   if (validTo.getTime() < now.getTime()) problems.push(problem(CERT, `expired on ${validTo.toISOString()}`));
+  // Not yet valid: every client would refuse it until then, as they refuse an expired one.
+  const validFrom = new Date(cert.validFrom);
+  if (validFrom.getTime() > now.getTime()) problems.push(problem(CERT, `is not valid before ${validFrom.toISOString()}`));
   return problems;
 }
 

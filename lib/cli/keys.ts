@@ -8,8 +8,7 @@ import { Credentials } from '../../constructs/credentials';
 import { ensureManagedKeys, keysFromSecret, managedKeysSecretName } from '../keys';
 import { DNS_LABEL } from '../names';
 import { sortObjects, KubeObject } from '../synth';
-import * as yaml from 'js-yaml';
-import { toYamlStream } from '../yaml';
+import { loadYamlAll, toYamlStream } from '../yaml';
 
 export const KEYS_HELP = `quay-operator keys: new generated keys for a registry, as Secrets to seal
 
@@ -50,7 +49,7 @@ export function keysCommand(args: string[]): { stdout: string } {
     if (!fs.existsSync(values.from)) throw new KeysUsageError(`--from ${values.from}: no such file`);
     let docs: KubeObject[];
     try {
-      docs = yaml.loadAll(fs.readFileSync(values.from, 'utf8')) as KubeObject[];
+      docs = loadYamlAll(fs.readFileSync(values.from, 'utf8'), values.from) as KubeObject[];
     } catch (err) {
       throw new KeysUsageError(`--from ${values.from}: invalid YAML: ${(err as Error).message.split('\n')[0]}`);
     }

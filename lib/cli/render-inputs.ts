@@ -1,6 +1,7 @@
 // Turns the CLI's inputs into rendered registries: finds each registry's bundle, managed keys and
 // bucket credentials among the inputs, builds the model and synthesizes it.
 import { BundleResult, ConfigBundle, bundleFromDirectory, bundleFromFiles, bundleFromSecret } from '../bundle/bundle';
+import { parseQuayRegistry } from '../api/validate';
 import { keysFromSecret, managedKeysSecretName } from '../keys';
 import { Environment, RegistryModel, buildModel } from '../model';
 import { Problem, problem } from '../problems';
@@ -9,7 +10,7 @@ import { objectBucketFromProvisioner } from '../../constructs/object-storage';
 import { SHARED_NAMES } from '../../constructs/shared/component';
 import { InputDocument, Inputs, objectKey } from './inputs';
 import * as fs from 'node:fs';
-import * as yaml from 'js-yaml';
+import { loadYaml } from '../yaml';
 
 export interface PreparedInput {
   /** `<file> (QuayRegistry <ns>/<name>)`, for messages. */
@@ -28,15 +29,16 @@ export interface RegistryOutcome extends PreparedInput {
 /** --bundle: a directory of files, a file holding a Secret, or a plain config.yaml. */
 export function loadBundleOption(path: string): BundleResult {
   if (fs.statSync(path).isDirectory()) return bundleFromDirectory(path);
-  const text = fs.readFileSync(path, 'utf8');
+  const bytes = fs.readFileSync(path);
   let doc: unknown;
   try {
-    doc = yaml.load(text);
+    doc = loadYaml(bytes.toString('utf8'), path);
   } catch {
     doc = undefined; // not a Secret: parse it as config.yaml below, which reports the YAML error
   }
   if (doc && typeof doc === 'object' && (doc as Record<string, unknown>).kind === 'Secret') return bundleFromSecret(doc as Record<string, unknown>);
-  return bundleFromFiles(path, new Map([['config.yaml', Buffer.from(text)]]));
+  // The bytes as read: bundleFromFiles refuses what is not UTF-8.
+  return bundleFromFiles(path, new Map([['config.yaml', bytes]]));
 }
 
 function withPrefix(prefix: string, problems: readonly Problem[]): Problem[] {
@@ -55,8 +57,12 @@ export function prepareInput(doc: InputDocument, inputs: Inputs, environment: En
   const namespace = typeof meta.namespace === 'string' ? meta.namespace : options.defaultNamespace;
   const source = `${doc.file} (QuayRegistry ${namespace}/${name || `#${doc.index}`})`;
   const warnings: string[] = [];
-  const registry = { ...doc.object, metadata: { ...meta, namespace } };
+  // A namespace that is there but not a string stays, for the parser to refuse (not `default` silently).
+  const registry = { ...doc.object, metadata: { ...meta, namespace: meta.namespace ?? namespace } };
   const lookup = (kind: string, n: string) => inputs.objects.get(objectKey(kind, namespace, n))?.object;
+  // The registry first, as the controller does: what it names is looked up once the names are valid.
+  const parsed = parseQuayRegistry(registry, options.defaultNamespace);
+  if (!parsed.registry) return { source, namespace, name, warnings, problems: parsed.problems };
 
   let bundle = options.bundle;
   const spec = (doc.object.spec ?? {}) as Record<string, unknown>;

@@ -1,7 +1,7 @@
 // Clair's config.yaml for a managed Clair: connection strings for the managed (or user-supplied)
 // database, the PSK Quay signs requests with, and the user's clair-config.yaml merged over it.
 import type { RegistryModel } from '../model';
-import { sortKeys } from './quay-config';
+import { clairEndpoint, globalClairEndpoint, sortKeys } from './quay-config';
 
 type Json = Record<string, unknown>;
 
@@ -66,19 +66,25 @@ export function clairBaseConfig(model: RegistryModel): Json {
   // user's (a patch copies theirs to the services that lack one).
   const useManaged = model.components.clairpostgres.managed || userConnstringServices(model).length === 0;
   const conn = useManaged ? { connstring: clairConnstring(model) } : {};
+  // spec.clair.disconnected, as the seeds' air-gapped section says: no updater reaches the internet
+  // (vulnerability data is imported with clairctl), the indexer fetches nothing from public addresses.
+  const disconnected = model.registry.spec.clair?.disconnected === true;
+  // Behind a global Clair endpoint (geo-replication) Quay fetches notifications through it: Clair
+  // names itself by the load balancer's name, as Quay does by SERVER_HOSTNAME.
+  const callbackBase = globalClairEndpoint(model) ? clairEndpoint(model) : `http://${model.name}-clair-app`;
   return sortKeys({
     http_listen_addr: ':8080',
     introspection_addr: ':8089',
     log_level: 'info',
-    indexer: { ...conn, layer_scan_concurrency: 5, migrations: true, scanlock_retry: 10 },
-    matcher: { ...conn, migrations: true },
+    indexer: { ...conn, layer_scan_concurrency: 5, migrations: true, scanlock_retry: 10, ...(disconnected ? { airgap: true } : {}) },
+    matcher: { ...conn, migrations: true, ...(disconnected ? { disable_updaters: true } : {}) },
     notifier: {
       ...conn,
       delivery_interval: '1m',
       migrations: true,
       poll_interval: '5m',
       webhook: {
-        callback: `http://${model.name}-clair-app/notifier/api/v1/notifications`,
+        callback: `${callbackBase}/notifier/api/v1/notifications`,
         target: `https://${model.hostnames.server}/secscan/notification`,
       },
     },

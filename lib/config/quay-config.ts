@@ -27,8 +27,43 @@ export function redisHost(model: RegistryModel): string {
   return `${model.name}-quay-redis`;
 }
 
-export function clairEndpoint(model: RegistryModel): string {
+/** The managed Clair's Service, as Quay reaches it inside the cluster. */
+export function localClairEndpoint(model: RegistryModel): string {
   return `http://${model.name}-clair-app.${model.namespace}.svc.cluster.local`;
+}
+
+/**
+ * Where Quay reaches the managed Clair: SECURITY_SCANNER_V4_ENDPOINT from config.yaml when set (a
+ * global load balancer in front of every geo-replicated site's Clair), else Clair's Service.
+ */
+export function clairEndpoint(model: RegistryModel): string {
+  const configured = model.bundle.config.SECURITY_SCANNER_V4_ENDPOINT;
+  return typeof configured === 'string' && configured !== '' ? configured.replace(/\/+$/, '') : localClairEndpoint(model);
+}
+
+/** Whether the managed Clair is reached through an endpoint of the user's (not its Service). */
+export function globalClairEndpoint(model: RegistryModel): boolean {
+  return clairEndpoint(model) !== localClairEndpoint(model);
+}
+
+/** Why SECURITY_SCANNER_V4_ENDPOINT (with a managed Clair) is not an http(s) URL Quay can call, if it is not. */
+export function clairEndpointProblem(value: unknown): string | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  const shown = JSON.stringify(value);
+  if (typeof value !== 'string') return `SECURITY_SCANNER_V4_ENDPOINT ${shown} is not a URL such as https://clair.example.com`;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return `SECURITY_SCANNER_V4_ENDPOINT ${shown} is not a URL such as https://clair.example.com`;
+  }
+  // Not shown: the message goes into status and Events.
+  if (url.username !== '' || url.password !== '') return 'SECURITY_SCANNER_V4_ENDPOINT must not carry credentials (user:password@): Quay authenticates to Clair with its PSK';
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return `SECURITY_SCANNER_V4_ENDPOINT ${shown} must be an http:// or https:// URL`;
+  if (url.hostname === '') return `SECURITY_SCANNER_V4_ENDPOINT ${shown} names no host`;
+  // Quay appends its API paths; and the URL is copied into Clair's config and the render.
+  if (url.search !== '' || url.hash !== '') return `SECURITY_SCANNER_V4_ENDPOINT ${shown} must not have a query or fragment: Quay appends Clair's API paths to it`;
+  return undefined;
 }
 
 /** The init container's environment variables that carry credentials into config.yaml. */

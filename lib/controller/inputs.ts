@@ -70,13 +70,18 @@ export class InputCache {
     private readonly caches: ReadonlyMap<string, ReadCache>,
   ) {}
 
-  async get(kind: InputKind, namespace: string, name: string): Promise<KubeObject | undefined> {
+  /**
+   * `confirmAbsence`: for what the user must create (the bundle, the certificate's Secret), a miss is
+   * asked of the API before it is reported: the Secret watch may lag behind the registry's (both
+   * applied at once), and a refusal must not rest on a cache that has not caught up.
+   */
+  async get(kind: InputKind, namespace: string, name: string, confirmAbsence = false): Promise<KubeObject | undefined> {
     const cache = this.caches.get(kind);
     if (!cache) return this.client.get(typeOf(kind), namespace, name);
     const key = `${kind}/${namespace}/${name}`;
     const cached = cache.get(namespace, name);
     const copy = this.copies.get(key);
-    if (!cached) return copy; // not in the cluster, unless we just created it
+    if (!cached) return copy ?? (confirmAbsence ? this.client.get(typeOf(kind), namespace, name) : undefined); // not in the cluster, unless we just created it
     if (!dataless.has(cached)) {
       this.copies.delete(key);
       return cached;

@@ -47,7 +47,8 @@ export interface UpgradeableCondition {
 export function upgradeStateOf(plan: Pick<Plan, 'migration' | 'databaseUpgrades'>, currentVersion: string | undefined, version: string): RegistryUpgradeState {
   const upgrading = currentVersion !== undefined && currentVersion !== version;
   return {
-    migration: plan.migration.phase === 'running' || (plan.migration.phase === 'waiting' && upgrading),
+    // A site that only waits for another site's migration runs nothing a new operator could break.
+    migration: !plan.migration.elsewhere && (plan.migration.phase === 'running' || (plan.migration.phase === 'waiting' && upgrading)),
     databases: plan.databaseUpgrades.filter((u) => u.phase !== 'done' && u.phase !== 'failed').map((u) => u.kind),
   };
 }

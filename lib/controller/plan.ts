@@ -7,9 +7,12 @@
 //      databases and redis have an available pod and the bucket claim is bound.
 //   3. The migration Job runs before Quay serves: quay-app and mirror are held at 0 replicas until
 //      the Job for this Quay version has succeeded. A succeeded Job is never re-run for the same
-//      version; a Job of another version is replaced, never while it runs.
+//      version; a Job of another version is replaced, never while it runs. A geo-replication site
+//      that does not migrate (spec.migrations.run: false) waits the same way for its schema check
+//      Job, which succeeds once another site has migrated the shared database to this version.
 import { quayConfigReady, SHARED_NAMES } from '../../constructs/shared/component';
-import { QUAY_VERSION_ANNOTATION } from '../../constructs/quay';
+import { QUAY_VERSION_ANNOTATION, migrationGateJobName, quayUpgradeJobName } from '../../constructs/quay';
+import { runsMigrations } from '../api/geo-replication';
 import type { RegistryModel } from '../model';
 import { APPLIED_HASH, Applier } from './applier';
 import { QUAY_OVERRIDE_CONFIG_ENV, RETRY_MIGRATION_ANNOTATION } from '../names';
@@ -30,7 +33,8 @@ export interface Plan {
   readonly keptVolumes: string[];
   /** Dependencies not ready yet (component names), holding Quay's workloads back. */
   readonly waitingFor: string[];
-  readonly migration: { readonly phase: MigrationPhase; readonly message?: string };
+  /** `elsewhere`: this site does not migrate (spec.migrations.run: false); it waits for the site that does. */
+  readonly migration: { readonly phase: MigrationPhase; readonly message?: string; readonly elsewhere?: boolean };
   /** Set when the migration for this version has succeeded. */
   readonly currentVersion?: string;
   /** Old Secrets and ConfigMaps kept because a pod or template still reads them (or pods are not known yet). */
@@ -59,7 +63,7 @@ export function dependentWorkloads(model: RegistryModel): Set<string> {
     `Deployment/${n(SHARED_NAMES.mirror)}`,
     `Deployment/${n(SHARED_NAMES.configEditor)}`,
     `Deployment/${n(SHARED_NAMES.clairApp)}`,
-    `Job/${n('quay-app-upgrade')}`,
+    `Job/${migrationGateJobName(model)}`,
     `HorizontalPodAutoscaler/${n(SHARED_NAMES.quayApp)}`,
     `HorizontalPodAutoscaler/${n(SHARED_NAMES.mirror)}`,
     `HorizontalPodAutoscaler/${n(SHARED_NAMES.clairApp)}`,
@@ -191,11 +195,13 @@ export function plan(
     ...(pendingDb.has('clairpostgres') ? [d(SHARED_NAMES.clairApp)] : []),
   ]);
   const scaleDown: string[] = [];
+  // The Job Quay waits for: the migration Job, or the schema check of a site that does not migrate.
+  const jobName = migrationGateJobName(model);
+  const elsewhere = !runsMigrations(model.registry.spec);
   const skippedForDb = new Set<string>([
-    ...(pendingDb.has('postgres') ? [`Job/${model.name}-quay-app-upgrade`, `HorizontalPodAutoscaler/${model.name}-${SHARED_NAMES.quayApp}`, `HorizontalPodAutoscaler/${model.name}-${SHARED_NAMES.mirror}`] : []),
+    ...(pendingDb.has('postgres') ? [`Job/${jobName}`, `HorizontalPodAutoscaler/${model.name}-${SHARED_NAMES.quayApp}`, `HorizontalPodAutoscaler/${model.name}-${SHARED_NAMES.mirror}`] : []),
     ...(pendingDb.has('clairpostgres') ? [`HorizontalPodAutoscaler/${model.name}-${SHARED_NAMES.clairApp}`] : []),
   ]);
-  const jobName = `${model.name}-quay-app-upgrade`;
   const waitingFor = unreadyDependencies(model, observed);
   const dependents = dependentWorkloads(model);
 
@@ -220,12 +226,16 @@ export function plan(
       replaceJob = true;
     } else if (state === 'failed') {
       const why = (liveJob as any).status?.conditions?.find((c: any) => c.type === 'Failed')?.message ?? 'failed to run migrations';
-      const hint = `see \`kubectl logs -n ${model.namespace} job/${jobName}\`; once the cause is fixed, retry with \`kubectl annotate quayregistry -n ${model.namespace} ${model.name} --overwrite ${RETRY_MIGRATION_ANNOTATION}=<a new value>\``;
+      const retryHint = `retry with \`kubectl annotate quayregistry -n ${model.namespace} ${model.name} --overwrite ${RETRY_MIGRATION_ANNOTATION}=<a new value>\``;
+      const hint = elsewhere
+        ? `the schema check of the shared database failed (spec.migrations.run is false): see \`kubectl logs -n ${model.namespace} job/${jobName}\` (e.g. a site with a newer Quay migrated it); once the cause is fixed, ${retryHint}`
+        : `see \`kubectl logs -n ${model.namespace} job/${jobName}\`; once the cause is fixed, ${retryHint}`;
       migration = { phase: 'failed', message: `${why}; ${hint}` };
     } else {
       migration = state === 'succeeded' ? { phase: 'succeeded' } : { phase: 'running' };
     }
   }
+  if (elsewhere) migration = { ...migration, elsewhere: true };
   const migrated = migration.phase === 'done' || migration.phase === 'succeeded';
   // An upgrade of a registry that served a previous version (not a new install): that version keeps serving, read-only.
   const upgrading = currentVersion !== undefined && currentVersion !== version;
@@ -299,6 +309,9 @@ export function plan(
     if (obj.metadata.namespace !== model.namespace || !ownedBy(obj, uid) || wanted.has(key(obj))) continue;
     if (obj.kind === 'PersistentVolumeClaim') {
       if (!claimsInUse.has(obj.metadata.name)) keptVolumes.push(obj.metadata.name);
+    } else if (obj.kind === 'Job' && obj.metadata.name === quayUpgradeJobName(model) && jobState(obj) === 'active') {
+      // A migration under way (the site was just told not to migrate): stopped halfway, the schema would be broken.
+      continue;
     } else if (obj.kind === 'Secret' && obj.metadata.name.startsWith(`${model.name}-${SHARED_NAMES.managedKeys}`)) {
       // An older keys Secret (upstream's hashed name before 3.6.4): the only copy of keys that encrypt data. Never pruned.
       continue;

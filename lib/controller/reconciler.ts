@@ -6,6 +6,7 @@ import { objectBucketFromProvisioner } from '../../constructs/object-storage';
 import { SHARED_NAMES } from '../../constructs/shared/component';
 import { API_VERSION, Condition, KIND, LABEL_REGISTRY, QuayRegistryStatus } from '../api/types';
 import { bundleFromSecret, ConfigBundle } from '../bundle/bundle';
+import { parseQuayRegistry } from '../api/validate';
 import { Environment, RegistryModel, buildModel } from '../model';
 import { Problem, problem } from '../problems';
 import { decideUpgrade } from '../upgrade/versions';
@@ -13,6 +14,7 @@ import { KubeObject, renderCredentials, renderPostgresUpgrade, renderRegistry, s
 import type { DatabaseUpgrade } from './postgres-upgrade';
 import { Applier } from './applier';
 import { prepareBackupRestore } from './backup-restore';
+import { prepareClairImport } from './clair-import';
 import { managedKeysSecretName } from '../keys';
 import { holdsData, keysOwnerReferencesPatch, releasedByApply, retainsData } from './retention';
 import { RegistryEvent, recordEvent } from './events';
@@ -101,11 +103,15 @@ export class Reconciler {
     const spec = (registry.spec ?? {}) as Obj;
     let writes = 0;
 
+    // The registry itself is checked before anything is written for it: the keys Secret is named and
+    // labelled after it (a name too long for a label was a refused create, retried forever).
+    // Its inputs are read only once it is valid (their names may not be names), as the CLI does.
+    const problems: Problem[] = [...parseQuayRegistry({ ...registry, apiVersion: API_VERSION, kind: KIND }).problems];
+    const valid = problems.length === 0;
     // Inputs from the Secret and ConfigMap caches, which keep data only for what registries read.
-    const problems: Problem[] = [];
     let bundle: ConfigBundle | undefined;
-    if (typeof spec.configBundleSecret === 'string') {
-      const secret = await inputs.get('Secret', namespace, spec.configBundleSecret);
+    if (valid && typeof spec.configBundleSecret === 'string') {
+      const secret = await inputs.get('Secret', namespace, spec.configBundleSecret, true);
       if (!secret) problems.push(problem('spec.configBundleSecret', `unable to get \`configBundleSecret\`: Secret ${spec.configBundleSecret} not found`));
       else {
         const result = bundleFromSecret(secret as Obj);
@@ -114,9 +120,9 @@ export class Reconciler {
       }
     }
     // The certificate's Secret (spec.tlsSecret), read like the bundle: the user's, not labelled.
-    const tlsSecret = typeof spec.tlsSecret === 'string' ? await inputs.get('Secret', namespace, spec.tlsSecret) : undefined;
+    const tlsSecret = valid && typeof spec.tlsSecret === 'string' ? await inputs.get('Secret', namespace, spec.tlsSecret, true) : undefined;
     const datastore = `${name}-${SHARED_NAMES.datastore}`;
-    const [datastoreSecret, datastoreConfigMap] = env.capabilities.objectBucketClaims
+    const [datastoreSecret, datastoreConfigMap] = valid && env.capabilities.objectBucketClaims
       ? await Promise.all([inputs.get('Secret', namespace, datastore), inputs.get('ConfigMap', namespace, datastore)])
       : [undefined, undefined];
 
@@ -199,7 +205,9 @@ export class Reconciler {
     const renderUpgrade = (u: DatabaseUpgrade) => renderPostgresUpgrade(model, u.kind, u.oldClaim, u.oldImage).map((o) => Applier.stamp(withOwner(o, registry)));
     // spec.backup and the restore annotation: their reads, then their holds and Jobs in the plan (backup-restore.ts).
     const day2 = await prepareBackupRestore(this.deps.client, registry, model, rendered, observed, previous, this.now());
-    const thePlan = day2.adjust(makePlan(model, rendered, observed, previous?.currentVersion, registry.metadata.uid, renderUpgrade));
+    // The quay-operator/clair-import-updaters annotation: its Job and status (clair-import.ts).
+    const clairImport = await prepareClairImport(this.deps.client, registry, model, observed, previous, this.now());
+    const thePlan = clairImport.adjust(day2.adjust(makePlan(model, rendered, observed, previous?.currentVersion, registry.metadata.uid, renderUpgrade)));
     this.deps.onUpgradeState?.(model.namespace, model.name, upgradeStateOf(thePlan, previous?.currentVersion, model.environment.quayVersion));
     const events: RegistryEvent[] = [];
 
@@ -290,8 +298,8 @@ export class Reconciler {
     }
     writes += firstUser.writes;
     if (firstUser.event) events.push(firstUser.event);
-    const status = day2.status(withInitialUser(computed, previous, firstUser, mergeConditions, this.now().toISOString()), this.now().toISOString());
-    events.push(...transitions(previous, status), ...day2.events);
+    const status = clairImport.status(day2.status(withInitialUser(computed, previous, firstUser, mergeConditions, this.now().toISOString()), this.now().toISOString()), this.now().toISOString());
+    events.push(...transitions(previous, status), ...day2.events, ...clairImport.events);
     if (released.length > 0 && !applyError) {
       events.push({ type: 'Normal', reason: 'DataRetained', message: `${released.join(', ')} no longer owned by the registry: kept when it is deleted (persistentVolumeClaimRetentionPolicy.whenDeleted: Retain)` });
     }
@@ -317,7 +325,7 @@ export class Reconciler {
     const waiting = dbUpgrading || thePlan.waitingFor.length > 0 || thePlan.migration.phase === 'running' || thePlan.migration.phase === 'waiting';
     // Pods are not watched: old config still mounted by a stopping pod is looked at again shortly.
     const configWaits = thePlan.configInUse.length > 0;
-    const requeues = [waiting ? 30_000 : undefined, configWaits ? CONFIG_PRUNE_RECHECK_MS : undefined, firstUser.requeueAfterMs, day2.requeueAfterMs].filter((ms): ms is number => ms !== undefined);
+    const requeues = [waiting ? 30_000 : undefined, configWaits ? CONFIG_PRUNE_RECHECK_MS : undefined, firstUser.requeueAfterMs, day2.requeueAfterMs, clairImport.requeueAfterMs].filter((ms): ms is number => ms !== undefined);
     return { writes, ...(requeues.length > 0 ? { requeueAfterMs: Math.min(...requeues) } : {}) };
   }
 

@@ -2,6 +2,7 @@
 // did). Condition types, reasons and messages follow the seeds and upstream.
 import { configEditorCredentialsSecretName, configEditorRendered } from '../../constructs/config-editor';
 import { SHARED_NAMES } from '../../constructs/shared/component';
+import { migrationGateJobName } from '../../constructs/quay';
 import { COMPONENT_KINDS, ComponentKind, Condition, QuayRegistryStatus } from '../api/types';
 import type { RegistryModel } from '../model';
 import type { Problem } from '../problems';
@@ -39,6 +40,13 @@ const NOT_MANAGED: Record<ComponentKind, string> = {
   monitoring: 'Monitoring not managed by the operator',
   tls: 'TLS not managed by the operator',
 };
+
+/** A geo-replication site that does not migrate (spec.migrations.run: false), waiting for the one that does. */
+export const AWAITING_MIGRATION = 'AwaitingMigration';
+
+function awaitingMessage(model: RegistryModel): string {
+  return `spec.migrations.run is false: waiting for another site to migrate the shared database to Quay ${model.environment.quayVersion}; Job ${migrationGateJobName(model)} compares its alembic revision with this Quay's`;
+}
 
 type Check = { ok: boolean; reason?: string; message: string };
 const ready = (message: string): Check => ({ ok: true, reason: 'ComponentReady', message });
@@ -88,7 +96,7 @@ function checkComponent(kind: ComponentKind, model: RegistryModel, observed: Obs
   switch (kind) {
     case 'quay': {
       if (plan.migration.phase === 'failed') return notReady(`migrations failed: ${plan.migration.message}`);
-      if (plan.migration.phase !== 'done' && plan.migration.phase !== 'succeeded') return notReady('running database migrations', 'MigrationsInProgress');
+      if (plan.migration.phase !== 'done' && plan.migration.phase !== 'succeeded') return plan.migration.elsewhere ? notReady(awaitingMessage(model), AWAITING_MIGRATION) : notReady('running database migrations', 'MigrationsInProgress');
       const check = deploymentCheck(dep(SHARED_NAMES.quayApp), n(SHARED_NAMES.quayApp), 'Deployment', uid, pinnedAtZero('Quay component scaled down'));
       return check.ok ? ready(check.message.endsWith('scaled down') ? check.message : 'Quay component healthy') : check;
     }
@@ -211,9 +219,23 @@ export function mergeConditions(previous: readonly Condition[] | undefined, next
   });
 }
 
-/** The documented messages stand alone; others name the field or file they are about. */
+/** The documented messages stand alone (they name what they are about); others name the field or file. */
 function problemText(p: Problem): string {
-  return ['', 'configBundleSecret', 'spec.components'].includes(p.path) ? p.message : `${p.path}: ${p.message}`;
+  const documented = ['', 'configBundleSecret'].includes(p.path) || (p.path === 'spec.components' && p.message.startsWith('component `'));
+  return documented ? p.message : `${p.path}: ${p.message}`;
+}
+
+/** metav1.Condition's limit on a message; thousands of problems (a generated spec) are cut, and counted. */
+const MAX_MESSAGE = 32 * 1024;
+
+function problemsText(problems: readonly Problem[]): string {
+  let text = '';
+  for (const [i, p] of problems.entries()) {
+    const next = `${i > 0 ? '; ' : ''}${problemText(p)}`;
+    if (text.length + next.length > MAX_MESSAGE - 100) return `${text}; and ${problems.length - i} more problems`;
+    text += next;
+  }
+  return text;
 }
 
 type NewCondition = Omit<Condition, 'lastTransitionTime' | 'lastUpdateTime'>;
@@ -225,7 +247,7 @@ export function computeStatus(inputs: StatusInputs): QuayRegistryStatus {
 
   if (inputs.problems && inputs.problems.length > 0) {
     const reason = inputs.problems[0].reason;
-    conditions.push(cond('RolloutBlocked', true, reason, inputs.problems.map(problemText).join('; ')));
+    conditions.push(cond('RolloutBlocked', true, reason, problemsText(inputs.problems)));
     // What was true before the input went bad stays as it was: nothing was changed or deleted.
     const keep = (previous?.conditions ?? []).filter((c) => c.type !== 'RolloutBlocked');
     return {
@@ -250,7 +272,7 @@ export function computeStatus(inputs: StatusInputs): QuayRegistryStatus {
     conditions.push(cond('ComponentsCreated', false, c.reason, c.message));
   } else if (plan.waitingFor.length > 0) conditions.push(cond('ComponentsCreated', false, 'AwaitingDependencies', `waiting for ${plan.waitingFor.join(', ')} to become available`));
   else if (m.phase === 'failed') conditions.push(cond('ComponentsCreated', false, 'MigrationsFailed', m.message ?? 'failed to run migrations'));
-  else if (m.phase !== 'done' && m.phase !== 'succeeded') conditions.push(cond('ComponentsCreated', false, 'MigrationsInProgress', 'running database migrations'));
+  else if (m.phase !== 'done' && m.phase !== 'succeeded') conditions.push(m.elsewhere ? cond('ComponentsCreated', false, AWAITING_MIGRATION, awaitingMessage(model)) : cond('ComponentsCreated', false, 'MigrationsInProgress', 'running database migrations'));
   else conditions.push(cond('ComponentsCreated', true, 'ComponentsCreationSuccess', 'All registry components created'));
 
   const checks = new Map<ComponentKind, Check>();
@@ -262,7 +284,7 @@ export function computeStatus(inputs: StatusInputs): QuayRegistryStatus {
   // Quay waits for its prerequisites, mirror for Quay (upstream's order and messages).
   const prerequisites: ComponentKind[] = ['postgres', 'objectstorage', 'clair', 'clairpostgres', 'tls', 'redis'];
   const failed = prerequisites.filter((k) => !checks.get(k)!.ok);
-  if (failed.length > 0 && checks.get('quay')!.reason !== 'MigrationsInProgress') {
+  if (failed.length > 0 && checks.get('quay')!.reason !== 'MigrationsInProgress' && checks.get('quay')!.reason !== AWAITING_MIGRATION) {
     checks.set('quay', notReady(`Awaiting for component ${failed.join(',')} to become available`));
   }
   if (model.components.mirror.managed && !checks.get('quay')!.ok) checks.set('mirror', notReady('Awaiting for component quay to become available'));
@@ -272,8 +294,9 @@ export function computeStatus(inputs: StatusInputs): QuayRegistryStatus {
   }
 
   const allReady = [...checks.values()].every((c) => c.ok);
-  if (m.phase !== 'done' && m.phase !== 'succeeded' && m.phase !== 'failed') conditions.push(cond('Available', false, 'MigrationsInProgress', 'running database migrations'));
-  else conditions.push(allReady ? cond('Available', true, 'HealthChecksPassing', 'All components reporting as healthy') : cond('Available', false, 'ComponentNotReady', 'Some components are not ready'));
+  if (m.phase !== 'done' && m.phase !== 'succeeded' && m.phase !== 'failed') {
+    conditions.push(m.elsewhere ? cond('Available', false, AWAITING_MIGRATION, awaitingMessage(model)) : cond('Available', false, 'MigrationsInProgress', 'running database migrations'));
+  } else conditions.push(allReady ? cond('Available', true, 'HealthChecksPassing', 'All components reporting as healthy') : cond('Available', false, 'ComponentNotReady', 'Some components are not ready'));
 
   // The seeds' unhealthyComponents: failing Deployment conditions, by component.
   const unhealthy: Record<string, Condition[]> = {};

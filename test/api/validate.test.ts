@@ -83,7 +83,7 @@ describe('parseQuayRegistry: the registry itself', () => {
 
   it('rejects an unknown spec field', () => {
     expect(parseQuayRegistry(registry({ configBundleSecret: 'config-bundle-secret', replicas: 3 }))).toEqual({
-      problems: [invalid('spec.replicas', 'unknown field; the spec has only configBundleSecret, tlsSecret, components, exposure, initialUser, persistentVolumeClaimRetentionPolicy, networkPolicies, backup')],
+      problems: [invalid('spec.replicas', 'unknown field; the spec has only configBundleSecret, tlsSecret, components, exposure, initialUser, persistentVolumeClaimRetentionPolicy, networkPolicies, backup, migrations, clair')],
     });
   });
 

@@ -135,9 +135,10 @@ describe('checkComponentConfig: managed components must not carry their config',
     ]);
   });
 
-  it('reports a managed clair with SECURITY_SCANNER_V4_ENDPOINT', () => {
-    expect(check({ 'config.yaml': 'SECURITY_SCANNER_V4_ENDPOINT: http://clair.example.com\n' })).toEqual([
-      managedWithFields('clair', 'SECURITY_SCANNER_V4_ENDPOINT'),
+  it('takes SECURITY_SCANNER_V4_ENDPOINT with a managed clair (a global endpoint, geo-replication), but not the rest of its group', () => {
+    expect(check({ 'config.yaml': 'SECURITY_SCANNER_V4_ENDPOINT: http://clair.example.com\n' })).toEqual([]);
+    expect(check({ 'config.yaml': 'SECURITY_SCANNER_V4_ENDPOINT: http://clair.example.com\nSECURITY_SCANNER_INDEXING_INTERVAL: 60\n' })).toEqual([
+      managedWithFields('clair', 'SECURITY_SCANNER_INDEXING_INTERVAL'),
     ]);
   });
 

@@ -4,6 +4,7 @@
 // the field's validation, and the fake API server taking them (a re-apply writes nothing).
 import { parseQuayRegistry } from '../../lib/api/validate';
 import { restoreComponentLabel } from '../../constructs/restore';
+import { renderClairImportJob } from '../../constructs/clair-import';
 import { KubeClient } from '../../lib/controller/kube-client';
 import { resourceType } from '../../lib/controller/resources';
 import { KubeObject, renderPostgresUpgrade, renderRegistry } from '../../lib/synth';
@@ -46,7 +47,7 @@ describe('the policies, every component managed (the default: on)', () => {
   test('exactly these four: Quay\'s database, Clair\'s, Redis and Clair', () => {
     expect(byName(objects)).toEqual({
       [`${REG}-quay-database`]: expected(`${REG}-quay-database`, 'postgres', 5432, ['quay-app', 'quay-mirror', 'quay-app-upgrade', 'postgres-restore']),
-      [`${REG}-clair-postgres`]: expected(`${REG}-clair-postgres`, 'clair-postgres', 5432, ['clair-app', 'clairpostgres-restore']),
+      [`${REG}-clair-postgres`]: expected(`${REG}-clair-postgres`, 'clair-postgres', 5432, ['clair-app', 'clair-import-updaters', 'clairpostgres-restore']),
       [`${REG}-quay-redis`]: expected(`${REG}-quay-redis`, 'redis', 6379, ['quay-app', 'quay-mirror']),
       [`${REG}-clair-app`]: expected(`${REG}-clair-app`, 'clair-app', 8080, ['quay-app']),
     });
@@ -66,8 +67,10 @@ describe('the policies, every component managed (the default: on)', () => {
     const templates = objects.filter((o) => o.kind === 'Deployment' || o.kind === 'Job').map((o) => o.spec.template.metadata.labels as Record<string, string>);
     // A restore's Job is rendered by the controller when one is asked for (constructs/restore.ts).
     const restores = (['postgres', 'clairpostgres'] as const).map((k) => labels(restoreComponentLabel(k, 'restore')));
+    // So is an updaters import's Job (constructs/clair-import.ts), when the annotation asks for one.
+    const imports = (renderClairImportJob(testModel({ files: FILES }), { source: 'pvc://updaters/u.gz' }, { kind: 'pvc', claim: 'updaters', path: 'u.gz' }) as Obj[]).map((j) => j.spec.template.metadata.labels);
     for (const p of policies(objects)) {
-      for (const peer of p.spec.ingress[0].from) expect([...templates, ...restores].filter((t) => matches(peer.podSelector.matchLabels, t))).toHaveLength(1);
+      for (const peer of p.spec.ingress[0].from) expect([...templates, ...restores, ...imports].filter((t) => matches(peer.podSelector.matchLabels, t))).toHaveLength(1);
     }
     const open = ['quay-app', 'quay-config-editor'].map(labels);
     for (const p of policies(objects)) for (const l of open) expect(matches(p.spec.podSelector.matchLabels, l)).toBe(false);

@@ -8,7 +8,8 @@ import { parseDatabaseUri } from '../../lib/keys';
 type Obj = Record<string, any>;
 
 /** Values a bundle may hold that an operator legitimately renders (a public hostname, a URL scheme). */
-const PUBLIC_KEYS = new Set(['SERVER_HOSTNAME', 'BUILDMAN_HOSTNAME', 'PREFERRED_URL_SCHEME', 'DISTRIBUTED_STORAGE_PREFERENCE', 'DISTRIBUTED_STORAGE_DEFAULT_LOCATIONS']);
+// SECURITY_SCANNER_V4_ENDPOINT: a global Clair endpoint is a public name like SERVER_HOSTNAME (credentials in it are refused).
+const PUBLIC_KEYS = new Set(['SERVER_HOSTNAME', 'BUILDMAN_HOSTNAME', 'PREFERRED_URL_SCHEME', 'DISTRIBUTED_STORAGE_PREFERENCE', 'DISTRIBUTED_STORAGE_DEFAULT_LOCATIONS', 'SECURITY_SCANNER_V4_ENDPOINT']);
 /** Shorter strings are everyday words (true, Quay, 2w) that any render contains. */
 const MIN_LENGTH = 8;
 

@@ -25,7 +25,13 @@ function walk(value: unknown, key: string, parentKey: string): unknown {
   if (Array.isArray(value)) return value.map((v) => walk(v, '', key));
   if (value === null || typeof value !== 'object') return value;
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k] = UNIQUE.has(k) && typeof v === 'object' ? v : walk(v, k, key);
+  for (const [k, v] of Object.entries(value)) {
+    const copy = UNIQUE.has(k) && typeof v === 'object' ? v : walk(v, k, key);
+    // A `__proto__` key (JSON allows one) is data: assigned, it became the copy's prototype, and a
+    // registry's `spec: {__proto__: {configBundleSecret: x}}` read as spec.configBundleSecret x.
+    if (k === '__proto__') Object.defineProperty(out, k, { value: copy, enumerable: true, writable: true, configurable: true });
+    else out[k] = copy;
+  }
   return out;
 }
 
