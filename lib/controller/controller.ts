@@ -15,7 +15,8 @@ import { OperatorConditionRef, OperatorConditionReporter } from './operator-cond
 import type { Reconciler, ReadCache, ReconcilerDeps } from './reconciler';
 import { RefusalReporter } from './refusals';
 import { OWNED_KINDS, typeOf } from './resources';
-import { Informer, dropManagedFields } from './runtime/informer';
+import { Informer } from './runtime/informer';
+import { dropManagedFields } from './runtime/store';
 import { internStrings } from './runtime/intern';
 import { Logger } from './runtime/logger';
 import { Registry } from './runtime/metrics';

@@ -11,7 +11,7 @@ import { withOwnFieldsOnly } from './applier';
 import type { KubeClient } from './kube-client';
 import type { ReadCache } from './reconciler';
 import { typeOf } from './resources';
-import { dropSecretData } from './runtime/informer';
+import { dropSecretData } from './runtime/store';
 import { internStrings } from './runtime/intern';
 
 type Obj = Record<string, any>;

@@ -30,7 +30,7 @@ import { OWNED_KINDS, ownerReference, typeOf } from './resources';
 import { computeStatus, mergeConditions, statusChanged } from './status';
 import { InitialUserDeps, InitialUserResult, reconcileInitialUser, withInitialUser } from './initial-user';
 import { Logger } from './runtime/logger';
-import { dropManagedFields } from './runtime/informer';
+import { dropManagedFields } from './runtime/store';
 
 export const FINALIZER = 'quay-operator/finalizer';
 /** Marks a PVC the operator no longer renders and has reported as kept. */

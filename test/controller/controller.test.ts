@@ -309,4 +309,24 @@ describe('surviving the API', () => {
     await eventually(() => expect(deployment('quay-database')).toBeDefined(), 15_000);
     await eventually(() => expect(cond('RolloutBlocked')).toMatchObject({ status: 'False' }), 15_000);
   });
+
+  test('the keys Secret answered 409 but then not found: the keys used are the keys stored, one set', async () => {
+    // A create that raced (409) and a re-read that misses it (deleted in between): the keys the
+    // reconcile goes on with are applied with the rest (constructs/credentials.ts renders the keys
+    // Secret), so the database's password is never derived from keys that were not stored.
+    const keys = `${NAME}-quay-registry-managed-secret-keys`;
+    const conflict = server.failNext({ method: 'POST', pathIncludes: '/secrets' }, 409, 1);
+    const missing = server.failNext({ method: 'GET', pathIncludes: `/secrets/${keys}` }, 404, 1);
+    const passwords = new Set<string>();
+    const stop = server.onChange(({ obj }) => {
+      if (obj.kind === 'Secret' && obj.metadata.name === `${NAME}-postgres-config-secret`) passwords.add(JSON.stringify(obj.data ?? obj.stringData));
+    });
+    createRegistry();
+    await eventually(() => expect(deployment('quay-database')).toBeDefined(), 15_000);
+    await controller.whenIdle();
+    stop();
+    expect(get('v1', 'Secret', keys)).toBeDefined();
+    expect([conflict.fired, missing.fired]).toEqual([1, 1]);
+    expect(passwords.size).toBe(1);
+  });
 });

@@ -1,5 +1,5 @@
 // An informer for one resource type and selector, after client-go's reflector + indexer:
-// list, then watch from the list's resourceVersion, keeping a cache and telling handlers of
+// list, then watch from the list's resourceVersion, keeping a cache (./store.ts) and telling handlers of
 // adds, updates and deletes.
 // - A watch that expires (HTTP 410, or an ERROR event with code 410) relists: objects gone from the
 //   new list are deleted (onDelete), changed ones (by resourceVersion) updated, new ones added.
@@ -17,6 +17,7 @@ import { KubeObject } from '../../synth';
 import { KubeClient, Selector, WatchEventType } from '../kube-client';
 import { ResourceType } from '../resources';
 import { Logger, silentLogger } from './logger';
+import { ObjectStore, keyOf, objectKey } from './store';
 import { Clock, realClock } from './workqueue';
 
 export interface InformerOptions {
@@ -54,14 +55,6 @@ export interface InformerStats {
   rewatches: number;
 }
 
-export function objectKey(namespace: string | undefined, name: string): string {
-  return `${namespace ?? ''}/${name}`;
-}
-
-function keyOf(obj: KubeObject): string {
-  return objectKey(obj.metadata.namespace, obj.metadata.name);
-}
-
 function resourceVersionOf(obj: { metadata?: { resourceVersion?: unknown } } | undefined): string | undefined {
   const rv = obj?.metadata?.resourceVersion;
   return typeof rv === 'string' && rv !== '' ? rv : undefined;
@@ -74,29 +67,11 @@ export function isGone(err: unknown): boolean {
   return e.status === 410 || e.statusCode === 410 || e.code === 410;
 }
 
-/** A transform dropping metadata.managedFields, which the operator never reads and which is bulky. */
-export function dropManagedFields(obj: KubeObject): KubeObject {
-  if (!('managedFields' in obj.metadata)) return obj;
-  const { managedFields: _drop, ...metadata } = obj.metadata;
-  void _drop;
-  return { ...obj, metadata: metadata as KubeObject['metadata'] };
-}
-
-/** A transform keeping a Secret's metadata and type but not its data (for Secrets only watched for changes). */
-export function dropSecretData(obj: KubeObject): KubeObject {
-  const { data: _d, stringData: _s, ...rest } = dropManagedFields(obj);
-  void _d;
-  void _s;
-  return rest as KubeObject;
-}
-
 type Phase = 'idle' | 'listing' | 'watching' | 'waiting' | 'stopped';
 
 export class Informer {
   readonly stats: InformerStats = { lists: 0, watches: 0, events: 0, relists410: 0, rewatches: 0 };
-  private readonly cache = new Map<string, KubeObject>();
-  /** The same objects by namespace (a reconcile lists one): arrays, lighter than a Map per namespace and kind. */
-  private readonly byNamespace = new Map<string, KubeObject[]>();
+  private readonly cache = new ObjectStore();
   private readonly handlers = new Set<EventHandlers>();
   private readonly clock: Clock;
   private readonly log: Logger;
@@ -187,33 +162,11 @@ export class Informer {
 
   /** Cached objects, of one namespace or all, ordered by namespace/name. */
   list(namespace?: string): KubeObject[] {
-    const source = namespace === undefined ? this.cache.values() : (this.byNamespace.get(namespace) ?? []);
-    return [...source].sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0));
-  }
-
-  private store(key: string, obj: KubeObject): void {
-    const old = this.cache.get(key);
-    this.cache.set(key, obj);
-    const ns = obj.metadata.namespace ?? '';
-    const index = this.byNamespace.get(ns);
-    const i = old && index ? index.indexOf(old) : -1;
-    if (!index) this.byNamespace.set(ns, [obj]);
-    else if (i >= 0) index[i] = obj;
-    else index.push(obj);
-  }
-
-  private remove(key: string, obj: KubeObject): void {
-    const cached = this.cache.get(key) ?? obj;
-    this.cache.delete(key);
-    const ns = cached.metadata.namespace ?? '';
-    const index = this.byNamespace.get(ns);
-    const i = index ? index.indexOf(cached) : -1;
-    if (i >= 0) index!.splice(i, 1);
-    if (index?.length === 0) this.byNamespace.delete(ns);
+    return this.cache.list(namespace);
   }
 
   size(): number {
-    return this.cache.size;
+    return this.cache.size();
   }
 
   // --- list and watch -------------------------------------------------------------------------
@@ -250,15 +203,15 @@ export class Informer {
       const obj = this.transform(item);
       fresh.set(keyOf(obj), obj);
     }
-    for (const [key, old] of [...this.cache]) {
+    for (const [key, old] of this.cache.entries()) {
       if (!fresh.has(key)) {
-        this.remove(key, old);
+        this.cache.delete(key, old);
         this.emit((h) => h.onDelete?.(old));
       }
     }
     for (const [key, obj] of fresh) {
       const old = this.cache.get(key);
-      this.store(key, obj);
+      this.cache.set(key, obj);
       if (!old) this.emit((h) => h.onAdd?.(obj));
       else if (resourceVersionOf(old) !== resourceVersionOf(obj) || resourceVersionOf(obj) === undefined) this.emit((h) => h.onUpdate?.(old, obj));
     }
@@ -330,11 +283,11 @@ export class Informer {
     const key = keyOf(item);
     if (type === 'DELETED') {
       const old = this.cache.get(key);
-      this.remove(key, old ?? item);
+      this.cache.delete(key, old ?? item);
       this.emit((h) => h.onDelete?.(old ?? item));
     } else {
       const old = this.cache.get(key);
-      this.store(key, item);
+      this.cache.set(key, item);
       if (old) this.emit((h) => h.onUpdate?.(old, item));
       else this.emit((h) => h.onAdd?.(item));
     }

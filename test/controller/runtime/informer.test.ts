@@ -1,7 +1,8 @@
 import { KubeObject } from '../../../lib/synth';
 import { KubeClient } from '../../../lib/controller/kube-client';
 import { typeOf } from '../../../lib/controller/resources';
-import { Informer, InformerOptions, dropSecretData } from '../../../lib/controller/runtime/informer';
+import { Informer, InformerOptions } from '../../../lib/controller/runtime/informer';
+import { dropSecretData } from '../../../lib/controller/runtime/store';
 import { FakeApiServer } from '../../support/fake-apiserver';
 import { ManualClock, waitFor } from './helpers';
 
