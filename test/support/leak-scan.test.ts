@@ -25,6 +25,11 @@ test('a password in a log line, a config.yaml value in an Event: found, naming t
   ]);
 });
 
+test('public words are not secrets, whole or as a leaf of a config file', () => {
+  server.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'clair', namespace: 'ns' }, stringData: { 'config.yaml': 'metrics:\n  name: prometheus\n', password: 'prometheus' } });
+  expect(findLeaks(server, { status: 'could not apply prometheusrules: prometheus not installed' })).toEqual([]);
+});
+
 test('names, hosts, public config values and certificates are not secrets', () => {
   expect(findLeaks(server, { status: 'postgres-user at example-registry-quay-database; https://quay.example.com; a public certificate body' })).toEqual([]);
 });

@@ -21,7 +21,7 @@ const MIN_LENGTH = 8;
 
 function configLeaves(value: unknown, key: string, out: { add(v: string): unknown }): void {
   if (typeof value === 'string') {
-    if (!PUBLIC_CONFIG_KEYS.has(key) && value.length >= MIN_LENGTH) out.add(value);
+    if (!PUBLIC_CONFIG_KEYS.has(key) && value.length >= MIN_LENGTH && !PUBLIC_VALUES.has(value)) out.add(value);
     // The password inside a URI (DB_URI) leaks on its own too.
     const password = /:\/\/[^:/@]+:([^@]+)@/.exec(value)?.[1];
     if (password && password.length >= MIN_LENGTH) out.add(decodeURIComponent(password));
