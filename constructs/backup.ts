@@ -2,12 +2,16 @@
 // database's own image, as the database's own login, onto a PersistentVolumeClaim; the script keeps
 // the newest `retention` dumps, writes a metadata file next to each, and reports it as the pod's
 // termination message, which the controller reads into status.backups (lib/controller/backups.ts).
-// Restores read the same volume (./restore.ts).
+// Restores read the same volume (./restore.ts). With destination.objectStorage the same script dumps
+// into an emptyDir in an init container, and the Quay image's python3 uploads the dump to the
+// registry's bucket, applies the retention there and reports the same metadata
+// (./backup-object-storage.ts).
 import { createHash } from 'node:crypto';
 import { Construct } from 'constructs';
 import * as k8s from 'cdk8s-plus-27/lib/imports/k8s';
 import { BackupComponent, DEFAULT_BACKUP_RETENTION, DEFAULT_BACKUP_VOLUME_SIZE, backupComponents } from '../lib/api/backup';
 import type { RegistryModel } from '../lib/model';
+import { OBJECT_STORAGE_PY, backupObjectStore, caVolume, objectStorageEnv } from './backup-object-storage';
 import { CLAIR_POSTGRES_COMPONENT, CLAIR_POSTGRES_NAMES } from './clair-postgres';
 import { POSTGRES_COMPONENT, POSTGRES_NAMES } from './postgres';
 import type { ComponentProps } from './shared/component';
@@ -166,6 +170,59 @@ export function databaseToolPod(
   };
 }
 
+/** A container of the pods that reach the bucket. */
+export interface ToolContainer {
+  readonly name: string;
+  readonly image: string;
+  readonly command: string[];
+  readonly env: k8s.EnvVar[];
+  readonly requests: Record<string, string>;
+  /** Mounts the staging emptyDir (at BACKUP_MOUNT). */
+  readonly staging: boolean;
+  /** Mounts the certificates Quay trusts. */
+  readonly certificates: boolean;
+}
+
+/** The python3 program of the Quay image, for `command`. */
+export function objectStorageCommand(action: 'upload' | 'inspect' | 'download'): string[] {
+  return ['python3', '-c', OBJECT_STORAGE_PY, action];
+}
+
+/**
+ * The pod of a backup, inspection or restore with destination.objectStorage: no claim (so no
+ * backup-volume label and affinity), an emptyDir where a dump is staged, the certificates Quay
+ * trusts; uid 26 off OpenShift for both images, so the Quay image reads what pg_dump wrote (mode 600).
+ * No ServiceAccount token: it talks to PostgreSQL and the bucket only.
+ */
+export function objectStorageToolPod(model: RegistryModel, kind: BackupComponent, component: string, parts: { init?: ToolContainer; main: ToolContainer }): k8s.PodTemplateSpec {
+  const overrides = model.components[kind].overrides;
+  const ca = caVolume(model);
+  const staging = { volume: { name: 'backups', emptyDir: {} } as k8s.Volume, mount: { name: 'backups', mountPath: BACKUP_MOUNT } as k8s.VolumeMount };
+  const container = (c: ToolContainer): k8s.Container => ({
+    name: c.name,
+    image: c.image,
+    imagePullPolicy: 'IfNotPresent',
+    command: c.command,
+    env: c.env,
+    resources: resourcesFor({ requests: c.requests }, undefined),
+    securityContext: restrictedSecurityContext(),
+    terminationMessagePolicy: 'FallbackToLogsOnError',
+    volumeMounts: [...(c.staging ? [staging.mount] : []), ...(c.certificates ? [ca.mount] : [])],
+  });
+  const all = [...(parts.init ? [parts.init] : []), parts.main];
+  return {
+    metadata: podTemplateMetadata(selectorLabels(model, component), overrides),
+    spec: {
+      restartPolicy: 'Never',
+      automountServiceAccountToken: false,
+      securityContext: podSecurityContext(model, { runAsUser: 26, fsGroup: 26 }, overrides.securityContext),
+      ...(parts.init ? { initContainers: [container(parts.init)] } : {}),
+      containers: [container(parts.main)],
+      volumes: [...(all.some((c) => c.staging) ? [staging.volume] : []), ...(all.some((c) => c.certificates) ? [ca.volume] : [])],
+    },
+  };
+}
+
 /**
  * Pods of one registry that use its backup volume prefer one node: a ReadWriteOnce claim attaches
  * to one node at a time, so a Clair database backup at the same time as Quay's would wait for it.
@@ -190,7 +247,10 @@ export class Backups extends Construct {
     const backup = model.registry.spec.backup;
     if (!backup) return;
     const pvc = backup.destination?.persistentVolumeClaim;
-    if (!pvc?.claimName) {
+    const bucket = backupObjectStore(model);
+    // Object storage the model could not resolve is a problem the model reported: nothing rendered, not a claim instead.
+    if (backup.destination?.objectStorage && !bucket) return;
+    if (!bucket && !pvc?.claimName) {
       // Data: with whenDeleted Retain it carries no ownerReference, as the database claims (lib/controller/retention.ts).
       new k8s.KubePersistentVolumeClaim(this, 'volume', {
         metadata: metadataFor(model, backupClaimName(model), { component: 'backup' }),
@@ -209,6 +269,41 @@ export class Backups extends Construct {
       const meta = metadataFor(model, backupCronJobName(model, kind), { component, overrides });
       const digest = keysDigest(model);
       const image = databaseImage(model, kind);
+      const dumpEnv: k8s.EnvVar[] = [
+        ...SCRIPT_PATHS,
+        { name: 'REGISTRY_NAME', value: model.name },
+        { name: 'REGISTRY_NAMESPACE', value: model.namespace },
+        envVar('REGISTRY_UID', model.registry.metadata.uid),
+        { name: 'QUAY_VERSION', value: model.environment.quayVersion },
+        { name: 'COMPONENT', value: kind },
+        { name: 'RETENTION', value: String(backup.retention ?? DEFAULT_BACKUP_RETENTION) },
+        { name: 'IMAGE', value: image },
+        envVar('KEYS_DIGEST', digest),
+        ...loginEnv(model, kind, false),
+      ];
+      const requests = { cpu: '100m', memory: '256Mi' };
+      // Object storage: the same script dumps into the pod's emptyDir (its retention finds nothing
+      // else there), then the Quay image uploads, keeps `retention` in the bucket and reports.
+      const template = bucket
+        ? objectStorageToolPod(model, kind, component, {
+            init: { name: 'backup', image, command: ['/bin/bash', '-c', BACKUP_SCRIPT], env: dumpEnv, requests, staging: true, certificates: false },
+            main: {
+              name: 'upload',
+              image: model.environment.images.quay,
+              command: objectStorageCommand('upload'),
+              env: [
+                ...SCRIPT_PATHS,
+                { name: 'REGISTRY_NAME', value: model.name },
+                { name: 'COMPONENT', value: kind },
+                { name: 'RETENTION', value: String(backup.retention ?? DEFAULT_BACKUP_RETENTION) },
+                ...objectStorageEnv(model),
+              ],
+              requests: { cpu: '100m', memory: '128Mi' },
+              staging: true,
+              certificates: true,
+            },
+          })
+        : databaseToolPod(model, kind, component, volume, mount, { name: 'backup', script: BACKUP_SCRIPT, env: dumpEnv, requests });
       const cronJob = new k8s.KubeCronJob(this, kind, {
         metadata: meta,
         spec: {
@@ -227,28 +322,13 @@ export class Backups extends Construct {
               backoffLimit: 1,
               // A dump stuck (its volume never attached) does not hold back every later one.
               activeDeadlineSeconds: 6 * 3600,
-              template: databaseToolPod(model, kind, component, volume, mount, {
-                name: 'backup',
-                script: BACKUP_SCRIPT,
-                env: [
-                  ...SCRIPT_PATHS,
-                  { name: 'REGISTRY_NAME', value: model.name },
-                  { name: 'REGISTRY_NAMESPACE', value: model.namespace },
-                  envVar('REGISTRY_UID', model.registry.metadata.uid),
-                  { name: 'QUAY_VERSION', value: model.environment.quayVersion },
-                  { name: 'COMPONENT', value: kind },
-                  { name: 'RETENTION', value: String(backup.retention ?? DEFAULT_BACKUP_RETENTION) },
-                  { name: 'IMAGE', value: image },
-                  envVar('KEYS_DIGEST', digest),
-                  ...loginEnv(model, kind, false),
-                ],
-                requests: { cpu: '100m', memory: '256Mi' },
-              }),
+              template,
             },
           },
         },
       });
-      applyPlacement(cronJob, '/spec/jobTemplate/spec/template/spec', { ...overrides, affinity: undefined });
+      // The claim's pods keep to one node (backupPodAffinity); a bucket's take the override's affinity.
+      applyPlacement(cronJob, '/spec/jobTemplate/spec/template/spec', bucket ? overrides : { ...overrides, affinity: undefined });
     }
   }
 }

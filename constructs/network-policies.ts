@@ -45,6 +45,11 @@ export interface IngressAllowance {
 }
 
 /**
+ * Egress is never restricted (policyTypes: Ingress only), so the backup, inspect and restore pods of
+ * spec.backup.destination.objectStorage reach the bucket (NooBaa's Service, or an S3 endpoint outside
+ * the cluster) as Quay's pods do: no policy to add for them. Their pg_dump and pg_restore containers
+ * keep the labels below, so the database's policy admits them as with a claim.
+ *
  * The pods spec.backup runs against a managed database: its scheduled pg_dump (when spec.backup
  * backs that database up) and a restore's pg_restore Job (asked for by annotation, at any time).
  * Labels as constructs/backup.ts and constructs/restore.ts (restoreComponentLabel) put them; the

@@ -3,6 +3,8 @@
 // controller decides from it whether the dump may be restored, before anything is stopped), then,
 // with Quay, mirror and Clair scaled down, one that restores it: pg_restore's script and a clean
 // public schema in one transaction (all or nothing), as the `postgres` superuser, on the database's image.
+// With destination.objectStorage the Quay image's python3 reads the metadata from the bucket, and
+// downloads the dump into the restore pod's emptyDir (an init container) for the same restore script.
 import { createHash } from 'node:crypto';
 import { App, Chart } from 'cdk8s';
 import * as k8s from 'cdk8s-plus-27/lib/imports/k8s';
@@ -10,7 +12,8 @@ import type { BackupComponent } from '../lib/api/backup';
 import { RESTORE_ANNOTATION } from '../lib/api/backup';
 import type { RegistryModel } from '../lib/model';
 import { KubeObject, sortObjects } from '../lib/synth';
-import { BACKED_UP, SCRIPT_PATHS, backupVolume, boundedName, databaseToolPod, loginEnv } from './backup';
+import { BACKED_UP, SCRIPT_PATHS, backupVolume, boundedName, databaseImage, databaseToolPod, loginEnv, objectStorageCommand, objectStorageToolPod } from './backup';
+import { backupObjectStore, objectStorageEnv } from './backup-object-storage';
 import { DATABASE_SECRET_KEYS } from './shared/database';
 import { metadataFor, nameFor } from './shared/metadata';
 
@@ -95,20 +98,42 @@ export class RestoreJob extends Chart {
         ? [...loginEnv(model, kind, true), { name: 'DB_OWNER', valueFrom: { secretKeyRef: { name: nameFor(model, BACKED_UP[kind].secret), key: DATABASE_SECRET_KEYS.user } } }]
         : []),
     ];
+    const requests = { cpu: part === 'restore' ? '500m' : '10m', memory: part === 'restore' ? '512Mi' : '16Mi' };
+    const template = backupObjectStore(model)
+      ? objectStorageRestorePod(model, request, component, part, env, requests)
+      : databaseToolPod(model, kind, component, volume, mount, { name: part, script: part === 'restore' ? RESTORE_SCRIPT : INSPECT_SCRIPT, env, requests });
     new k8s.KubeJob(this, 'job', {
       metadata: metadataFor(model, restoreJobName(model, request, part), { component, overrides, annotations: { [RESTORE_ANNOTATION]: request.dump } }),
       spec: {
         // The restore is all or nothing, and a second try of the same dump fails the same way: once.
         backoffLimit: 0,
-        template: databaseToolPod(model, kind, component, volume, mount, {
-          name: part,
-          script: part === 'restore' ? RESTORE_SCRIPT : INSPECT_SCRIPT,
-          env,
-          requests: { cpu: part === 'restore' ? '500m' : '10m', memory: part === 'restore' ? '512Mi' : '16Mi' },
-        }),
+        template,
       },
     });
   }
+}
+
+/**
+ * With object storage: the inspection is the Quay image alone (python3 reads the bucket); the restore
+ * downloads the dump into the pod's emptyDir first (an init container on the Quay image), then runs
+ * RESTORE_SCRIPT on it as with a claim.
+ */
+function objectStorageRestorePod(model: RegistryModel, request: RestoreRequest, component: string, part: RestorePart, env: k8s.EnvVar[], requests: Record<string, string>): k8s.PodTemplateSpec {
+  const kind = request.component;
+  const reader = (action: 'inspect' | 'download', name: string, r: Record<string, string>) => ({
+    name,
+    image: model.environment.images.quay,
+    command: objectStorageCommand(action),
+    env: [...SCRIPT_PATHS, { name: 'DUMP', value: request.dump }, { name: 'REGISTRY_NAME', value: model.name }, ...objectStorageEnv(model)],
+    requests: r,
+    staging: action === 'download',
+    certificates: true,
+  });
+  if (part === 'inspect') return objectStorageToolPod(model, kind, component, { main: reader('inspect', 'inspect', { cpu: '10m', memory: '32Mi' }) });
+  return objectStorageToolPod(model, kind, component, {
+    init: reader('download', 'download', { cpu: '100m', memory: '64Mi' }),
+    main: { name: 'restore', image: databaseImage(model, kind), command: ['/bin/bash', '-c', RESTORE_SCRIPT], env, requests, staging: true, certificates: false },
+  });
 }
 
 /** The Job of a restore's part, as the controller applies it. */

@@ -11,6 +11,7 @@ import { Hostnames, resolveHostnames, stripPort } from './bundle/hostname';
 import { CertificateSource, TLS_SECRET_KEYS, bundleCertificate, tlsSecretCertificate } from './bundle/certificate';
 import { checkBundleCertificate, checkCertificate } from './bundle/tls';
 import { clairEndpointProblem } from './config/quay-config';
+import { resolveBackupObjectStore } from './config/backup-storage';
 import { Images } from './images';
 import { ManagedKeys, RandomInt, ensureManagedKeys, secureRandomInt } from './keys';
 import { Problem, problem } from './problems';
@@ -108,6 +109,7 @@ export function buildModel(inputs: ModelInputs): ModelResult {
   }
   const resolved = resolveComponents(registry.spec, env.capabilities, hasCertificate(bundle) || fromTlsSecret !== undefined);
   const problems = [...resolved.problems, ...checkComponentConfig(resolved.components, bundle, fromTlsSecret !== undefined)];
+  problems.push(...resolveBackupObjectStore(registry.spec.backup, resolved.components, bundle).problems);
   if (fromTlsSecret && resolved.components.tls.managed) {
     problems.push(problem('spec.tlsSecret', 'the tls component is managed (the route serves the cluster\'s certificate): set tls unmanaged to serve the certificate of spec.tlsSecret'));
   }

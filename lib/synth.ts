@@ -5,6 +5,7 @@ import * as yaml from 'js-yaml';
 import { clairDatabaseCredentials } from '../constructs/clair-postgres';
 import { PostgresUpgrade, UpgradedDatabase } from '../constructs/postgres-upgrade';
 import { Credentials } from '../constructs/credentials';
+import { backupStorageSecrets } from '../constructs/backup-object-storage';
 import { clairConfigForClairctl } from './config/clair-config';
 import { RegistryChart } from '../constructs/registry-chart';
 import type { RegistryModel } from './model';
@@ -108,7 +109,8 @@ export function renderCredentials(model: RegistryModel): KubeObject[] {
       ? { clairConfigYaml: yaml.dump(clairConfigForClairctl(model, clairDatabaseCredentials(model.keys)), { sortKeys: true, lineWidth: -1, noRefs: true }) }
       : {}),
   });
-  return sortObjects(chart.toJson() as KubeObject[]);
+  // And spec.backup's unmanaged bucket location (constructs/backup-object-storage.ts), from config.yaml.
+  return sortObjects([...(chart.toJson() as KubeObject[]), ...backupStorageSecrets(model)]);
 }
 
 /** The objects of a managed database's major upgrade (constructs/postgres-upgrade.ts), for the controller. */

@@ -12,6 +12,8 @@ export type BackupComponent = (typeof BACKUP_COMPONENTS)[number];
 export const DEFAULT_BACKUP_RETENTION = 7;
 export const MAX_BACKUP_RETENTION = 1000;
 export const DEFAULT_BACKUP_VOLUME_SIZE = '50Gi';
+/** Where dumps go in a bucket: `<prefix>/<namespace>/<registry>/`. */
+export const DEFAULT_BACKUP_PREFIX = 'quay-operator-backups';
 
 export interface BackupVolume {
   /** An existing claim of yours; absent: the operator renders `<registry>-quay-backups`. */
@@ -21,6 +23,24 @@ export interface BackupVolume {
   readonly storageClassName?: string;
 }
 
+/**
+ * A bucket: the registry's own object storage, its credentials reused (never typed again): the
+ * managed bucket's (the ObjectBucketClaim's Secret and ConfigMap), or, with objectstorage
+ * unmanaged, an S3-compatible location of config.yaml's DISTRIBUTED_STORAGE_CONFIG.
+ */
+export interface BackupObjectStorage {
+  /** Key prefix in the bucket (default quay-operator-backups); dumps go under `<prefix>/<namespace>/<registry>/`. */
+  readonly prefix?: string;
+  /** Unmanaged objectstorage: the DISTRIBUTED_STORAGE_CONFIG location (default: the first S3-compatible one). */
+  readonly location?: string;
+}
+
+export interface BackupDestination {
+  readonly persistentVolumeClaim?: BackupVolume;
+  /** Not with persistentVolumeClaim. */
+  readonly objectStorage?: BackupObjectStorage;
+}
+
 export interface Backup {
   /** Cron schedule (5 fields, or @daily, @hourly, ...), as a CronJob's. */
   readonly schedule: string;
@@ -28,7 +48,7 @@ export interface Backup {
   readonly timeZone?: string;
   /** How many dumps of each database are kept (the newest; default 7). */
   readonly retention?: number;
-  readonly destination?: { readonly persistentVolumeClaim?: BackupVolume };
+  readonly destination?: BackupDestination;
   /** The managed databases dumped (default: postgres, Quay's). */
   readonly components?: readonly BackupComponent[];
   /** No new backups while true (running ones finish). */
@@ -62,6 +82,12 @@ export function parseDumpName(name: string): DumpName | undefined {
 /** The resolved spec.backup: defaults filled in. */
 export function backupComponents(b: Backup): BackupComponent[] {
   return [...(b.components ?? ['postgres'])];
+}
+
+/** The bucket's key prefix of a registry's dumps, `<prefix>/<namespace>/<registry>/`, when they go to object storage. */
+export function backupObjectPrefix(b: Backup | undefined, namespace: string, registry: string): string | undefined {
+  const o = b?.destination?.objectStorage;
+  return o ? `${o.prefix ?? DEFAULT_BACKUP_PREFIX}/${namespace}/${registry}/` : undefined;
 }
 
 // ----------------------------------------------------------------------------------------- cron
@@ -115,13 +141,23 @@ export function cronProblem(schedule: string): string | undefined {
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const TIME_ZONE = /^[A-Za-z0-9_+\-/]+$/;
 // Kubernetes resource.Quantity (as ./schema.ts's QUANTITY_PATTERN; not imported: schema.ts imports this file).
+/** Segments of letters, digits, `_`, `-` and `.` (not first: no `.`, `..` or hidden names), joined by `/`. */
+// The CRD's pattern as a string: a RegExp's source would escape the `/` (`\/`).
+const OBJECT_PREFIX_PATTERN = '^[A-Za-z0-9_-][A-Za-z0-9_.-]*(/[A-Za-z0-9_-][A-Za-z0-9_.-]*)*$';
+const OBJECT_PREFIX = new RegExp(OBJECT_PREFIX_PATTERN);
+const MAX_OBJECT_PREFIX = 200;
+/** A DISTRIBUTED_STORAGE_CONFIG location's name as Quay configs spell them (default, local_us, s3Storage). */
+const LOCATION = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+const MAX_LOCATION = 128;
+/** Both destinations at once: one message for the CRD's rule and the operator's check. */
+export const EXCLUSIVE_DESTINATIONS = 'persistentVolumeClaim and objectStorage are exclusive: dumps go to one place';
 const QUANTITY = /^(\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$/;
 
 export const backupSchema: JSONSchema = {
   type: 'object',
   required: ['schedule'],
   description:
-    'Scheduled pg_dump backups of the managed databases: CronJobs running pg_dump (custom format) with each database\'s own image, never two at once, keeping the newest `retention` dumps on a PersistentVolumeClaim. Each dump is named <registry>-<component>-<UTC time>-<Quay version>.dump, with its metadata in <same>.json. The last backup\'s outcome is in status.backups; a failed one sets BackupFailed. Restore with the quay-operator/restore annotation (or `quay-operator restore`).',
+    'Scheduled pg_dump backups of the managed databases: CronJobs running pg_dump (custom format) with each database\'s own image, never two at once, keeping the newest `retention` dumps on a PersistentVolumeClaim or in the registry\'s object storage. Each dump is named <registry>-<component>-<UTC time>-<Quay version>.dump, with its metadata in <same>.json. The last backup\'s outcome is in status.backups; a failed one sets BackupFailed. Restore with the quay-operator/restore annotation (or `quay-operator restore`).',
   properties: {
     schedule: {
       type: 'string',
@@ -146,7 +182,8 @@ export const backupSchema: JSONSchema = {
     suspend: { type: 'boolean', description: 'true: no new backups start (one running finishes). Default false.' },
     destination: {
       type: 'object',
-      description: 'Where dumps go. Default: a PersistentVolumeClaim <registry>-quay-backups of 50Gi the operator creates (kept when the registry is deleted, like the database claims).',
+      description: 'Where dumps go: a PersistentVolumeClaim, or the registry\'s object storage (objectStorage), not both. Default: a PersistentVolumeClaim <registry>-quay-backups of 50Gi the operator creates (kept when the registry is deleted, like the database claims).',
+      'x-kubernetes-validations': [{ rule: '!(has(self.persistentVolumeClaim) && has(self.objectStorage))', message: EXCLUSIVE_DESTINATIONS }],
       properties: {
         persistentVolumeClaim: {
           type: 'object',
@@ -160,6 +197,25 @@ export const backupSchema: JSONSchema = {
               description: `Size of the claim the operator creates (default ${DEFAULT_BACKUP_VOLUME_SIZE}; claims grow, never shrink). Not with claimName.`,
             },
             storageClassName: { type: 'string', maxLength: 253, pattern: DNS_SUBDOMAIN.source, description: 'StorageClass of the claim the operator creates; the cluster default when absent. Not with claimName.' },
+          },
+        },
+        objectStorage: {
+          type: 'object',
+          description:
+            'The registry\'s own bucket, with the credentials Quay already has (never typed again): the managed bucket (objectstorage managed: the ObjectBucketClaim\'s Secret and ConfigMap), or an S3-compatible location of config.yaml\'s DISTRIBUTED_STORAGE_CONFIG (objectstorage unmanaged: S3Storage, CloudFrontedS3Storage, RadosGWStorage, RHOCSStorage, IBMCloudStorage, GoogleCloudStorage), whose endpoint, bucket and keys the operator copies into the Secret <registry>-quay-backup-storage. Dumps go under <prefix>/<namespace>/<registry>/.',
+          properties: {
+            prefix: {
+              type: 'string',
+              maxLength: MAX_OBJECT_PREFIX,
+              pattern: OBJECT_PREFIX_PATTERN,
+              description: `Key prefix in the bucket (default ${DEFAULT_BACKUP_PREFIX}): segments of letters, digits, _, - and . joined by /. Dumps go under <prefix>/<namespace>/<registry>/, so registries sharing a bucket keep apart; Quay's own blobs are under its storage_path.`,
+            },
+            location: {
+              type: 'string',
+              maxLength: MAX_LOCATION,
+              pattern: LOCATION.source,
+              description: 'objectstorage unmanaged: which location of DISTRIBUTED_STORAGE_CONFIG (default: the first S3-compatible one, DISTRIBUTED_STORAGE_DEFAULT_LOCATIONS and DISTRIBUTED_STORAGE_PREFERENCE first). Not with the managed bucket.',
+            },
           },
         },
       },
@@ -281,9 +337,22 @@ export function parseBackup(raw: unknown, unmanaged: ReadonlySet<string>, proble
     bad('components', 'defaults to [postgres], which is unmanaged: list the managed databases to back up (clairpostgres), or remove spec.backup');
   }
   if (destination !== undefined) {
-    if (!isObject(destination)) bad('destination', 'must be a mapping with persistentVolumeClaim');
+    if (!isObject(destination)) bad('destination', 'must be a mapping with persistentVolumeClaim or objectStorage');
     else {
-      for (const k of Object.keys(destination)) if (k !== 'persistentVolumeClaim') bad(`destination.${k}`, 'unknown destination; the one supported is persistentVolumeClaim');
+      for (const k of Object.keys(destination)) if (k !== 'persistentVolumeClaim' && k !== 'objectStorage') bad(`destination.${k}`, 'unknown destination; they are persistentVolumeClaim and objectStorage');
+      if (destination.persistentVolumeClaim !== undefined && destination.objectStorage !== undefined) bad('destination', EXCLUSIVE_DESTINATIONS);
+      const bucket = destination.objectStorage;
+      if (bucket !== undefined && !isObject(bucket)) bad('destination.objectStorage', 'must be a mapping, optionally with prefix and location ({} for the defaults)');
+      else if (bucket) {
+        const p = 'destination.objectStorage';
+        for (const k of Object.keys(bucket)) if (k !== 'prefix' && k !== 'location') bad(`${p}.${k}`, 'unknown field; it has prefix, location (the credentials are the registry\'s own, never given here)');
+        if (bucket.prefix !== undefined && (typeof bucket.prefix !== 'string' || bucket.prefix.length > MAX_OBJECT_PREFIX || !OBJECT_PREFIX.test(bucket.prefix))) {
+          bad(`${p}.prefix`, `${JSON.stringify(bucket.prefix)} is not a key prefix: segments of letters, digits, _, - and . (not first) joined by /, at most ${MAX_OBJECT_PREFIX} characters, e.g. ${DEFAULT_BACKUP_PREFIX}`);
+        }
+        if (bucket.location !== undefined && (typeof bucket.location !== 'string' || bucket.location.length > MAX_LOCATION || !LOCATION.test(bucket.location))) {
+          bad(`${p}.location`, `${JSON.stringify(bucket.location)} is not a location name of DISTRIBUTED_STORAGE_CONFIG (such as default or local_us)`);
+        }
+      }
       const pvc = destination.persistentVolumeClaim;
       if (pvc !== undefined && !isObject(pvc)) bad('destination.persistentVolumeClaim', 'must be a mapping with claimName, or size and storageClassName');
       else if (pvc) {

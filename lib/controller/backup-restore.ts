@@ -36,6 +36,8 @@ export interface BackupRestore {
   status(status: QuayRegistryStatus, now: string): QuayRegistryStatus;
   readonly events: RegistryEvent[];
   readonly requeueAfterMs?: number;
+  /** A restore under way (Inspecting, ScalingDown, Restoring, Migrating): replacing the operator would interrupt it. */
+  readonly restoreInProgress: boolean;
 }
 
 /** Whether Quay's, mirror's and Clair's Deployments are at 0 and their pods gone (none holds a connection to the database). */
@@ -133,6 +135,7 @@ export async function prepareBackupRestore(
       };
     },
     events: [...backups.events, ...(decision.event ? [decision.event] : [])],
+    restoreInProgress: phase !== undefined && !RESTORE_TERMINAL.includes(phase),
     ...(phase && !RESTORE_TERMINAL.includes(phase) ? { requeueAfterMs: phase === 'ScalingDown' ? 5_000 : 10_000 } : {}),
   };
 }

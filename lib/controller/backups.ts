@@ -27,7 +27,11 @@ export interface PodReport {
   readonly exitCode: number;
 }
 
-/** The termination message of a Job's last finished pod; undefined when none is known (pods gone, or not readable). */
+/**
+ * The termination message of a Job's last finished container; undefined when none is known (pods
+ * gone, or not readable). Init containers count: with object storage a dump that failed in the init
+ * container leaves the pod's container waiting, and the init's log tail is the reason.
+ */
 export async function readTerminationMessage(client: KubeClient, namespace: string, job: string): Promise<PodReport | undefined> {
   let pods: KubeObject[];
   try {
@@ -36,7 +40,8 @@ export async function readTerminationMessage(client: KubeClient, namespace: stri
     return undefined;
   }
   const ended = pods
-    .flatMap((p) => (((p as Obj).status?.containerStatuses ?? []) as Obj[]).map((c) => c.state?.terminated as Obj | undefined))
+    // Init containers first: at a tie of finishedAt (seconds) the pod's own container is the last.
+    .flatMap((p) => [...(((p as Obj).status?.initContainerStatuses ?? []) as Obj[]), ...(((p as Obj).status?.containerStatuses ?? []) as Obj[])].map((c) => c.state?.terminated as Obj | undefined))
     .filter((t): t is Obj => t !== undefined)
     .sort((a, b) => String(a.finishedAt ?? '').localeCompare(String(b.finishedAt ?? '')));
   const last = ended[ended.length - 1];
@@ -128,12 +133,14 @@ export function backupReport(model: RegistryModel, observed: ObservedState, prev
     }
   }
   const failed = backups.filter((b) => b.outcome === 'Failed');
+  // A bucket's backup pod has two containers: the dump (init) and the upload.
+  const logsOf = backup.destination?.objectStorage ? ' --all-containers' : '';
   const condition = failed.length
     ? {
         status: true,
         reason: 'BackupJobFailed',
         message: failed
-          .map((b) => `the last backup of the ${b.component} database failed (Job ${b.lastJob}): ${b.message}; ${b.lastDump ? `the last good one is ${b.lastDump}` : 'no backup has succeeded yet'}; see \`kubectl logs -n ${model.namespace} job/${b.lastJob}\``)
+          .map((b) => `the last backup of the ${b.component} database failed (Job ${b.lastJob}): ${b.message}; ${b.lastDump ? `the last good one is ${b.lastDump}` : 'no backup has succeeded yet'}; see \`kubectl logs -n ${model.namespace} job/${b.lastJob}${logsOf}\``)
           .join('; '),
       }
     : backups.some((b) => b.outcome === 'Succeeded')

@@ -1,7 +1,7 @@
 // Upgradeability under OLM. OLM v0 gives an operator an OperatorCondition (operators.coreos.com/v2)
 // named by OPERATOR_CONDITION_NAME in its namespace, and RBAC to get/update/patch that one object.
-// While a registry's database migration Job or a managed PostgreSQL major upgrade runs, replacing
-// the operator would interrupt it, so spec.conditions says Upgradeable=False (OLM copies spec to
+// While a registry's database migration Job, a managed PostgreSQL major upgrade or a restore runs,
+// replacing the operator would interrupt it, so spec.conditions says Upgradeable=False (OLM copies spec to
 // status and holds upgrades); True once none runs. The controller reports each registry's state
 // after every reconcile; this module aggregates over the registries and writes only on a change.
 // Not under OLM (no OPERATOR_CONDITION_NAME) it is not created, and nothing reads or writes
@@ -15,6 +15,7 @@ import type { Logger } from './runtime/logger';
 export const UPGRADEABLE = 'Upgradeable';
 export const REASON_MIGRATION = 'MigrationInProgress';
 export const REASON_DATABASE_UPGRADE = 'DatabaseUpgradeInProgress';
+export const REASON_RESTORE = 'RestoreInProgress';
 export const REASON_NONE = 'NoUpgradeRunning';
 const OPERATOR_CONDITION_API = 'operators.coreos.com/v2';
 /** Registries named in a message at most (the rest counted). */
@@ -32,6 +33,8 @@ export interface RegistryUpgradeState {
   readonly migration: boolean;
   /** Managed databases moving to a newer PostgreSQL major (postgres, clairpostgres). */
   readonly databases: readonly string[];
+  /** A restore (the quay-operator/restore annotation) not yet ended: Inspecting, ScalingDown, Restoring or Migrating. */
+  readonly restore: boolean;
 }
 
 export interface UpgradeableCondition {
@@ -41,15 +44,18 @@ export interface UpgradeableCondition {
 }
 
 /**
- * A registry's state from its plan. A failed migration or copy is not running: it waits for the
- * admin, and holding OLM back would also hold back a newer operator that may fix it.
+ * A registry's state from its plan, and whether a restore is under way (lib/controller/restore.ts:
+ * a new operator would find the registry stopped mid-way, or its database half replaced). A failed
+ * migration or copy is not running: it waits for the admin, and holding OLM back would also hold
+ * back a newer operator that may fix it.
  */
-export function upgradeStateOf(plan: Pick<Plan, 'migration' | 'databaseUpgrades'>, currentVersion: string | undefined, version: string): RegistryUpgradeState {
+export function upgradeStateOf(plan: Pick<Plan, 'migration' | 'databaseUpgrades'>, currentVersion: string | undefined, version: string, restoring = false): RegistryUpgradeState {
   const upgrading = currentVersion !== undefined && currentVersion !== version;
   return {
     // A site that only waits for another site's migration runs nothing a new operator could break.
     migration: !plan.migration.elsewhere && (plan.migration.phase === 'running' || (plan.migration.phase === 'waiting' && upgrading)),
     databases: plan.databaseUpgrades.filter((u) => u.phase !== 'done' && u.phase !== 'failed').map((u) => u.kind),
+    restore: restoring,
   };
 }
 
@@ -63,16 +69,19 @@ export function upgradeableCondition(states: ReadonlyMap<string, RegistryUpgrade
   const keys = [...states.keys()].sort();
   const databases = keys.filter((k) => states.get(k)!.databases.length > 0);
   const migrations = keys.filter((k) => states.get(k)!.migration);
-  if (databases.length === 0 && migrations.length === 0) {
-    return { status: 'True', reason: REASON_NONE, message: 'No QuayRegistry is running a database migration or a PostgreSQL upgrade' };
+  const restores = keys.filter((k) => states.get(k)!.restore);
+  if (databases.length === 0 && migrations.length === 0 && restores.length === 0) {
+    return { status: 'True', reason: REASON_NONE, message: 'No QuayRegistry is running a database migration, a PostgreSQL upgrade or a restore' };
   }
   const parts: string[] = [];
   if (databases.length > 0) parts.push(`PostgreSQL major upgrade running in QuayRegistry ${named(databases.map((k) => `${k} (${states.get(k)!.databases.join(', ')})`))}`);
+  if (restores.length > 0) parts.push(`restore running in QuayRegistry ${named(restores)}`);
   if (migrations.length > 0) parts.push(`database migration running in QuayRegistry ${named(migrations)}`);
-  // A database upgrade comes first in a registry (its migration waits for it) and stops Quay: it names the reason.
+  // A database upgrade comes first in a registry (its migration waits for it) and stops Quay: it names
+  // the reason; then a restore (which stops Quay too, and may end with a migration of its own).
   return {
     status: 'False',
-    reason: databases.length > 0 ? REASON_DATABASE_UPGRADE : REASON_MIGRATION,
+    reason: databases.length > 0 ? REASON_DATABASE_UPGRADE : restores.length > 0 ? REASON_RESTORE : REASON_MIGRATION,
     message: `${parts.join('; ')}; the operator must not be replaced until it finishes`,
   };
 }

@@ -1,6 +1,6 @@
 // A restore, asked for with the quay-operator/restore annotation (what `quay-operator restore` sets),
 // as a sequence of phases recorded in status.restore, decided here from what was observed (pure):
-//   Inspecting   a Job reads the dump's metadata from the backup volume; the dump is refused (Refused,
+//   Inspecting   a Job reads the dump's metadata from the backup volume or bucket; the dump is refused (Refused,
 //                nothing stopped) unless it is this registry's (namespace, name, uid or keys) and of a
 //                Quay version this operator can run (the same, or older on a supported upgrade path);
 //   ScalingDown  Quay, mirror and Clair held at 0, backups suspended, no migration started, until
@@ -12,6 +12,7 @@
 // The request is the annotation's value and the quay-operator/restore-id annotation: the same pair is
 // done once; another value (or id) is a new restore.
 import { keysDigest, backupClaimName } from '../../constructs/backup';
+import { objectStoreDescription } from '../../constructs/backup-object-storage';
 import { RestoreRequest, renderRestoreJob, restoreJobName } from '../../constructs/restore';
 import { BackupComponent, RESTORE_ANNOTATION, RESTORE_ID_ANNOTATION, RestorePhase, RestoreStatus, parseDumpName } from '../api/backup';
 import type { RegistryModel } from '../model';
@@ -57,12 +58,21 @@ export interface Verdict {
   readonly dumpSize?: number;
 }
 
+/**
+ * Where the dumps are, for messages: `on PersistentVolumeClaim <claim>`, or `in the ... bucket
+ * under <prefix>/<namespace>/<registry>/` (the bucket named by what holds it, not by its name).
+ */
+export function dumpsWhere(model: RegistryModel): string {
+  const bucket = objectStoreDescription(model);
+  return bucket ? `in ${bucket}` : `on PersistentVolumeClaim ${backupClaimName(model)}`;
+}
+
 /** Whether the dump may be restored into this registry, and if not, why (the condition's message, the CLI's error). */
 export function judgeDump(model: RegistryModel, dump: string, component: BackupComponent, report: InspectReport): Verdict {
-  const where = `PersistentVolumeClaim ${backupClaimName(model)}`;
+  const where = dumpsWhere(model);
   if (!report.found) {
     const mine = report.available.filter((n) => n.startsWith(`${model.name}-`));
-    return { refused: `dump ${dump} is not on ${where}; ${mine.length ? `this registry's newest there: ${mine.slice(0, 5).join(', ')}` : 'this registry has no dump there'}` };
+    return { refused: `dump ${dump} is not ${where}; ${mine.length ? `this registry's newest there: ${mine.slice(0, 5).join(', ')}` : 'this registry has no dump there'}` };
   }
   const m = report.metadata as Obj;
   const str = (k: string) => (typeof m[k] === 'string' ? (m[k] as string) : '');
@@ -81,7 +91,7 @@ export function judgeDump(model: RegistryModel, dump: string, component: BackupC
     return { refused: `dump ${dump} was made by another QuayRegistry named ${model.name} (uid ${str('uid')}; this one is ${uid}), and records no keys to tell whether Quay could read it` };
   }
   if (typeof m.size === 'number' && report.actualSize !== m.size) {
-    return { refused: `dump ${dump} is ${report.actualSize} bytes on ${where} but was ${m.size} when written: truncated or changed since` };
+    return { refused: `dump ${dump} is ${report.actualSize} bytes ${where} but was ${m.size} when written: truncated or changed since` };
   }
   const version = str('quayVersion');
   const operator = model.environment.quayVersion;
@@ -164,9 +174,9 @@ export function decideRestore(inputs: RestoreInputs): RestoreDecision {
     const report = inputs.reports.get(inspectName);
     if (!live) {
       jobs.push(...renderRestoreJob(model, request, 'inspect'));
-      s = { ...s, message: `reading the metadata of ${s.dump} on PersistentVolumeClaim ${backupClaimName(model)} (Job ${inspectName})` };
+      s = { ...s, message: `reading the metadata of ${s.dump} ${dumpsWhere(model)} (Job ${inspectName})` };
     } else if (jobState(live) === 'failed') {
-      s = done('Failed', `could not read the backup volume (Job ${inspectName}): ${[conditionOf(live, 'Failed')?.message, tail(report)].filter(Boolean).join(': ')}; nothing was changed`);
+      s = done('Failed', `could not read ${objectStoreDescription(model) ? 'the bucket' : 'the backup volume'} (Job ${inspectName}): ${[conditionOf(live, 'Failed')?.message, tail(report)].filter(Boolean).join(': ')}; nothing was changed`);
     } else if (jobState(live) === 'succeeded') {
       const parsed = parseInspectReport(report?.message);
       if (!parsed) s = { ...s, message: `waiting for the report of Job ${inspectName}` };

@@ -1,6 +1,7 @@
 // spec.backup: checked field by field, each message naming the field (cron syntax included); the
 // dump names backups write and restores take; and the restore's judgement of a dump's metadata.
-import { cronProblem, parseDumpName } from '../../lib/api/backup';
+import { EXCLUSIVE_DESTINATIONS, cronProblem, parseDumpName } from '../../lib/api/backup';
+import { FakeApiServer } from '../support/fake-apiserver';
 import { parseQuayRegistry } from '../../lib/api/validate';
 import { keysDigest } from '../../constructs/backup';
 import { judgeDump } from '../../lib/controller/restore';
@@ -29,7 +30,18 @@ describe('spec.backup validation', () => {
     [{ schedule: '@daily', retention: 0 }, 'spec.backup.retention: must be a whole number from 1 to 1000 (how many dumps of each database to keep)'],
     [{ schedule: '@daily', components: ['redis'] }, 'spec.backup.components[0]: "redis" cannot be backed up; the managed databases are postgres, clairpostgres'],
     [{ schedule: '@daily', components: ['postgres', 'postgres'] }, 'spec.backup.components[1]: `postgres` is listed twice'],
-    [{ schedule: '@daily', destination: { s3: {} } }, 'spec.backup.destination.s3: unknown destination; the one supported is persistentVolumeClaim'],
+    [{ schedule: '@daily', destination: { s3: {} } }, 'spec.backup.destination.s3: unknown destination; they are persistentVolumeClaim and objectStorage'],
+    [{ schedule: '@daily', destination: { persistentVolumeClaim: {}, objectStorage: {} } }, 'spec.backup.destination: persistentVolumeClaim and objectStorage are exclusive: dumps go to one place'],
+    [{ schedule: '@daily', destination: { objectStorage: 'bucket' } }, 'spec.backup.destination.objectStorage: must be a mapping, optionally with prefix and location ({} for the defaults)'],
+    [
+      { schedule: '@daily', destination: { objectStorage: { accessKey: 'AKIA' } } },
+      "spec.backup.destination.objectStorage.accessKey: unknown field; it has prefix, location (the credentials are the registry's own, never given here)",
+    ],
+    [
+      { schedule: '@daily', destination: { objectStorage: { prefix: 'backups/../other' } } },
+      'spec.backup.destination.objectStorage.prefix: "backups/../other" is not a key prefix: segments of letters, digits, _, - and . (not first) joined by /, at most 200 characters, e.g. quay-operator-backups',
+    ],
+    [{ schedule: '@daily', destination: { objectStorage: { location: 'my location' } } }, 'spec.backup.destination.objectStorage.location: "my location" is not a location name of DISTRIBUTED_STORAGE_CONFIG (such as default or local_us)'],
     [{ schedule: '@daily', destination: { persistentVolumeClaim: { size: 'lots' } } }, 'spec.backup.destination.persistentVolumeClaim.size: "lots" is not a Kubernetes quantity such as 100Gi'],
     [
       { schedule: '@daily', destination: { persistentVolumeClaim: { claimName: 'mine', size: '1Gi' } } },
@@ -38,6 +50,26 @@ describe('spec.backup validation', () => {
     [{ schedule: '@daily', every: 'day' }, 'spec.backup.every: unknown field; spec.backup has schedule, timeZone, retention, components, destination, suspend'],
   ])('%j: %s', (backup, message) => {
     expect(problems(backup)).toEqual([message]);
+  });
+
+  test('object storage: kept as written, defaults left to the operator; the CRD takes it', () => {
+    for (const objectStorage of [{}, { prefix: 'backups/quay_1', location: 'local_us' }]) {
+      const backup = { schedule: '@daily', destination: { objectStorage } };
+      expect(parseQuayRegistry(registry({ backup })).registry?.spec.backup).toEqual(backup);
+      expect(validateObject(registry({ backup }))).toEqual([]);
+    }
+    for (const prefix of ['/abs', 'a//b', 'trailing/', '.hidden', 'a/..', 'x'.repeat(201)]) expect(problems({ schedule: '@daily', destination: { objectStorage: { prefix } } })).toHaveLength(1);
+  });
+
+  test("the CRD's rule refuses both destinations (the API server, before the operator sees it)", async () => {
+    const server = await FakeApiServer.start();
+    try {
+      expect(() => server.create(registry({ backup: { schedule: '@daily', destination: { persistentVolumeClaim: {}, objectStorage: {} } } }))).toThrow(EXCLUSIVE_DESTINATIONS);
+      expect(() => server.create(registry({ backup: { schedule: '@daily', destination: { objectStorage: { prefix: 'a//b' } } } }))).toThrow(/prefix/);
+      expect(server.create(registry({ backup: { schedule: '@daily', destination: { objectStorage: {} } } })).spec.backup.destination).toEqual({ objectStorage: {} });
+    } finally {
+      await server.stop();
+    }
   });
 
   test('only managed databases', () => {

@@ -3,6 +3,7 @@
 // OLM grants: get/update/patch on that one object) False while a registry's migration Job or a
 // PostgreSQL major upgrade runs and True otherwise, writing only on a change; without it nothing
 // touches OperatorConditions; a missing OperatorCondition or a refusal does not hold registries back.
+// A restore under way (the quay-operator/restore annotation, until it ends) holds upgrades too.
 import type { KubeConfig } from '@kubernetes/client-node';
 import { Controller } from '../../lib/controller/controller';
 import { KubeClient } from '../../lib/controller/kube-client';
@@ -11,6 +12,7 @@ import {
   REASON_DATABASE_UPGRADE,
   REASON_MIGRATION,
   REASON_NONE,
+  REASON_RESTORE,
   RegistryUpgradeState,
   operatorConditionFromEnv,
   upgradeStateOf,
@@ -169,7 +171,7 @@ describe('against the fake API server', () => {
 
       await untilAvailable();
       await eventually(() => expect(upgradeable()).toMatchObject({ status: 'True', reason: REASON_NONE }));
-      expect(upgradeable()!.message).toBe('No QuayRegistry is running a database migration or a PostgreSQL upgrade');
+      expect(upgradeable()!.message).toBe('No QuayRegistry is running a database migration, a PostgreSQL upgrade or a restore');
       await controller!.whenIdle();
       expect(conditionWrites()).toHaveLength(3);
       // One read before each write, and one at the restart.
@@ -232,6 +234,30 @@ describe('against the fake API server', () => {
       expect(conditionWrites()).toHaveLength(2);
     });
 
+    test('a restore: RestoreInProgress naming the registry from the request until it ends (here: its inspection fails)', async () => {
+      olmInstall();
+      await runOperator(true);
+      server.create({ apiVersion: 'quay.redhat.com/v1', kind: 'QuayRegistry', metadata: { name: NAME, namespace: NS }, spec: { configBundleSecret: 'config-bundle-secret', backup: { schedule: '0 3 * * *' } } });
+      await untilMigrationJob();
+      await untilAvailable();
+      await eventually(() => expect(upgradeable()).toMatchObject({ status: 'True', reason: REASON_NONE }));
+      const writes = conditionWrites().length;
+
+      server.apply(
+        { apiVersion: 'quay.redhat.com/v1', kind: 'QuayRegistry', metadata: { name: NAME, namespace: NS, annotations: { 'quay-operator/restore': `${NAME}-postgres-20260102T030000Z-${VERSION}.dump` } } },
+        { fieldManager: 'kubectl', force: true },
+      );
+      await eventually(() => expect(upgradeable()).toMatchObject({ status: 'False', reason: REASON_RESTORE }));
+      expect(upgradeable()!.message).toBe(`restore running in QuayRegistry ${NS}/${NAME}; the operator must not be replaced until it finishes`);
+      expect(registry().status.restore.phase).toBe('Inspecting');
+      const inspect = (server.list('batch/v1', 'Job', NS) as Obj[]).find((j) => j.metadata.name.startsWith(`${NAME}-restore-inspect-`))!;
+      completeJob(server, NS, inspect.metadata.name, 'failed');
+      await eventually(() => expect(registry().status.restore.phase).toBe('Failed'));
+      await eventually(() => expect(upgradeable()).toMatchObject({ status: 'True', reason: REASON_NONE }));
+      await controller!.whenIdle();
+      expect(conditionWrites()).toHaveLength(writes + 2);
+    });
+
     test.each([
       ['with its finalizer (monitoring managed): gone once finalized', { monitoring: true }],
       // Told by the reconcile that sees deletionTimestamp: what it ran is being deleted with it.
@@ -290,8 +316,8 @@ describe('against the fake API server', () => {
   });
 
   describe('OperatorConditionReporter', () => {
-    const running: RegistryUpgradeState = { migration: true, databases: [] };
-    const idle: RegistryUpgradeState = { migration: false, databases: [] };
+    const running: RegistryUpgradeState = { migration: true, databases: [], restore: false };
+    const idle: RegistryUpgradeState = { migration: false, databases: [], restore: false };
 
     test('an OperatorCondition created after a refusal is written at the next retry', async () => {
       const reporter = new OperatorConditionReporter({ client: new KubeClient(server.kubeConfig()), condition: REF, logger: logger(), retryMs: 50 });
@@ -323,7 +349,7 @@ describe('against the fake API server', () => {
       reporter.reconciled(`${NS}/a`);
       await reporter.idle();
       expect(conditionRequests()).toEqual([]);
-      reporter.report(`${NS}/b`, { migration: false, databases: ['postgres', 'clairpostgres'] });
+      reporter.report(`${NS}/b`, { migration: false, databases: ['postgres', 'clairpostgres'], restore: false });
       reporter.reconciled(`${NS}/b`);
       await eventually(() => expect(upgradeable()).toMatchObject({ status: 'False', reason: REASON_DATABASE_UPGRADE }));
       expect(upgradeable()!.message).toContain(`${NS}/b (postgres, clairpostgres)`);
@@ -350,7 +376,7 @@ describe('pure parts', () => {
     ['succeeded', undefined, false],
     ['done', VERSION, false],
   ] as const)('migration %s, currentVersion %s: %s', (phase, current, migration) => {
-    expect(upgradeStateOf(planOf(phase), current, VERSION)).toEqual({ migration, databases: [] });
+    expect(upgradeStateOf(planOf(phase), current, VERSION)).toEqual({ migration, databases: [], restore: false });
   });
 
   test('database upgrades count until done or failed', () => {
@@ -362,20 +388,41 @@ describe('pure parts', () => {
 
   test('aggregated over registries: the database upgrade names the reason, every registry is named, long lists are counted', () => {
     const states = new Map<string, RegistryUpgradeState>([
-      ['ns/c', { migration: true, databases: [] }],
-      ['ns/a', { migration: false, databases: ['clairpostgres'] }],
-      ['ns/b', { migration: false, databases: [] }],
+      ['ns/c', { migration: true, databases: [], restore: false }],
+      ['ns/a', { migration: false, databases: ['clairpostgres'], restore: false }],
+      ['ns/b', { migration: false, databases: [], restore: false }],
     ]);
     expect(upgradeableCondition(states)).toEqual({
       status: 'False',
       reason: REASON_DATABASE_UPGRADE,
       message: 'PostgreSQL major upgrade running in QuayRegistry ns/a (clairpostgres); database migration running in QuayRegistry ns/c; the operator must not be replaced until it finishes',
     });
-    expect(upgradeableCondition(new Map([['ns/b', { migration: false, databases: [] }]]))).toMatchObject({ status: 'True', reason: REASON_NONE });
-    const many = new Map(Array.from({ length: 13 }, (_, i) => [`ns/r${String(i).padStart(2, '0')}`, { migration: true, databases: [] }] as const));
+    expect(upgradeableCondition(new Map([['ns/b', { migration: false, databases: [], restore: false }]]))).toMatchObject({ status: 'True', reason: REASON_NONE });
+    const many = new Map(Array.from({ length: 13 }, (_, i) => [`ns/r${String(i).padStart(2, '0')}`, { migration: true, databases: [], restore: false }] as const));
     expect(upgradeableCondition(many).message).toBe(
       'database migration running in QuayRegistry ns/r00, ns/r01, ns/r02, ns/r03, ns/r04, ns/r05, ns/r06, ns/r07, ns/r08, ns/r09 and 3 more; the operator must not be replaced until it finishes',
     );
+  });
+
+  test('a restore under way holds upgrades: RestoreInProgress naming the registry, after a PostgreSQL upgrade and before a migration', () => {
+    expect(upgradeStateOf(planOf('done'), VERSION, VERSION, true)).toEqual({ migration: false, databases: [], restore: true });
+    expect(upgradeableCondition(new Map([['ns/r', { migration: false, databases: [], restore: true }]]))).toEqual({
+      status: 'False',
+      reason: REASON_RESTORE,
+      message: 'restore running in QuayRegistry ns/r; the operator must not be replaced until it finishes',
+    });
+    // A restored older dump migrating: both named, the restore gives the reason.
+    const both = new Map<string, RegistryUpgradeState>([
+      ['ns/m', { migration: true, databases: [], restore: true }],
+      ['ns/x', { migration: true, databases: [], restore: false }],
+    ]);
+    expect(upgradeableCondition(both)).toEqual({
+      status: 'False',
+      reason: REASON_RESTORE,
+      message: 'restore running in QuayRegistry ns/m; database migration running in QuayRegistry ns/m, ns/x; the operator must not be replaced until it finishes',
+    });
+    both.set('ns/a', { migration: false, databases: ['postgres'], restore: false });
+    expect(upgradeableCondition(both).reason).toBe(REASON_DATABASE_UPGRADE);
   });
 
   test('operatorConditionFromEnv: only with OPERATOR_CONDITION_NAME; the namespace from POD_NAMESPACE, else the ServiceAccount', () => {
