@@ -1,10 +1,9 @@
 // One reconcile of one QuayRegistry: observe, synthesize, plan, apply, prune, report. Every decision
 // is made by the pure functions it calls (buildModel, renderRegistry, plan, computeStatus); this
 // file only gathers inputs and performs the writes they ask for.
-import { DASHBOARD_NAMESPACE } from '../../constructs/monitoring';
 import { objectBucketFromProvisioner } from '../../constructs/object-storage';
 import { SHARED_NAMES } from '../../constructs/shared/component';
-import { API_VERSION, Condition, KIND, LABEL_REGISTRY, QuayRegistryStatus } from '../api/types';
+import { API_VERSION, KIND, LABEL_REGISTRY, QuayRegistryStatus } from '../api/types';
 import { bundleFromSecret, ConfigBundle } from '../bundle/bundle';
 import { parseQuayRegistry } from '../api/validate';
 import { Environment, RegistryModel, buildModel } from '../model';
@@ -17,22 +16,23 @@ import { prepareBackupRestore } from './backup-restore';
 import { prepareClairImport } from './clair-import';
 import { managedKeysSecretName } from '../keys';
 import { holdsData, keysOwnerReferencesPatch, releasedByApply, retainsData } from './retention';
-import { RegistryEvent, recordEvent } from './events';
-import { ApiError, KubeClient } from './kube-client';
+import type { RegistryEvent } from './events';
+import type { KubeClient } from './kube-client';
+import { FINALIZER, finalizeRegistry, removeDashboard } from './finalizer';
 import { MonitoringLabel } from './monitoring-label';
+import { RegistryWrites, transitions } from './registry-writes';
 import { RegistryUpgradeState, upgradeStateOf } from './operator-condition';
 import { readOrCreateManagedKeys } from './managed-keys';
 import type { InputCache } from './inputs';
 import { ObservedState } from './observed';
 import { configPruneCandidates, plan as makePlan } from './plan';
-import { RefusalReporter, WriteTarget } from './refusals';
+import type { RefusalReporter } from './refusals';
 import { OWNED_KINDS, ownerReference, typeOf } from './resources';
-import { computeStatus, mergeConditions, statusChanged } from './status';
+import { computeStatus, mergeConditions } from './status';
 import { InitialUserDeps, InitialUserResult, reconcileInitialUser, withInitialUser } from './initial-user';
 import { Logger } from './runtime/logger';
 import { dropManagedFields } from './runtime/store';
 
-export const FINALIZER = 'quay-operator/finalizer';
 /** Marks a PVC the operator no longer renders and has reported as kept. */
 export const KEPT_ANNOTATION = 'quay-operator/kept';
 /** How soon old config objects still mounted by a pod are looked at again. */
@@ -73,9 +73,6 @@ export interface ReconcileResult {
 
 type Obj = Record<string, any>;
 
-function condition(status: QuayRegistryStatus | undefined, type: string): Condition | undefined {
-  return status?.conditions?.find((c) => c.type === type);
-}
 
 export class Reconciler {
   private readonly monitoringLabel: MonitoringLabel;
@@ -85,8 +82,11 @@ export class Reconciler {
    */
   private readonly deleted = new Map<string, string | undefined>();
 
+  private readonly writes: RegistryWrites;
+
   constructor(private readonly deps: ReconcilerDeps) {
-    this.monitoringLabel = new MonitoringLabel({ ...deps, guarded: (registry, target, write) => this.guarded(registry, target, write) });
+    this.writes = new RegistryWrites({ ...deps, now: () => this.now() });
+    this.monitoringLabel = new MonitoringLabel({ ...deps, guarded: (registry, target, write) => this.writes.guarded(registry, target, write) });
   }
 
   private now(): Date {
@@ -96,7 +96,7 @@ export class Reconciler {
   async reconcile(namespace: string, name: string): Promise<ReconcileResult> {
     const registry = this.deps.registries.get(namespace, name);
     if (!registry) return { writes: 0 }; // deleted: ownerReferences let the garbage collector clean up
-    if (registry.metadata.deletionTimestamp) return this.finalize(registry);
+    if (registry.metadata.deletionTimestamp) return { writes: await finalizeRegistry({ ...this.deps, writes: this.writes, monitoringLabel: this.monitoringLabel }, registry) };
 
     const { inputs } = this.deps;
     const env = this.deps.environment();
@@ -208,7 +208,7 @@ export class Reconciler {
     // The quay-operator/clair-import-updaters annotation: its Job and status (clair-import.ts).
     const clairImport = await prepareClairImport(this.deps.client, registry, model, observed, previous, this.now());
     const thePlan = clairImport.adjust(day2.adjust(makePlan(model, rendered, observed, previous?.currentVersion, registry.metadata.uid, renderUpgrade)));
-    this.deps.onUpgradeState?.(model.namespace, model.name, upgradeStateOf(thePlan, previous?.currentVersion, model.environment.quayVersion));
+    this.deps.onUpgradeState?.(model.namespace, model.name, upgradeStateOf(thePlan, previous?.currentVersion, model.environment.quayVersion, day2.restoreInProgress));
     const events: RegistryEvent[] = [];
 
     let applyError: string | undefined;
@@ -218,7 +218,7 @@ export class Reconciler {
     const released = releasedByApply(thePlan.apply, registry, live);
     for (const obj of thePlan.apply) {
       let wrote = false;
-      const err = await this.guarded(registry, { verb: 'apply', kind: obj.kind, name: obj.metadata.name }, async () => {
+      const err = await this.writes.guarded(registry, { verb: 'apply', kind: obj.kind, name: obj.metadata.name }, async () => {
         wrote = await applier.apply(obj, live(obj));
       });
       if (err) {
@@ -237,7 +237,7 @@ export class Reconciler {
       }
       // A database on its old major stops as it is: its template is what says an upgrade is due.
       for (const name of thePlan.scaleDown) {
-        const err = await this.guarded(registry, { verb: 'patch', kind: 'Deployment', name }, () =>
+        const err = await this.writes.guarded(registry, { verb: 'patch', kind: 'Deployment', name }, () =>
           client.mergePatch(typeOf('Deployment'), registry.metadata.namespace, name, { spec: { replicas: 0 } }),
         );
         if (err) failure ??= err;
@@ -246,7 +246,7 @@ export class Reconciler {
       const keysSecret = { kind: 'Secret', metadata: { name: managedKeysSecretName(registry.metadata.name), namespace: registry.metadata.namespace } } as KubeObject;
       const release = keysOwnerReferencesPatch(registry, live(keysSecret));
       if (release) {
-        const err = await this.guarded(registry, { verb: 'patch', kind: 'Secret', name: keysSecret.metadata.name }, () =>
+        const err = await this.writes.guarded(registry, { verb: 'patch', kind: 'Secret', name: keysSecret.metadata.name }, () =>
           client.mergePatch(typeOf('Secret'), registry.metadata.namespace, keysSecret.metadata.name, release),
         );
         if (err) failure ??= err;
@@ -259,7 +259,7 @@ export class Reconciler {
         else writes++;
       }
       if (!model.components.monitoring.managed) {
-        const removed = await this.removeDashboard(registry);
+        const removed = await removeDashboard({ ...this.deps, writes: this.writes }, registry);
         writes += removed.writes;
         failure ??= removed.error;
       }
@@ -269,7 +269,7 @@ export class Reconciler {
       failure ??= labelled.error;
       if (model.components.monitoring.managed && !(registry.metadata.finalizers ?? []).includes(FINALIZER)) {
         // The dashboard lives in another namespace, out of reach of ownerReferences.
-        const err = await this.guarded(registry, { verb: 'patch', kind: 'QuayRegistry', name: registry.metadata.name }, () =>
+        const err = await this.writes.guarded(registry, { verb: 'patch', kind: 'QuayRegistry', name: registry.metadata.name }, () =>
           client.mergePatch(typeOf('QuayRegistry'), registry.metadata.namespace, registry.metadata.name, {
             metadata: { finalizers: [...(registry.metadata.finalizers ?? []), FINALIZER], resourceVersion: registry.metadata.resourceVersion },
           }),
@@ -292,7 +292,7 @@ export class Reconciler {
     // The first user (spec.initialUser), once Quay is Available.
     let firstUser: InitialUserResult = { writes: 0 };
     try {
-      firstUser = await reconcileInitialUser(this.deps.initialUser, registry, model, previous, condition(computed, 'Available')?.status === 'True', this.now());
+      firstUser = await reconcileInitialUser(this.deps.initialUser, registry, model, previous, computed.conditions?.find((c) => c.type === 'Available')?.status === 'True', this.now());
     } catch (err) {
       failure ??= err;
     }
@@ -307,7 +307,7 @@ export class Reconciler {
     for (const pvc of thePlan.keptVolumes) {
       const claim = this.deps.owned.get('PersistentVolumeClaim')?.get(registry.metadata.namespace, pvc);
       if (!claim || claim.metadata.annotations?.[KEPT_ANNOTATION]) continue;
-      const err = await this.guarded(registry, { verb: 'patch', kind: 'PersistentVolumeClaim', name: pvc }, () =>
+      const err = await this.writes.guarded(registry, { verb: 'patch', kind: 'PersistentVolumeClaim', name: pvc }, () =>
         client.mergePatch(typeOf('PersistentVolumeClaim'), registry.metadata.namespace, pvc, { metadata: { annotations: { [KEPT_ANNOTATION]: 'true' } } }),
       );
       if (err) {
@@ -317,7 +317,7 @@ export class Reconciler {
       writes++;
       events.push({ type: 'Warning', reason: 'PersistentVolumeClaimKept', message: `PersistentVolumeClaim ${pvc} is no longer used and was kept with its data; delete it yourself when you no longer need it` });
     }
-    const statusWrite = await this.writeStatus(registry, previous, status, events);
+    const statusWrite = await this.writes.writeStatus(registry, previous, status, events);
     writes += statusWrite.writes;
     failure ??= statusWrite.error;
     if (failure) throw failure instanceof Error ? failure : new Error(String(failure));
@@ -331,7 +331,7 @@ export class Reconciler {
 
   /** Deletes an object of the registry; the applier forgets it. Returns the refusal, if any. */
   private async deleteOwned(registry: KubeObject, obj: KubeObject, propagation: 'Background' | 'Foreground' | 'Orphan', what: string): Promise<unknown> {
-    const err = await this.guarded(registry, { verb: 'delete', kind: obj.kind, name: obj.metadata.name }, () =>
+    const err = await this.writes.guarded(registry, { verb: 'delete', kind: obj.kind, name: obj.metadata.name }, () =>
       this.deps.client.delete(typeOf(obj.kind), obj.metadata.namespace, obj.metadata.name, propagation),
     );
     if (!err) {
@@ -345,77 +345,10 @@ export class Reconciler {
   private async blocked(registry: KubeObject, problems: Problem[], writesSoFar: number): Promise<ReconcileResult> {
     const previous = registry.status as QuayRegistryStatus | undefined;
     const status = computeStatus({ previous, generation: registry.metadata.generation, now: this.now().toISOString(), uid: registry.metadata.uid, problems });
-    const { writes, error } = await this.writeStatus(registry, previous, status, transitions(previous, status));
+    const { writes, error } = await this.writes.writeStatus(registry, previous, status, transitions(previous, status));
     this.deps.logger.warn('rollout blocked', { registry: registry.metadata.name, namespace: registry.metadata.namespace, problems: problems.map((p) => `${p.path}: ${p.message}`) });
     if (error) throw error instanceof Error ? error : new Error(String(error));
     return { writes: writesSoFar + writes };
-  }
-
-  /** Runs one write; a refusal is reported (log and Event once, metric always) and returned, not thrown. */
-  private async guarded(registry: KubeObject, target: WriteTarget, write: () => Promise<unknown>): Promise<unknown> {
-    try {
-      await write();
-      this.deps.refusals.accepted(registry, target);
-      return undefined;
-    } catch (err) {
-      // A stale resourceVersion (409 Conflict) is a race with another writer, not a refusal: the
-      // retry reads the newer object. Nothing to tell the admin.
-      if (!(err instanceof ApiError && err.status === 409 && err.reason === 'Conflict')) await this.deps.refusals.report(registry, target, err);
-      return err;
-    }
-  }
-
-  /** Writes the status (if it changed) and the events; a refused status write does not stop the events. */
-  private async writeStatus(registry: KubeObject, previous: QuayRegistryStatus | undefined, status: QuayRegistryStatus, events: RegistryEvent[]): Promise<{ writes: number; error?: unknown }> {
-    let writes = 0;
-    let error: unknown;
-    if (statusChanged(previous, status)) {
-      error = await this.guarded(registry, { verb: 'apply', kind: 'QuayRegistry', name: `${registry.metadata.name}/status` }, () =>
-        this.deps.client.applyStatus(typeOf('QuayRegistry'), registry.metadata.namespace as string, registry.metadata.name, status),
-      );
-      if (!error) writes++;
-    }
-    for (const e of events) {
-      try {
-        await recordEvent(this.deps.client, registry, e, this.now());
-        writes++;
-      } catch (err) {
-        this.deps.logger.warn('could not record event', { reason: e.reason, err: (err as Error).message });
-      }
-    }
-    return { writes, ...(error ? { error } : {}) };
-  }
-
-  private async removeDashboard(registry: KubeObject): Promise<{ writes: number; error?: unknown }> {
-    const dashboard = this.deps.owned.get('ConfigMap')?.get(DASHBOARD_NAMESPACE, `${registry.metadata.name}-grafana-dashboard-quay`);
-    if (!dashboard || dashboard.metadata.labels?.['quay-operator/quayregistry-namespace'] !== registry.metadata.namespace) return { writes: 0 };
-    const error = await this.guarded(registry, { verb: 'delete', kind: 'ConfigMap', name: `${DASHBOARD_NAMESPACE}/${dashboard.metadata.name}` }, () =>
-      this.deps.client.delete(typeOf('ConfigMap'), DASHBOARD_NAMESPACE, dashboard.metadata.name),
-    );
-    return error ? { writes: 0, error } : { writes: 1 };
-  }
-
-  private async finalize(registry: KubeObject): Promise<ReconcileResult> {
-    const finalizers = registry.metadata.finalizers ?? [];
-    if (!finalizers.includes(FINALIZER)) return { writes: 0 };
-    const removed = await this.removeDashboard(registry);
-    if (removed.error) throw removed.error;
-    // The finalizer is there because monitoring was managed: the label goes unless another registry wants it.
-    const unlabelled = await this.monitoringLabel.reconcile(registry, false, true);
-    if (unlabelled.error) throw unlabelled.error;
-    const error = await this.guarded(registry, { verb: 'patch', kind: 'QuayRegistry', name: registry.metadata.name }, async () => {
-      try {
-        await this.deps.client.mergePatch(typeOf('QuayRegistry'), registry.metadata.namespace, registry.metadata.name, {
-          metadata: { finalizers: finalizers.filter((f) => f !== FINALIZER), resourceVersion: registry.metadata.resourceVersion },
-        });
-      } catch (err) {
-        // Gone already: a reconcile from a cache not yet told finalized it before.
-        if (!(err instanceof ApiError && err.status === 404)) throw err;
-      }
-    });
-    if (error) throw error;
-    this.deps.refusals.forgetRegistry(registry.metadata.namespace as string, registry.metadata.name);
-    return { writes: removed.writes + unlabelled.writes + 1 };
   }
 }
 
@@ -429,17 +362,4 @@ function withOwner(obj: KubeObject, registry: KubeObject): KubeObject {
   if (obj.metadata.namespace !== registry.metadata.namespace) return obj;
   if (retainsData(registry) && holdsData(obj, registry.metadata.name)) return obj;
   return { ...obj, metadata: { ...obj.metadata, ownerReferences: [ownerReference(registry)] } };
-}
-
-/** Events for conditions whose status or reason changed. */
-function transitions(previous: QuayRegistryStatus | undefined, next: QuayRegistryStatus): RegistryEvent[] {
-  const events: RegistryEvent[] = [];
-  for (const type of ['RolloutBlocked', 'ComponentsCreated', 'Available']) {
-    const before = condition(previous, type);
-    const after = condition(next, type);
-    if (!after || (before && before.status === after.status && before.reason === after.reason)) continue;
-    const warning = (type === 'RolloutBlocked' && after.status === 'True') || after.reason === 'MigrationsFailed';
-    events.push({ type: warning ? 'Warning' : 'Normal', reason: after.reason, message: after.message });
-  }
-  return events;
 }
