@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { bundleFromDirectory, bundleFromFiles, bundleFromSecret, emptyBundle, hasCertificate } from '../../lib/bundle/bundle';
+import { MAX_SECRET_BYTES, bundleFromDirectory, bundleFromFiles, bundleFromSecret, emptyBundle, hasCertificate, parseYamlMapping } from '../../lib/bundle/bundle';
 import { Problem } from '../../lib/problems';
 
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
@@ -72,6 +72,31 @@ describe('bundleFromSecret', () => {
     });
   });
 
+  it('reads base64 wrapped over several lines, as `base64` prints it (76 columns)', () => {
+    const config = `SERVER_HOSTNAME: quay.example.com\nREGISTRY_TITLE: ${'Q'.repeat(80)}\n`;
+    const wrapped = b64(config).replace(/.{76}/g, '$&\n');
+    expect(wrapped.split('\n').length).toBeGreaterThan(2);
+    const result = bundleFromSecret(secret({ data: { 'config.yaml': wrapped } }));
+    expect(result.problems).toEqual([]);
+    expect(result.bundle?.config).toEqual({ SERVER_HOSTNAME: 'quay.example.com', REGISTRY_TITLE: 'Q'.repeat(80) });
+  });
+
+  it.each([
+    ['data is a string', { data: b64('SERVER_HOSTNAME: quay.example.com\n') }],
+    ['stringData is a string', { stringData: 'SERVER_HOSTNAME: quay.example.com\n' }],
+    ['stringData is a list', { stringData: ['SERVER_HOSTNAME: quay.example.com\n'] }],
+  ])('rejects a Secret whose %s, not a mapping of file name to content', (_, fields) => {
+    expect(bundleFromSecret(secret(fields))).toEqual({
+      problems: [invalid('data', 'data and stringData must be mappings of file name to content')],
+    });
+  });
+
+  it('names a Secret without a namespace as in `default`, and one without a name as such', () => {
+    const noNamespace = bundleFromSecret({ kind: 'Secret', metadata: { name: 'config-bundle-secret' }, stringData: { 'config.yaml': '' } });
+    expect(noNamespace.bundle?.source).toBe('Secret default/config-bundle-secret');
+    expect(bundleFromSecret({ kind: 'Secret', stringData: { 'config.yaml': '' } }).bundle?.source).toBe('Secret default/');
+  });
+
   it('reads a Secret without data as an empty bundle', () => {
     const result = bundleFromSecret(secret({}));
     expect(result.problems).toEqual([]);
@@ -134,6 +159,74 @@ describe('bundleFromFiles: config.yaml', () => {
     expect(result.problems).toEqual([]);
     expect(result.bundle?.config).toEqual({});
     expect(result.bundle?.clairConfig).toBeUndefined();
+  });
+});
+
+describe('bundleFromFiles: limits and encoding', () => {
+  const big = (n: number) => Buffer.alloc(n, 'a');
+
+  it('accepts a bundle of exactly 1 MiB, all files together', () => {
+    const config = Buffer.from('SERVER_HOSTNAME: quay.example.com\n');
+    const result = bundleFromFiles('test', new Map([['config.yaml', config], ['extra_ca_cert_big.crt', big(MAX_SECRET_BYTES - config.length)]]));
+    expect(result.problems).toEqual([]);
+    expect(result.bundle?.config).toEqual({ SERVER_HOSTNAME: 'quay.example.com' });
+  });
+
+  it('rejects a bundle one byte over 1 MiB, naming its largest file and the total', () => {
+    const map = new Map([
+      ['config.yaml', Buffer.from('SERVER_HOSTNAME: quay.example.com\n')],
+      ['extra_ca_cert_big.crt', big(MAX_SECRET_BYTES - 100)],
+      ['extra_ca_cert_small.crt', big(67)],
+    ]);
+    expect(MAX_SECRET_BYTES).toBe(1048576);
+    expect(bundleFromFiles('test', map)).toEqual({
+      problems: [
+        invalid(
+          'extra_ca_cert_big.crt',
+          'is 1048476 bytes (the whole bundle 1048577): Kubernetes limits a Secret to 1 MiB (1048576 bytes), so the bundle cannot be stored',
+        ),
+      ],
+    });
+  });
+
+  // A config.yaml saved as Latin-1 would otherwise decode to U+FFFD in, say, a database password.
+  it('rejects a config.yaml or clair-config.yaml that is not UTF-8, naming the line', () => {
+    const latin1 = Buffer.concat([Buffer.from('SERVER_HOSTNAME: quay.example.com\nDB_URI: postgresql://quay:p'), Buffer.from([0xe4]), Buffer.from('ss@db/quay\n')]);
+    const clair = Buffer.concat([Buffer.from('indexer:\n  connstring: host=db\n  # caf'), Buffer.from([0xe9]), Buffer.from('\n')]);
+    expect(bundleFromFiles('test', new Map([['config.yaml', latin1], ['clair-config.yaml', clair]]))).toEqual({
+      problems: [
+        invalid('config.yaml', 'is not UTF-8 text (line 2): YAML must be UTF-8'),
+        invalid('clair-config.yaml', 'is not UTF-8 text (line 3): YAML must be UTF-8'),
+      ],
+    });
+  });
+
+  it('accepts non-ASCII UTF-8 in config.yaml', () => {
+    expect(bundleFromFiles('test', files({ 'config.yaml': 'REGISTRY_TITLE: Qüay Régistry\n' })).bundle?.config).toEqual({ REGISTRY_TITLE: 'Qüay Régistry' });
+  });
+
+  it('rejects an alias bomb in config.yaml with a message that has no position (the limit applies after parsing)', () => {
+    const lines = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 7; i++) lines.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10).fill(`*${String.fromCharCode(96 + i)}`).join(', ')}]`);
+    expect(bundleFromFiles('test', files({ 'config.yaml': `${lines.join('\n')}\n` }))).toEqual({
+      problems: [invalid('config.yaml', 'invalid YAML: its aliases expand to more than 500000 values (an alias bomb?)')],
+    });
+  });
+});
+
+describe('parseYamlMapping', () => {
+  it.each([
+    ['empty', ''],
+    ['comments only', '# set by the config editor\n'],
+    ['null', 'null\n'],
+    ['~', '~\n'],
+  ])('reads a document that is %s as an empty mapping', (_, text) => {
+    expect(parseYamlMapping('clair-config.yaml', text)).toEqual({ value: {} });
+  });
+
+  it('returns the mapping, and names the key in a problem', () => {
+    expect(parseYamlMapping('clair-config.yaml', 'log_level: debug\n')).toEqual({ value: { log_level: 'debug' } });
+    expect(parseYamlMapping('clair-config.yaml', '42\n')).toEqual({ problem: invalid('clair-config.yaml', 'must be a YAML mapping of config keys, got number') });
   });
 });
 

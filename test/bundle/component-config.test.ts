@@ -1,7 +1,7 @@
 import { ResolvedComponents, platformCapabilities, resolveComponents } from '../../lib/api/components';
 import { Component, ComponentKind } from '../../lib/api/types';
 import { ConfigBundle, hasCertificate } from '../../lib/bundle/bundle';
-import { checkComponentConfig } from '../../lib/bundle/component-config';
+import { checkComponentConfig, clairDatabaseConfigured } from '../../lib/bundle/component-config';
 import { Problem } from '../../lib/problems';
 import { testBundle } from '../support/model';
 
@@ -65,6 +65,11 @@ describe('checkComponentConfig: unmanaged components need their config', () => {
     expect(check({ 'config.yaml': 'SERVER_HOSTNAME: quay.example.com\nEXTERNAL_TLS_TERMINATION: true\n' }, { route: false, tls: false })).toEqual([]);
   });
 
+  it('still needs certificates for an unmanaged tls with an unmanaged route when EXTERNAL_TLS_TERMINATION is false or unset', () => {
+    expect(check({ 'config.yaml': 'SERVER_HOSTNAME: quay.example.com\nEXTERNAL_TLS_TERMINATION: false\n' }, { route: false, tls: false })).toEqual([missing('tls')]);
+    expect(check({ 'config.yaml': 'SERVER_HOSTNAME: quay.example.com\n' }, { route: false, tls: false })).toEqual([missing('tls')]);
+  });
+
   it('still needs certificates for an unmanaged tls behind the managed Route, whatever EXTERNAL_TLS_TERMINATION says', () => {
     expect(check({ 'config.yaml': 'EXTERNAL_TLS_TERMINATION: true\n' }, { route: true, tls: false })).toEqual([missing('tls')]);
   });
@@ -83,6 +88,11 @@ describe('checkComponentConfig: unmanaged components need their config', () => {
 
   it('reports an unmanaged postgres with an empty DB_URI', () => {
     expect(check({ 'config.yaml': "DB_URI: ''\n" }, { postgres: false })).toEqual([missing('postgres')]);
+  });
+
+  // `DB_URI:` with nothing after it is YAML null: as unset as an empty string.
+  it('reports an unmanaged postgres whose DB_URI is left empty (null)', () => {
+    expect(check({ 'config.yaml': 'DB_URI:\n' }, { postgres: false })).toEqual([missing('postgres')]);
   });
 
   it('accepts an unmanaged postgres with DB_URI', () => {
@@ -127,6 +137,10 @@ describe('checkComponentConfig: unmanaged components need their config', () => {
 describe('checkComponentConfig: managed components must not carry their config', () => {
   it('reports a managed postgres with DB_URI, naming the field', () => {
     expect(check({ 'config.yaml': 'DB_URI: postgresql://quay:secret@db.example.com/quay\n' })).toEqual([managedWithFields('postgres', 'DB_URI')]);
+  });
+
+  it('does not count a field left empty (null) as set for a managed component', () => {
+    expect(check({ 'config.yaml': 'DB_URI:\nSECURITY_SCANNER_INDEXING_INTERVAL:\nDISTRIBUTED_STORAGE_CONFIG:\n' })).toEqual([]);
   });
 
   it('names every field of the group the bundle sets', () => {
@@ -204,5 +218,26 @@ describe('checkComponentConfig: combinations', () => {
 
   it('accepts clairpostgres unmanaged when clair is unmanaged too', () => {
     expect(check({}, { clair: false, clairpostgres: false })).toEqual([]);
+  });
+});
+
+describe('clairDatabaseConfigured: clair-config.yaml names a database', () => {
+  const configured = (clairConfig: string) => clairDatabaseConfigured(testBundle({ 'clair-config.yaml': clairConfig }));
+
+  it.each(['indexer', 'matcher', 'notifier'])('for the %s alone', (svc) => {
+    expect(configured(`${svc}:\n  connstring: host=clair-db.example.com port=5432\n`)).toBe(true);
+  });
+
+  it.each([
+    ['a section left empty (null)', 'indexer:\nmatcher:\n'],
+    ['an empty connstring', "indexer:\n  connstring: ''\n"],
+    ['a connstring that is not a string', 'indexer:\n  connstring: 5432\n'],
+    ['a connstring outside the services', 'connstring: host=clair-db.example.com\n'],
+  ])('not for %s', (_, clairConfig) => {
+    expect(configured(clairConfig)).toBe(false);
+  });
+
+  it('reports clairpostgres unmanaged when the only connstring is empty', () => {
+    expect(check({ 'clair-config.yaml': "indexer:\n  connstring: ''\n" }, { clairpostgres: false })).toEqual([NO_CLAIR_DB]);
   });
 });

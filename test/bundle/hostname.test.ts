@@ -94,6 +94,34 @@ describe('resolveHostnames', () => {
     });
   });
 
+  it('accepts a SERVER_HOSTNAME with a label of exactly 63 characters', () => {
+    const host = `${'q'.repeat(63)}.example.com`;
+    const bundle = testBundle({ 'config.yaml': `SERVER_HOSTNAME: ${host}\n` });
+    expect(resolveHostnames(NAME, NS, components(true), bundle, APPS)).toEqual({ hostnames: { server: host, buildManager: undefined, fromConfig: true }, problems: [] });
+  });
+
+  // 253 characters is DNS's limit for a whole name (RFC 1035's 255 octets on the wire); a :port is not part of it.
+  it('accepts a SERVER_HOSTNAME of exactly 253 characters, with or without a :port', () => {
+    const host = `${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(61)}`;
+    expect(host.length).toBe(253);
+    for (const server of [host, `${host}:8443`]) {
+      const bundle = testBundle({ 'config.yaml': `SERVER_HOSTNAME: ${server}\n` });
+      expect(resolveHostnames(NAME, NS, components(true), bundle, APPS)).toEqual({ hostnames: { server, buildManager: undefined, fromConfig: true }, problems: [] });
+    }
+  });
+
+  it('rejects a SERVER_HOSTNAME of 254 characters, and a BUILDMAN_HOSTNAME as long', () => {
+    const host = `${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(62)}`;
+    expect(host.length).toBe(254);
+    const bundle = testBundle({ 'config.yaml': `SERVER_HOSTNAME: ${host}\nBUILDMAN_HOSTNAME: ${host}:443\n` });
+    expect(resolveHostnames(NAME, NS, components(true), bundle, APPS)).toEqual({
+      problems: [
+        invalid('config.yaml', `SERVER_HOSTNAME "${host}" is not a host name (optionally with :port)`),
+        invalid('config.yaml', `BUILDMAN_HOSTNAME "${host}:443" is not a host name (optionally with :port)`),
+      ],
+    });
+  });
+
   it('keeps BUILDMAN_HOSTNAME', () => {
     const bundle = testBundle({ 'config.yaml': 'BUILDMAN_HOSTNAME: builder.example.com:443\n' });
     expect(resolveHostnames(NAME, NS, components(true), bundle, APPS)).toEqual({
@@ -104,7 +132,10 @@ describe('resolveHostnames', () => {
 
   it('treats an empty BUILDMAN_HOSTNAME as unset', () => {
     const bundle = testBundle({ 'config.yaml': "BUILDMAN_HOSTNAME: ''\n" });
-    expect(resolveHostnames(NAME, NS, components(true), bundle, APPS).hostnames?.buildManager).toBeUndefined();
+    expect(resolveHostnames(NAME, NS, components(true), bundle, APPS)).toEqual({
+      hostnames: { server: ROUTE_HOST, buildManager: undefined, fromConfig: false },
+      problems: [],
+    });
   });
 
   it('rejects a BUILDMAN_HOSTNAME that is not a host name', () => {

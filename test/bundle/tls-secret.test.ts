@@ -76,11 +76,17 @@ describe('spec.tlsSecret: checked like the bundle pair', () => {
 });
 
 describe('spec.tlsSecret: rendered by reference', () => {
-  const model = testModel({ files: { 'config.yaml': CONFIG }, spec: { tlsSecret: 'registry-tls' }, tlsSecret: PAIR });
-  const objs = renderRegistry(model).objects as Obj[];
-  validateAll(objs as never);
+  // Built in beforeAll, not while Jest collects the tests: an error then fails these tests rather
+  // than the whole file (which mutation testing counts as a runtime error, not a detected fault).
+  let objs: Obj[];
+  let quayApp: Obj;
   const find = (kind: string, name: string) => objs.find((o) => o.kind === kind && o.metadata.name === `example-registry-${name}`)!;
-  const quayApp = find('Deployment', 'quay-app').spec.template.spec;
+  beforeAll(() => {
+    const model = testModel({ files: { 'config.yaml': CONFIG }, spec: { tlsSecret: 'registry-tls' }, tlsSecret: PAIR });
+    objs = renderRegistry(model).objects as Obj[];
+    validateAll(objs as never);
+    quayApp = find('Deployment', 'quay-app').spec.template.spec;
+  });
 
   test('the pair is copied to /conf/stack/ssl.cert and ssl.key at pod start, from the Secret mounted at /quay-tls', () => {
     expect(quayApp.volumes).toContainEqual({ name: 'tls-secret', secret: { secretName: 'registry-tls' } });
