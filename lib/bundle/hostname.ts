@@ -9,10 +9,12 @@ export function stripPort(host: string): string {
   return host.replace(/:[0-9]+$/, '');
 }
 
-/** host[:port] with DNS limits: labels of at most 63 characters, 253 in all. */
+/** host[:port] with DNS limits: labels of at most 63 characters, 253 in all; a port from 1 to 65535. */
 function isHostPort(value: unknown): value is string {
   if (typeof value !== 'string' || !HOST_PORT.test(value)) return false;
   const host = stripPort(value);
+  const port = value.length > host.length ? Number(value.slice(host.length + 1)) : undefined;
+  if (port !== undefined && (port < 1 || port > 65535)) return false;
   return host.length <= 253 && host.split('.').every((label) => label.length <= 63);
 }
 
@@ -42,7 +44,8 @@ export function resolveHostnames(
   if (configured !== undefined && !isHostPort(configured)) {
     problems.push(problem('config.yaml', `SERVER_HOSTNAME ${JSON.stringify(configured)} is not a host name (optionally with :port)`));
   }
-  if (buildman !== undefined && buildman !== '' && !isHostPort(buildman)) {
+  // Unset, empty or without a value (`BUILDMAN_HOSTNAME:`, null): no build manager host.
+  if (buildman !== undefined && buildman !== null && buildman !== '' && !isHostPort(buildman)) {
     problems.push(problem('config.yaml', `BUILDMAN_HOSTNAME ${JSON.stringify(buildman)} is not a host name (optionally with :port)`));
   }
   if (problems.length > 0) return { problems };

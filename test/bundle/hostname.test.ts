@@ -122,6 +122,27 @@ describe('resolveHostnames', () => {
     });
   });
 
+  it('rejects a port outside 1-65535, accepts both ends', () => {
+    for (const server of ['quay.example.com:0', 'quay.example.com:65536', 'quay.example.com:99999']) {
+      const bundle = testBundle({ 'config.yaml': `SERVER_HOSTNAME: ${server}\nBUILDMAN_HOSTNAME: ${server}\n` });
+      expect(resolveHostnames(NAME, NS, components(true), bundle, APPS)).toEqual({
+        problems: [
+          invalid('config.yaml', `SERVER_HOSTNAME "${server}" is not a host name (optionally with :port)`),
+          invalid('config.yaml', `BUILDMAN_HOSTNAME "${server}" is not a host name (optionally with :port)`),
+        ],
+      });
+    }
+    for (const server of ['quay.example.com:1', 'quay.example.com:65535']) {
+      const bundle = testBundle({ 'config.yaml': `SERVER_HOSTNAME: ${server}\n` });
+      expect(resolveHostnames(NAME, NS, components(true), bundle, APPS)).toEqual({ hostnames: { server, buildManager: undefined, fromConfig: true }, problems: [] });
+    }
+  });
+
+  it('takes BUILDMAN_HOSTNAME without a value (null) as unset, as an empty one', () => {
+    const bundle = testBundle({ 'config.yaml': 'BUILDMAN_HOSTNAME:\n' });
+    expect(resolveHostnames(NAME, NS, components(true), bundle, APPS)).toEqual({ hostnames: { server: ROUTE_HOST, buildManager: undefined, fromConfig: false }, problems: [] });
+  });
+
   it('keeps BUILDMAN_HOSTNAME', () => {
     const bundle = testBundle({ 'config.yaml': 'BUILDMAN_HOSTNAME: builder.example.com:443\n' });
     expect(resolveHostnames(NAME, NS, components(true), bundle, APPS)).toEqual({
