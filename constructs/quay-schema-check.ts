@@ -20,32 +20,79 @@ export function quaySchemaCheckJobName(model: Pick<RegistryModel, 'name'>): stri
 }
 
 /**
- * Runs in the Quay image, from /quay-registry (QUAYDIR), with the config quay-config-init wrote:
- * the database's current revision(s) against the heads of data/migrations (alembic's own API, as
- * `migrate head` uses them). At the heads: success. Behind (or no revision yet): waits and reads
- * again. A revision these migrations do not know: a site with a newer Quay migrated the database;
- * fails with that in the termination message. The URI and password are never printed.
+ * The heads of this Quay image's migrations, read from the text of its alembic versions directory
+ * (data/migrations/versions): `revision = '…'` and `down_revision = '…' | None | ('…', '…')` (a
+ * merge) at the start of a line, with or without a type annotation; the heads are the revisions no
+ * revision names as its down_revision (alembic's heads). No revision module is imported: Quay's
+ * import data.database, data.fields and data.model at module level, which need what a bare Job may
+ * not have. A `.py` file whose identifiers cannot be read is an error (it could be a head), not a
+ * guess. `read_migrations(versions)` returns (heads, every revision). Standard library only.
  */
-export const SCHEMA_CHECK_SCRIPT = String.raw`import os, sys, time
+export const SCHEMA_HEADS_PY = String.raw`import ast, os, re
+
+ASSIGNMENT = re.compile(r"^(revision|down_revision)[ \t]*(?::[^=\n]*)?=[ \t]*(\([^)]*\)|\[[^\]]*\]|[^\n]*)", re.M)
+
+def read_migrations(versions):
+    parents = {}
+    for name in sorted(os.listdir(versions)):
+        # The files alembic loads: *.py, not __init__.py nor an editor's lock file.
+        if not name.endswith(".py") or name.startswith(("__init__", ".#")):
+            continue
+        with open(os.path.join(versions, name), encoding="utf-8") as f:
+            text = f.read()
+        found = {}
+        for m in ASSIGNMENT.finditer(text):
+            found.setdefault(m.group(1), re.sub(r"#[^\n]*", "", m.group(2)).strip())
+        try:
+            revision = ast.literal_eval(found["revision"])
+            down = ast.literal_eval(found["down_revision"])
+        except (KeyError, ValueError, SyntaxError):
+            raise ValueError("%s: no revision = '...' and down_revision = ... that can be read without importing it" % name)
+        down = () if down is None else (down,) if isinstance(down, str) else down
+        if not isinstance(revision, str) or not isinstance(down, (tuple, list)) or not all(isinstance(d, str) for d in down):
+            raise ValueError("%s: revision is not a string, or down_revision not a string, None or a tuple of strings" % name)
+        parents[revision] = tuple(down)
+    named = {d for down in parents.values() for d in down}
+    return {r for r in parents if r not in named}, set(parents)
+`;
+
+/**
+ * Runs in the Quay image, from /quay-registry (QUAYDIR), with the config quay-config-init wrote:
+ * the database's current revision(s) against the heads of data/migrations/versions (SCHEMA_HEADS_PY,
+ * first). At the heads: success. Behind (or no revision yet): waits and reads again. A revision these
+ * migrations do not know: a site with a newer Quay migrated the database; fails with that in the
+ * termination message (as when the migrations cannot be read). The URI and password are never printed.
+ */
+export const SCHEMA_CHECK_SCRIPT =
+  SCHEMA_HEADS_PY +
+  String.raw`
+import sys, time
 import yaml
 from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine
 from sqlalchemy.pool import NullPool
 
 version = os.environ.get("QUAY_VERSION", "?")
 interval = int(os.environ.get("CHECK_INTERVAL_SECONDS", "30"))
-script = ScriptDirectory(os.path.join(os.environ.get("QUAYDIR", "/quay-registry"), "data", "migrations"))
-heads = set(script.get_heads())
-with open("/conf/stack/config.yaml") as f:
-    config = yaml.safe_load(f) or {}
-libpq = ("sslmode", "sslrootcert", "sslcert", "sslkey", "connect_timeout")
-args = {k: v for k, v in (config.get("DB_CONNECTION_ARGS") or {}).items() if k in libpq}
 
 def report(message):
     print(message, flush=True)
     with open("/dev/termination-log", "w") as f:
         f.write(message)
+
+versions = os.path.join(os.environ.get("QUAYDIR", "/quay-registry"), "data", "migrations", "versions")
+try:
+    heads, revisions = read_migrations(versions)
+except Exception as e:
+    report("cannot read the migrations of Quay %s in %s: %s" % (version, versions, e))
+    sys.exit(1)
+if not heads:
+    report("found no migrations of Quay %s in %s" % (version, versions))
+    sys.exit(1)
+with open("/conf/stack/config.yaml") as f:
+    config = yaml.safe_load(f) or {}
+libpq = ("sslmode", "sslrootcert", "sslcert", "sslkey", "connect_timeout")
+args = {k: v for k, v in (config.get("DB_CONNECTION_ARGS") or {}).items() if k in libpq}
 
 try:
     engine = create_engine(config["DB_URI"], connect_args=args, poolclass=NullPool)
@@ -53,12 +100,6 @@ except Exception as e:
     # Not the error's text: it may quote the URI, password included.
     report("DB_URI in config.yaml is not a database URL this Quay can use (%s)" % type(e).__name__)
     sys.exit(1)
-
-def known(revision):
-    try:
-        return script.get_revision(revision) is not None
-    except Exception:
-        return False
 
 while True:
     try:
@@ -73,7 +114,7 @@ while True:
     if current == heads:
         report("the shared database is at %s, the head of Quay %s's migrations" % (shown, version))
         sys.exit(0)
-    unknown = sorted(r for r in current if not known(r))
+    unknown = sorted(r for r in current if r not in revisions)
     if unknown:
         report("the shared database is at revision %s, which Quay %s's migrations do not know: a site with a newer Quay migrated it; upgrade this site's operator" % (",".join(unknown), version))
         sys.exit(1)

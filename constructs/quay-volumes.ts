@@ -10,7 +10,7 @@ import { BUNDLE_KEYS } from '../lib/bundle/bundle';
 import type { CertificateSource } from '../lib/bundle/certificate';
 import { stripPort } from '../lib/bundle/hostname';
 import { ASSEMBLE_PY } from '../lib/config/assemble';
-import { clairEndpoint, configEnvSources, globalClairEndpoint, knownConfigEnv, quayConfigSpec } from '../lib/config/quay-config';
+import { clairEndpoint, configEnvSources, knownConfigEnv, localClairEndpoint, quayConfigSpec } from '../lib/config/quay-config';
 import type { RegistryModel } from '../lib/model';
 import { ComponentProps, SHARED_NAMES } from './shared/component';
 import { contentHash, secretData } from './shared/hash';
@@ -210,8 +210,10 @@ export function proxyEnv(model: RegistryModel): k8s.EnvVar[] {
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s !== '');
-  // A global Clair endpoint (geo-replication) bypasses the proxy as Quay's own host does.
-  const clair = model.components.clair.managed && globalClairEndpoint(model) ? [new URL(clairEndpoint(model)).hostname] : [];
+  // A configured Clair endpoint bypasses the proxy as Quay's own host does: a global one
+  // (geo-replication), or the Service by a short name (`<name>-clair-app`, `.<namespace>`) that
+  // .svc and .cluster.local do not cover.
+  const clair = model.components.clair.managed && clairEndpoint(model) !== localClairEndpoint(model) ? [new URL(clairEndpoint(model)).hostname] : [];
   const noProxy = [...new Set([...user, stripPort(model.hostnames.server), ...clair, 'localhost', '127.0.0.1', '.svc', '.cluster.local'])];
   return [
     ...(proxy.httpProxy ? [{ name: 'HTTP_PROXY', value: proxy.httpProxy }] : []),

@@ -16,7 +16,9 @@ type Shape =
   | 'labels'
   | { readonly enum: readonly string[] }
   | { readonly int: readonly [number, number] }
-  | { readonly list: Shape; readonly max?: number }
+  /** A string, and why it is not a good one (undefined: it is). */
+  | { readonly text: (v: string) => string | undefined }
+  | { readonly list: Shape; readonly max?: number; readonly min?: number }
   | { readonly fields: Readonly<Record<string, Shape>>; readonly required?: readonly string[]; readonly check?: (v: Record<string, unknown>) => string | undefined };
 
 const QUALIFIED_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
@@ -49,9 +51,15 @@ function walk(shape: Shape, v: unknown, path: string, report: Report): void {
   if (shape === 'labels') return checkStringMap(v, path, report, { labels: true, max: 64 });
   if ('enum' in shape) return shape.enum.includes(v as string) ? undefined : report(path, `${JSON.stringify(v)} is not one of ${shape.enum.join(', ')}`);
   if ('int' in shape) return isInt(v) && v >= shape.int[0] && v <= shape.int[1] ? undefined : report(path, `must be a whole number from ${shape.int[0]} to ${shape.int[1]}`);
+  if ('text' in shape) {
+    if (typeof v !== 'string') return report(path, 'must be a string');
+    const why = shape.text(v);
+    return why ? report(path, why) : undefined;
+  }
   if ('list' in shape) {
     if (!Array.isArray(v)) return report(path, 'must be a list');
     if (shape.max !== undefined && v.length > shape.max) return report(path, `at most ${shape.max} items, got ${v.length}`);
+    if (shape.min !== undefined && v.length < shape.min) return report(path, `must have at least ${shape.min} item${shape.min === 1 ? '' : 's'}`);
     return v.forEach((item, i) => walk(shape.list, item, `${path}[${i}]`, report));
   }
   if (!isObject(v)) return report(path, `must be a mapping with ${Object.keys(shape.fields).join(', ')}`);
@@ -93,7 +101,8 @@ const AFFINITY: Shape = {
   fields: {
     nodeAffinity: {
       fields: {
-        requiredDuringSchedulingIgnoredDuringExecution: { fields: { nodeSelectorTerms: { list: NODE_SELECTOR_TERM } }, required: ['nodeSelectorTerms'] },
+        // The API server refuses an empty list ("must have at least one node selector term").
+        requiredDuringSchedulingIgnoredDuringExecution: { fields: { nodeSelectorTerms: { list: NODE_SELECTOR_TERM, min: 1 } }, required: ['nodeSelectorTerms'] },
         preferredDuringSchedulingIgnoredDuringExecution: { list: { fields: { weight: WEIGHT, preference: NODE_SELECTOR_TERM }, required: ['weight', 'preference'] } },
       },
     },
@@ -113,11 +122,23 @@ const TOLERATION: Shape = {
 };
 export const MAX_TOLERATIONS = 32;
 
-const keyRef = (required: string[]): Shape => ({ fields: { name: 'string', key: 'string', optional: 'bool' }, required });
+/**
+ * secretKeyRef and configMapKeyRef: the OpenAPI has `name` optional (for backward compatibility), but
+ * the API server refuses a pod template whose name is missing or not a DNS subdomain, and a key that
+ * is empty or not a ConfigMap/Secret key (validateSecretKeySelector, validateConfigMapKeySelector).
+ */
+const OBJECT_NAME: Shape = { text: (v) => (v.length <= 253 && DNS_SUBDOMAIN.test(v) ? undefined : `${JSON.stringify(v)} is not an object name (a lowercase DNS subdomain of at most 253 characters)`) };
+const DATA_KEY: Shape = {
+  text: (v) =>
+    v.length > 0 && v.length <= 253 && /^[-._a-zA-Z0-9]+$/.test(v) && v !== '.' && !v.startsWith('..')
+      ? undefined
+      : `${JSON.stringify(v)} is not a key of a Secret or ConfigMap (letters, digits, '-', '_' or '.', at most 253; not . or .. or starting with ..)`,
+};
+const KEY_REF: Shape = { fields: { name: OBJECT_NAME, key: DATA_KEY, optional: 'bool' }, required: ['name', 'key'] };
 const VALUE_FROM: Shape = {
   fields: {
-    secretKeyRef: keyRef(['key']),
-    configMapKeyRef: keyRef(['key']),
+    secretKeyRef: KEY_REF,
+    configMapKeyRef: KEY_REF,
     fieldRef: { fields: { apiVersion: 'string', fieldPath: 'string' }, required: ['fieldPath'] },
     resourceFieldRef: { fields: { containerName: 'string', resource: 'string', divisor: 'any' }, required: ['resource'] },
   },

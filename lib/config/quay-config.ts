@@ -41,9 +41,30 @@ export function clairEndpoint(model: RegistryModel): string {
   return typeof configured === 'string' && configured !== '' ? configured.replace(/\/+$/, '') : localClairEndpoint(model);
 }
 
-/** Whether the managed Clair is reached through an endpoint of the user's (not its Service). */
+/**
+ * Whether `endpoint` is the managed Clair's Service as a pod in the cluster names it: http on the
+ * Service's port (80), as `<name>-clair-app`, `.<namespace>`, `.<namespace>.svc` or
+ * `.<namespace>.svc.cluster.local` (a trailing dot allowed). Only Quay's pods call it there.
+ */
+function namesClairService(model: RegistryModel, endpoint: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    return false;
+  }
+  const service = registryObjectName(model.name, SHARED_NAMES.clairApp);
+  const names = [service, `${service}.${model.namespace}`, `${service}.${model.namespace}.svc`, `${service}.${model.namespace}.svc.cluster.local`];
+  // URL drops the scheme's default port (http://x:80 has port '').
+  return url.protocol === 'http:' && url.port === '' && names.includes(url.hostname.replace(/\.$/, ''));
+}
+
+/**
+ * Whether the managed Clair is reached through an endpoint of the user's (a global load balancer in
+ * front of every site's Clair), not its Service under any of the names pods reach it by.
+ */
 export function globalClairEndpoint(model: RegistryModel): boolean {
-  return clairEndpoint(model) !== localClairEndpoint(model);
+  return !namesClairService(model, clairEndpoint(model));
 }
 
 /** Why SECURITY_SCANNER_V4_ENDPOINT (with a managed Clair) is not an http(s) URL Quay can call, if it is not. */

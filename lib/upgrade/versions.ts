@@ -30,7 +30,8 @@ export function parseQuayVersion(text: string): QuayVersion | undefined {
 
 const minorOf = (v: QuayVersion) => `${v.major}.${v.minor}`;
 
-function compare(a: QuayVersion, b: QuayVersion): number {
+/** Orders two Quay versions: negative, 0 or positive as `a` is older than, the same as or newer than `b`. */
+export function compareQuayVersions(a: QuayVersion, b: QuayVersion): number {
   for (const k of ['major', 'minor', 'patch'] as const) if (a[k] !== b[k]) return a[k] - b[k];
   if (a.prerelease === b.prerelease) return 0;
   if (a.prerelease === undefined) return 1;
@@ -66,7 +67,7 @@ export function decideUpgrade(current: string | undefined, target: string): Upgr
   const refuse = (why: string) => ({ kind: 'unsupported' as const, from: current, to: target, message: `cannot upgrade from ${current} to ${target}: ${why}` });
   if (!from) return refuse(`${current} is not a Quay version (vX.Y.Z); set status.currentVersion right or restore the registry's previous operator`);
   if (!to) return refuse(`the operator's QUAY_VERSION ${target} is not a Quay version (vX.Y.Z)`);
-  const order = compare(from, to);
+  const order = compareQuayVersions(from, to);
   if (order > 0) return refuse(`a downgrade is not supported (the database was migrated to ${current}); install an operator of ${minorOf(from)} or later`);
   if (order === 0) return { kind: 'upgrade', from: current, to: target }; // the same version spelled differently (3.8.1 vs v3.8.1)
   const sameMinor = from.major === to.major && from.minor === to.minor;

@@ -279,6 +279,26 @@ describe('parseQuayRegistry: override values', () => {
     expect(one('quay', { env: [{ name: 'HTTP_PROXY', valueFrom: { secretKeyRef: { name: 'proxy', key: 'url' } } }] }).problems).toEqual([]);
   });
 
+  // What the API server refuses in a pod template (ValidateNodeSelector, validateSecretKeySelector,
+  // validateConfigMapKeySelector), though the CRD lets it through (affinity and valueFrom are free-form).
+  it('rejects a required nodeAffinity with an empty nodeSelectorTerms', () => {
+    expect(one('quay', { affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [] } } } })).toEqual({
+      problems: [overrideInvalid('spec.components[0].overrides.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms', 'must have at least 1 item')],
+    });
+    expect(one('quay', { affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'infra', operator: 'Exists' }] }] } } } }).problems).toEqual([]);
+  });
+
+  it.each(['secretKeyRef', 'configMapKeyRef'])('rejects a %s without a name, or with one that cannot name an object', (ref) => {
+    const at = `spec.components[0].overrides.env[0].valueFrom.${ref}`;
+    const env = (selector: Record<string, unknown>) => one('quay', { env: [{ name: 'HTTP_PROXY', valueFrom: { [ref]: selector } }] }).problems;
+    expect(env({ key: 'url' })).toEqual([overrideInvalid(`${at}.name`, 'is required')]);
+    expect(env({ name: '', key: 'url' })).toEqual([overrideInvalid(`${at}.name`, '"" is not an object name (a lowercase DNS subdomain of at most 253 characters)')]);
+    expect(env({ name: 'Proxy_Secret', key: 'url' })).toEqual([overrideInvalid(`${at}.name`, '"Proxy_Secret" is not an object name (a lowercase DNS subdomain of at most 253 characters)')]);
+    expect(env({ name: 'proxy', key: '' })).toEqual([overrideInvalid(`${at}.key`, '"" is not a key of a Secret or ConfigMap (letters, digits, \'-\', \'_\' or \'.\', at most 253; not . or .. or starting with ..)')]);
+    expect(env({ name: 'proxy', key: 'a/b' })).toEqual([overrideInvalid(`${at}.key`, '"a/b" is not a key of a Secret or ConfigMap (letters, digits, \'-\', \'_\' or \'.\', at most 253; not . or .. or starting with ..)')]);
+    expect(env({ name: 'proxy.example', key: 'HTTP_PROXY.url', optional: true })).toEqual([]);
+  });
+
   it('rejects negative replicas', () => {
     expect(one('mirror', { replicas: -1 })).toEqual({
       problems: [overrideInvalid('spec.components[0].overrides.replicas', 'must be a whole number of at least 0')],

@@ -3,7 +3,7 @@
 // reading them, and what the render makes of them (Clair's NetworkPolicy, Quay's NO_PROXY).
 import * as yaml from 'js-yaml';
 import { clairBaseConfig, clairConfig, clairConfigForClairctl } from '../../lib/config/clair-config';
-import { clairEndpoint, quayConfig } from '../../lib/config/quay-config';
+import { clairEndpoint, globalClairEndpoint, quayConfig } from '../../lib/config/quay-config';
 import { clairDatabaseCredentials } from '../../constructs/clair-postgres';
 import { renderRegistry } from '../../lib/synth';
 import { testModel } from '../support/model';
@@ -45,6 +45,47 @@ describe('a global Clair endpoint with a managed Clair', () => {
     const app = renderRegistry(proxied).objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'example-registry-quay-app') as Json;
     const noProxy = app.spec.template.spec.containers[0].env.find((e: Json) => e.name === 'NO_PROXY').value.split(',');
     expect(noProxy).toEqual(expect.arrayContaining(['georep.example.com', 'georep-clair.example.com']));
+  });
+});
+
+describe("SECURITY_SCANNER_V4_ENDPOINT naming the managed Clair's own Service: not a global endpoint", () => {
+  const endpoint = (value: string, extra = '') => testModel({ files: { 'config.yaml': `SERVER_HOSTNAME: georep.example.com\nSECURITY_SCANNER_V4_ENDPOINT: ${value}\n${extra}` } });
+  const policy = (m: ReturnType<typeof testModel>) => renderRegistry(m).objects.find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === 'example-registry-clair-app') as Json;
+  const QUAY_ONLY = [{ podSelector: { matchLabels: { 'quay-component': 'quay-app', 'quay-operator/quayregistry': 'example-registry' } } }];
+  const SERVICE = 'example-registry-clair-app';
+  const LOCAL = ['', '.quay-enterprise', '.quay-enterprise.svc', '.quay-enterprise.svc.cluster.local'].flatMap((suffix) =>
+    ['', ':80', '/', ':80/'].map((tail) => `http://${SERVICE}${suffix}${tail}`),
+  );
+
+  it.each(LOCAL)('%s: local, so Clair admits only Quay; Quay still calls it there', (value) => {
+    const model = endpoint(value);
+    expect(globalClairEndpoint(model)).toBe(false);
+    expect(clairEndpoint(model)).toBe(value.replace(/\/+$/, ''));
+    expect(policy(model).spec.ingress[0].from).toEqual(QUAY_ONLY);
+    expect(((clairConfig(model).notifier as Json).webhook as Json).callback).toBe(`http://${SERVICE}/notifier/api/v1/notifications`);
+  });
+
+  it.each([
+    ['another port', `http://${SERVICE}:8080`],
+    ['https', `https://${SERVICE}.quay-enterprise.svc`],
+    ['another namespace', `http://${SERVICE}.other-namespace.svc`],
+    ['another registry', 'http://other-registry-clair-app.quay-enterprise.svc'],
+    ['a name that only starts like it', `http://${SERVICE}.quay-enterprise.svc.example.com`],
+    ['the load balancer', 'https://georep-clair.example.com'],
+  ])('%s (%s): global, any source', (_what, value) => {
+    const model = endpoint(value);
+    expect(globalClairEndpoint(model)).toBe(true);
+    expect(policy(model).spec.ingress).toEqual([{ ports: [{ protocol: 'TCP', port: 8080 }] }]);
+  });
+
+  it("behind a proxy, the Service's short names bypass it as the configured host (.svc and .cluster.local cover the others)", () => {
+    const proxied = (value: string) => {
+      const m = testModel({ files: { 'config.yaml': `SERVER_HOSTNAME: georep.example.com\nSECURITY_SCANNER_V4_ENDPOINT: ${value}\n` }, environment: { proxy: { httpsProxy: 'http://proxy.example.com:3128' } } });
+      const app = renderRegistry(m).objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'example-registry-quay-app') as Json;
+      return app.spec.template.spec.containers[0].env.find((e: Json) => e.name === 'NO_PROXY').value.split(',');
+    };
+    expect(proxied(`http://${SERVICE}`)).toContain(SERVICE);
+    expect(proxied(`http://${SERVICE}.quay-enterprise`)).toContain(`${SERVICE}.quay-enterprise`);
   });
 });
 

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { Controller } from '../../lib/controller/controller';
 import { DEFAULT_IMAGES } from '../../lib/images';
+import { compareQuayVersions, parseQuayVersion } from '../../lib/upgrade/versions';
 import { admitRoutes, completeJob, eventually, openshiftCluster, settleDeployments } from '../support/cluster-sim';
 import { FakeApiServer } from '../support/fake-apiserver';
 import { installOperator } from '../support/operator-install';
@@ -50,6 +51,9 @@ const migrationWrites = () =>
     .filter((w) => w.user === OPERATOR_USER && w.method !== 'DELETE' && w.path.includes('/jobs/') && w.path.endsWith(`/${MIGRATION}`))
     .map((w) => w.path.split('/namespaces/')[1].split('/')[0]);
 
+/** Whether Quay version `a` is newer than `b`, as versions (v3.100.0 is newer than v3.99.0), not as text. */
+const newer = (a: string, b: string) => compareQuayVersions(parseQuayVersion(a)!, parseQuayVersion(b)!) > 0;
+
 /** The other clusters' controllers, and the shared database. */
 function simulate(): () => void {
   const timer = setInterval(() => {
@@ -66,7 +70,7 @@ function simulate(): () => void {
           } else if (job.metadata.name === CHECK) {
             // The check's outcome is the database's: at its version, newer (a version it does not know), or behind.
             if (database === version) completeJob(server, ns(site), CHECK);
-            else if (database !== undefined && database > version) completeJob(server, ns(site), CHECK, 'failed');
+            else if (database !== undefined && newer(database, version)) completeJob(server, ns(site), CHECK, 'failed');
             else if (!job.status?.active) completeJob(server, ns(site), CHECK, 'active');
           }
         }
@@ -188,7 +192,8 @@ test('an upgrade: us migrates, eu and ap serve the previous version read-only un
 });
 
 test("a site whose shared database a newer Quay migrated: MigrationsFailed, saying where to look; the retry annotation checks again", async () => {
-  database = 'v3.99.9';
+  // v3.100.0: newer than v3.99.0, though it sorts before it as text.
+  database = 'v3.100.0';
   await runOperator(NEW);
   createSites(['eu']);
   await eventually(() => expect(cond('eu', 'ComponentsCreated')).toMatchObject({ status: 'False', reason: 'MigrationsFailed' }));

@@ -57,7 +57,10 @@ test.each((FULL ? CASES : CASES.slice(0, 1)).map((c) => [c.name, c] as const))('
     await within(killed, 20_000, 'the kill');
     await kill9(a);
     await within(takenOver, LEASE.durationMs + 5000, 'the takeover');
-    // Within the lease duration of the last renewal before the kill, found at the next retry.
+    // After the kill (a takeover before it, or none recorded, would pass the bound below), within the
+    // lease duration of the last renewal before the kill, found at the next retry.
+    expect(killedAt).toBeGreaterThan(0);
+    expect(takenAt).toBeGreaterThan(killedAt);
     expect(takenAt - killedAt).toBeLessThanOrEqual(LEASE.durationMs + LEASE.retryPeriodMs + 500);
     // Mid-reconcile: the registry's objects were not all there yet.
     if (c.gate === 0) expect(ownedAtKill).toBeLessThan(Object.keys(clean).filter((k) => k.includes(`/${NS}/${NAME}-`)).length);

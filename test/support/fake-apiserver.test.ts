@@ -358,6 +358,19 @@ describe('fault injection and records', () => {
     expect(patches.map((p) => p.code)).toEqual([429, 201]);
   });
 
+  test('excludePathIncludes leaves out the requests whose path includes it (e.g. a Lease), the fault waits for another', async () => {
+    const handle = server.failNext({ method: 'PATCH', excludePathIncludes: '/configmaps/lease' }, 500, 1);
+    const apply = (name: string) =>
+      fetch(`${server.url}/api/v1/namespaces/${NS}/configmaps/${name}?fieldManager=t`, {
+        method: 'PATCH',
+        headers: { Authorization: `Bearer ${server.adminToken}`, 'Content-Type': 'application/apply-patch+yaml' },
+        body: JSON.stringify(configMap(name)),
+      }).then((res) => res.status);
+    expect([await apply('lease'), handle.fired]).toEqual([201, 0]);
+    expect([await apply('other'), handle.fired]).toEqual([500, 1]);
+    expect(await apply('other')).toBe(201);
+  });
+
   test('refusals are recorded with their code and message; clearRequests resets the record', async () => {
     await refusal(client.apply(DEPLOY, { ...deployment('bad'), spec: { template: { metadata: { labels: { app: 'x' } }, spec: { containers: [] } } } }));
     const last = server.requests[server.requests.length - 1];

@@ -14,6 +14,8 @@ export interface FailMatch {
   readonly method?: string;
   /** Matched against path + '?' + query. */
   readonly pathIncludes?: string;
+  /** Not the requests whose path + '?' + query includes this (e.g. the leader election's Lease). */
+  readonly excludePathIncludes?: string;
   /** The request's verb; a non-resource GET (discovery) is a `get`. */
   readonly verb?: Verb;
   /** '' for the main resource only, 'status' for the status subresource; any when absent. */
@@ -95,6 +97,7 @@ export class Faults {
 function matches(m: FailMatch, r: MatchedRequest): boolean {
   if (m.method && m.method.toUpperCase() !== r.method) return false;
   if (m.pathIncludes && !`${r.path}?${r.query}`.includes(m.pathIncludes)) return false;
+  if (m.excludePathIncludes && `${r.path}?${r.query}`.includes(m.excludePathIncludes)) return false;
   if (m.verb && m.verb !== r.verb) return false;
   if (m.subresource !== undefined && m.subresource !== r.subresource) return false;
   if (m.user && m.user !== r.user) return false;
