@@ -48,12 +48,13 @@ Options:
                            may take it (default 15s, whole seconds)
       --leader-elect-renew-deadline DURATION
                            the leader steps down when it could not renew for this long
-                           (default 10s)
+                           (default 10s); a renewal without an answer by then is given up
       --leader-elect-retry-period DURATION
                            how often the lease is renewed or tried for (default 2s)
 
 Durations: 500ms, 30s, 2m. An answer 429 (API Priority and Fairness) or a 5xx with Retry-After
-holds every request for the time it says, then the request is sent again (10 times at most).
+holds every request for the time it says, then the request is sent again (10 times at most; not a
+write answered 500 ServerTimeout or 504, which the server may still be processing).
 
 Environment: RELATED_IMAGE_COMPONENT_* (component images), QUAY_VERSION, HTTP_PROXY/HTTPS_PROXY/
 NO_PROXY (passed on to Quay, Clair and mirror), POD_NAME and POD_NAMESPACE (leader election),
@@ -120,9 +121,9 @@ export function runCommand(args: string[], io: Io): number | Promise<number> {
   const concurrency = Number(values.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new RunUsageError(`--concurrency must be a whole number of at least 1, got ${values.concurrency}`);
   const api = apiClientSettings(values, io.env);
-  const leaseDurationMs = duration('leader-elect-lease-duration', values['leader-elect-lease-duration']);
-  const renewDeadlineMs = duration('leader-elect-renew-deadline', values['leader-elect-renew-deadline']);
-  const retryPeriodMs = duration('leader-elect-retry-period', values['leader-elect-retry-period']);
+  const leaseDurationMs = duration('--leader-elect-lease-duration', values['leader-elect-lease-duration']);
+  const renewDeadlineMs = duration('--leader-elect-renew-deadline', values['leader-elect-renew-deadline']);
+  const retryPeriodMs = duration('--leader-elect-retry-period', values['leader-elect-retry-period']);
   // The Lease stores whole seconds; client-go's rule: duration > renew deadline > retry period > 0.
   if (leaseDurationMs % 1000 !== 0 || leaseDurationMs === 0) throw new RunUsageError(`--leader-elect-lease-duration must be whole seconds, got ${values['leader-elect-lease-duration']}`);
   if (!(leaseDurationMs > renewDeadlineMs && renewDeadlineMs > retryPeriodMs && retryPeriodMs > 0)) {
@@ -146,10 +147,10 @@ export function runCommand(args: string[], io: Io): number | Promise<number> {
   );
 }
 
-/** A duration flag: 500ms, 30s, 2m (or 0). */
-function duration(flag: string, text: string): number {
+/** A duration: 500ms, 30s, 2m (or 0). `name` is what the user set, as they wrote it: `--flag` or VARIABLE. */
+function duration(name: string, text: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m)$|^0$/.exec(text.trim());
-  if (!m) throw new RunUsageError(`--${flag} must be a duration such as 500ms, 30s or 2m, got ${JSON.stringify(text)}`);
+  if (!m) throw new RunUsageError(`${name} must be a duration such as 500ms, 30s or 2m, got ${JSON.stringify(text)}`);
   return m[0] === '0' ? 0 : Math.round(Number(m[1]) * { ms: 1, s: 1000, m: 60_000 }[m[2] as 'ms' | 's' | 'm']);
 }
 
@@ -169,7 +170,7 @@ export function apiClientSettings(values: { 'kube-api-qps'?: string; 'kube-api-b
     settings.burst = Number(burst.text);
     if (!Number.isInteger(settings.burst) || settings.burst < 1) throw new RunUsageError(`${burst.from} must be a whole number of at least 1, got ${burst.text}`);
   }
-  if (timeout) settings.timeoutMs = duration(timeout.from.replace(/^--/, ''), timeout.text);
+  if (timeout) settings.timeoutMs = duration(timeout.from, timeout.text);
   return settings;
 }
 
@@ -230,6 +231,21 @@ export async function runOperator(options: RunOptions, env: Readonly<Record<stri
   }
 }
 
+/** client-go's, as LeaderElector's default. */
+const DEFAULT_RENEW_DEADLINE_MS = 10_000;
+
+/**
+ * The lease's client: no request may outlast the renew deadline (client-go bounds each renewal with
+ * context.WithTimeout(RenewDeadline)), so its timeout is the shorter of that and --kube-api-timeout,
+ * and a 429 or a 5xx with Retry-After is the answer, not waited out (Retry-After may be up to 60 s,
+ * ten times): the elector tries again a retry period later. The elector also gives up an attempt
+ * at the deadline (leader-election.ts); these bound the request it leaves behind.
+ */
+export function leaseClientOptions(options: KubeClientOptions, renewDeadlineMs: number): KubeClientOptions {
+  const timeoutMs = options.timeoutMs === undefined || options.timeoutMs === 0 ? renewDeadlineMs : Math.min(options.timeoutMs, renewDeadlineMs);
+  return { ...options, timeoutMs, maxRetries: 0 };
+}
+
 /** An operator started in this process: what `run` is between start and exit. */
 export interface RunningOperator {
   readonly controller: Controller;
@@ -281,7 +297,7 @@ export async function startOperator(
     rateLimiter: new TokenBucket({ qps: api.qps, burst: api.burst }),
     onThrottled: (t: ThrottleInfo) => {
       throttled.inc({ code: String(t.status) });
-      logger.info('the API server asked to wait', { method: t.method, path: t.path, code: t.status, retryInMs: t.retryAfterMs, flowSchema: t.flowSchema ?? null, priorityLevel: t.priorityLevel ?? null });
+      logger.info('the API server asked to wait', { method: t.method, path: t.path, code: t.status, retryInMs: t.retryAfterMs, flowSchemaUID: t.flowSchemaUID ?? null, priorityLevelUID: t.priorityLevelUID ?? null });
     },
   });
   const client = new KubeClient(connection, clientOptions());
@@ -344,7 +360,7 @@ export async function startOperator(
     elector = new LeaderElector({
       // A client of its own, as controller-runtime's: reconciles using up the rate limit, or told to
       // wait by a 429, must not hold back the renewals and cost the lease.
-      client: new KubeClient(connection, clientOptions()),
+      client: new KubeClient(connection, leaseClientOptions(clientOptions(), timings?.renewDeadlineMs ?? DEFAULT_RENEW_DEADLINE_MS)),
       ...(timings ? { leaseDurationSeconds: timings.leaseDurationMs / 1000, renewDeadlineSeconds: timings.renewDeadlineMs / 1000, retryPeriodSeconds: timings.retryPeriodMs / 1000 } : {}),
       namespace: env.POD_NAMESPACE || namespace || 'default',
       name: 'quay-operator-leader',

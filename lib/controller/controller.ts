@@ -110,6 +110,8 @@ export class Controller {
   private discoveryTimer: NodeJS.Timeout | undefined;
   private started = false;
   private registriesStarted = false;
+  /** stop() was called: a start() still under way must not start anything more. */
+  private stopping = false;
   private readonly log: Logger;
   /** Set only under OLM: otherwise nothing touches OperatorConditions. */
   private readonly upgradeable: OperatorConditionReporter | undefined;
@@ -291,6 +293,7 @@ export class Controller {
   /** Discovers the cluster, starts the informers, waits for their caches, then starts working. */
   async start(): Promise<void> {
     this.facts = await discover(this.options.client, this.options.namespace);
+    if (this.stopping) return;
     this.log.info('cluster discovered', { ...this.facts.capabilities, appsDomain: this.facts.appsDomain ?? null, namespace: this.options.namespace ?? '(all)' });
     // start() is tried again after a failure (run.ts): a list below that failed once must not
     // leave it failing forever with "informer already started".
@@ -298,8 +301,16 @@ export class Controller {
     this.registriesStarted = true;
     // Registries first: the Secret and ConfigMap caches keep data only for what they reference.
     await this.registries.waitForSync();
+    // A SIGTERM during a slow start (429s waited out, an API server down): stop here, or the
+    // informers started below would keep the process alive after stop() returned.
+    if (this.stopping) return;
     await this.findOnDemandKinds();
+    if (this.stopping) return;
     await this.startInformers();
+    if (this.stopping) {
+      for (const i of this.owned.values()) i.stop();
+      return;
+    }
     this.upgradeable?.start(this.registries.list().map((r) => `${r.metadata.namespace}/${r.metadata.name}`));
     this.queue.start(this.options.concurrency ?? 4, this.handle);
     this.started = true;
@@ -333,6 +344,7 @@ export class Controller {
 
   /** Graceful stop: finish reconciles in flight, then stop watching. */
   async stop(): Promise<void> {
+    this.stopping = true;
     if (this.discoveryTimer) clearInterval(this.discoveryTimer);
     await this.queue.shutdown();
     await this.upgradeable?.stop();

@@ -4,7 +4,8 @@
 // §0 F), so writes are raw requests, server-side apply included. Neither client-node nor node-fetch
 // is loaded on this path: they cost more start-up CPU and memory than the rest of the operator.
 // Every request has a deadline (a dead connection must not hold a reconcile forever), may be rate
-// limited, and waits out the server's 429 and Retry-After answers before it is sent again.
+// limited, and waits out the server's 429 and Retry-After answers before it is sent again (a write
+// is not sent again after an answer saying the server may still be processing it: see request()).
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { KubeObject } from '../synth';
@@ -55,7 +56,7 @@ export interface RequestStats {
   writes: number;
   watches: number;
   bytesSent: number;
-  /** Answers that said "wait" (429, or a 5xx with Retry-After), each followed by a wait and a retry. */
+  /** Answers that said "wait" (429, or a 5xx with Retry-After), each followed by a wait and a retry (answers not sent again are not counted). */
   throttled: number;
   /** Requests given up for want of an answer within the timeout. */
   timeouts: number;
@@ -64,7 +65,7 @@ export interface RequestStats {
 /** The default request timeout: kube-apiserver ends a request that takes longer itself (--request-timeout 1m). */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
 /** client-go's: how often one request is sent again after a 429. */
-const MAX_RETRIES = 10;
+export const DEFAULT_MAX_RETRIES = 10;
 
 export interface KubeClientOptions {
   /**
@@ -75,6 +76,12 @@ export interface KubeClientOptions {
   /** Client-side rate limit of every request but watches (`--kube-api-qps`, `--kube-api-burst`); none when absent. */
   readonly rateLimiter?: TokenBucket;
   readonly clock?: Clock;
+  /**
+   * How often a request answered "wait" (429, a 5xx with Retry-After) is sent again after the wait;
+   * then the answer is the error. Default 10 (client-go's); 0: never, the answer is the error at once
+   * (the lease's client: a wait could outlast the renew deadline).
+   */
+  readonly maxRetries?: number;
   /** Told when the server asks the client to wait (logs). */
   readonly onThrottled?: (info: ThrottleInfo) => void;
 }
@@ -90,6 +97,7 @@ export class RequestTimeoutError extends Error {
 export class KubeClient {
   readonly stats: RequestStats = { requests: 0, reads: 0, writes: 0, watches: 0, bytesSent: 0, throttled: 0, timeouts: 0 };
   private readonly timeoutMs: number;
+  private readonly maxRetries: number;
   private readonly clock: Clock;
   /** Set by a "wait" answer: no request (watches included) goes before then. */
   private pausedUntil = 0;
@@ -99,6 +107,7 @@ export class KubeClient {
     private readonly options: KubeClientOptions = {},
   ) {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    this.maxRetries = options.maxRetries ?? DEFAULT_MAX_RETRIES;
     this.clock = options.clock ?? realClock;
   }
 
@@ -120,6 +129,8 @@ export class KubeClient {
     for (let attempt = 0; ; attempt++) {
       await this.waitForPause();
       await this.options.rateLimiter?.take();
+      // A 429 may have come while this request waited for its token: that pause holds it too.
+      await this.waitForPause();
       const init = await this.config.applyToFetchOptions({});
       const headers = { ...plainHeaders(init.headers), Accept: 'application/json', ...(payload ? { 'Content-Type': contentType } : {}) };
       this.stats.requests++;
@@ -139,10 +150,20 @@ export class KubeClient {
       }
       const json = text ? safeJson(text) : undefined;
       const code = res.statusCode ?? 0;
-      // 429 (API Priority and Fairness, or a max-in-flight limit) and a 5xx with Retry-After mean the
-      // request was not processed: wait as told, every request of this client, then send it again (as client-go).
+      const reason = (json as { reason?: unknown } | undefined)?.reason;
+      // A 429 (API Priority and Fairness, or a max-in-flight limit) means the request was not
+      // processed: wait as told, every request of this client, then send it again (as client-go). A
+      // 5xx with Retry-After is waited out and sent again too, but it does not always mean "not
+      // processed": kube-apiserver's 500 ServerTimeout and 504 Timeout say it "may still be processing
+      // the request" (a gateway's 504 says as much). A read is sent again; a write is not, the answer
+      // is the error: sent again, it could be done twice. The caller's own retry (the next reconcile)
+      // then finds what the first one did, e.g. a create meets 409 AlreadyExists, which every create
+      // tolerates: the managed keys Secret is read back (managed-keys.ts), the lease's create counts as
+      // a lost race and the lease is read again a retry period later (leader-election.ts), and an Event
+      // that is not recorded is only logged (events have random names).
       const wait = retryAfterMs(res, code, this.clock.now());
-      if (wait !== undefined && attempt < MAX_RETRIES) {
+      const mayStillBeProcessing = code === 504 || (code >= 500 && (reason === 'ServerTimeout' || reason === 'Timeout'));
+      if (wait !== undefined && attempt < this.maxRetries && !(method !== 'GET' && mayStillBeProcessing)) {
         this.stats.throttled++;
         this.pausedUntil = Math.max(this.pausedUntil, this.clock.now() + wait);
         this.options.onThrottled?.({ method, path, status: code, retryAfterMs: wait, ...apfHeaders(res) });

@@ -8,9 +8,12 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as yaml from 'js-yaml';
+import { RunningOperator, startOperator as startOperatorInProcess } from '../../lib/cli/run';
+import { parseMicroTime } from '../../lib/controller/runtime/leader-election';
 import { reconfigureToken } from '../../lib/keys';
 import { secretStrings } from '../../lib/secrets';
 import { basicAuth, httpPost } from '../support/http-post';
+import { APF_HEADERS } from '../support/apiserver/faults';
 import { FakeApiServer } from '../support/fake-apiserver';
 import { eventually, openshiftCluster } from '../support/cluster-sim';
 import { installOperator } from '../support/operator-install';
@@ -362,6 +365,90 @@ describe('quay-operator run against a (fake) cluster', () => {
       expect(situation).toMatch(/^standby \/readyz 200 /);
     }, 8_000);
     expect(holder()).toBe('quay-operator-old');
+  });
+});
+
+// ------------------------------------------------------------------ in this process: the lease's client
+
+// `run` as startOperator starts it (in this process, so faults can be aimed at the lease), with short
+// real timings: times are read from the lease's renewTime, the log lines' ts and the server's log.
+describe('quay-operator run in this process: the lease has a client bounded by the renew deadline', () => {
+  const TIMINGS = { leaseDurationMs: 4000, renewDeadlineMs: 3000, retryPeriodMs: 500 };
+  const LEASE_PATH = `/apis/coordination.k8s.io/v1/namespaces/${OPERATOR_NS}/leases/${LEASE_NAME}`;
+  let server: FakeApiServer;
+  let op: RunningOperator | undefined;
+  const logs: string[] = [];
+  const lines = () => jsonLines(logs.join(''));
+  const lease = () => server.get('coordination.k8s.io/v1', 'Lease', OPERATOR_NS, LEASE_NAME) as Obj | undefined;
+
+  beforeEach(async () => {
+    server = await FakeApiServer.start();
+    openshiftCluster(server);
+    logs.length = 0;
+  });
+
+  afterEach(async () => {
+    op?.stop();
+    await server.stop(); // drops held requests: a stop waiting for one ends too
+    await op?.exited;
+    op = undefined;
+  });
+
+  async function start(leaderElect = true): Promise<RunningOperator> {
+    const started = await startOperatorInProcess(
+      // The reconciles' client: a 60 s timeout, 429s waited out (10 times).
+      { leaderElect, metricsPort: 0, healthPort: 0, reconfigurePort: 0, concurrency: 1, logLevel: 'debug', api: { qps: 100, burst: 100, timeoutMs: 60_000 }, leaderElection: TIMINGS },
+      { POD_NAME: 'op-1', POD_NAMESPACE: OPERATOR_NS },
+      installOperator(server, { namespace: OPERATOR_NS }),
+      { write: (line: string) => void logs.push(line) },
+    );
+    if (typeof started === 'number') throw new Error(`the operator refused to start (exit code ${started}):\n${logs.join('')}`);
+    op = started;
+    return started;
+  }
+
+  test('a renewal that hangs: the leader gives up at the renew deadline, and the hung request within it, so it exits in seconds', async () => {
+    const o = await start();
+    await eventually(() => expect(o.elector?.isLeader()).toBe(true), 10_000);
+    await eventually(() => expect(o.controller.isReady()).toBe(true), 10_000); // (see the last test)
+    const hold = server.holdNext({ pathIncludes: LEASE_PATH }, 1);
+    await eventually(() => expect(hold.fired).toBe(1), 5000);
+    const renewedAt = parseMicroTime(lease()?.spec?.renewTime); // the last renewal that went through
+    let exitedAt: number | undefined;
+    void o.exited.then(() => (exitedAt = Date.now()));
+    // Leadership ends by the deadline; the exit waits for the hung renewal, which the lease's client ends by then too (not the reconciles' 60 s).
+    await eventually(() => expect(exitedAt).toBeDefined(), 2 * TIMINGS.renewDeadlineMs + TIMINGS.retryPeriodMs + 2000);
+    const lost = lines().find((l) => l.msg === 'lost leadership; exiting');
+    expect(lost).toBeDefined();
+    expect(Date.parse(lost!.ts) - renewedAt).toBeLessThanOrEqual(TIMINGS.renewDeadlineMs + 1000);
+    expect(exitedAt! - renewedAt).toBeLessThanOrEqual(2 * TIMINGS.renewDeadlineMs + TIMINGS.retryPeriodMs + 1500);
+    expect(await o.exited).toBe(0);
+  });
+
+  test('a 429 to a renewal is not waited out (Retry-After 10 s, past the deadline): the renewal a retry period later keeps the lease', async () => {
+    const o = await start();
+    await eventually(() => expect(o.elector?.isLeader()).toBe(true), 10_000);
+    await eventually(() => expect(o.controller.isReady()).toBe(true), 10_000); // (see the last test)
+    const fail = server.failNext({ pathIncludes: LEASE_PATH, verb: 'get' }, 429, 1, 10);
+    await eventually(() => expect(fail.fired).toBe(1), 5000);
+    const at = server.requests.findIndex((r) => r.path === LEASE_PATH && r.code === 429);
+    // Sooner than the deadline (3 s), at which a client waiting out the 429 would have given the lease up.
+    await eventually(() => expect(server.requests.slice(at + 1).some((r) => r.path === LEASE_PATH && r.method === 'PUT' && r.code === 200)).toBe(true), 2500);
+    expect(o.elector?.isLeader()).toBe(true);
+    expect(lines().map((l) => l.msg)).not.toContain('lost leadership; exiting');
+  });
+
+  test('a 429 is logged with the UIDs of the flow schema and priority level that API Priority and Fairness named', async () => {
+    server.failNext({ pathIncludes: '/quayregistries' }, 429, 1, 1);
+    const o = await start(false);
+    await eventually(() => expect(lines().some((l) => l.msg === 'the API server asked to wait')).toBe(true), 10_000);
+    // Started (the list sent again a second later) before it is stopped: a stop while the controller
+    // is still starting leaves informers running (Controller.start goes on after Controller.stop).
+    await eventually(() => expect(o.controller.isReady()).toBe(true), 10_000);
+    const line = lines().find((l) => l.msg === 'the API server asked to wait')!;
+    expect(line).toMatchObject({ code: 429, retryInMs: 1000, flowSchemaUID: APF_HEADERS['X-Kubernetes-PF-FlowSchema-UID'], priorityLevelUID: APF_HEADERS['X-Kubernetes-PF-PriorityLevel-UID'] });
+    expect(line).not.toHaveProperty('flowSchema');
+    expect(line).not.toHaveProperty('priorityLevel');
   });
 });
 

@@ -5,7 +5,7 @@
 import { ApiError, KubeClient, RequestTimeoutError, ThrottleInfo } from '../../lib/controller/kube-client';
 import { typeOf } from '../../lib/controller/resources';
 import { TokenBucket, retryAfterMs } from '../../lib/controller/runtime/rate-limiter';
-import { DEFAULT_API_CLIENT, RunUsageError, apiClientSettings, runMain } from '../../lib/cli/run';
+import { DEFAULT_API_CLIENT, RunUsageError, apiClientSettings, leaseClientOptions, runMain } from '../../lib/cli/run';
 import { APF_HEADERS } from '../support/apiserver/faults';
 import { FakeApiServer } from '../support/fake-apiserver';
 import { ManualClock, flush, waitFor } from '../controller/runtime/helpers';
@@ -100,9 +100,39 @@ describe('KubeClient against a server that pushes back', () => {
     await expect(other).resolves.toBeUndefined();
     expect(seen('/configmaps/a').map((r) => r.code)).toEqual([429, 404]);
     expect(throttles).toEqual([
-      { method: 'GET', path: `/api/v1/namespaces/${NS}/configmaps/a`, status: 429, retryAfterMs: 2000, flowSchema: APF_HEADERS['X-Kubernetes-PF-FlowSchema-UID'], priorityLevel: APF_HEADERS['X-Kubernetes-PF-PriorityLevel-UID'] },
+      { method: 'GET', path: `/api/v1/namespaces/${NS}/configmaps/a`, status: 429, retryAfterMs: 2000, flowSchemaUID: APF_HEADERS['X-Kubernetes-PF-FlowSchema-UID'], priorityLevelUID: APF_HEADERS['X-Kubernetes-PF-PriorityLevel-UID'] },
     ]);
     expect(c.stats.throttled).toBe(1);
+  });
+
+  test('requests queued for a token when a 429 comes wait out its pause too', async () => {
+    // One token now, then one every 100 ms: b, c and d get theirs at 100, 200 and 300 ms, inside a's 1 s pause.
+    const c = client({ qps: 10, burst: 1 });
+    server.failNext({ verb: 'get', pathIncludes: '/configmaps/a' }, 429, 1, 1);
+    const gets = ['a', 'b', 'c', 'd'].map((n) => c.get(CM, NS, n));
+    await waitFor(() => throttles.length === 1, 'the 429');
+    await flush();
+    expect(c.stats.requests).toBe(1);
+    await clock.advance(999);
+    expect(c.stats.requests).toBe(1); // counted as a request is sent: none went during the pause
+    await clock.advance(1);
+    await expect(Promise.all(gets)).resolves.toEqual([undefined, undefined, undefined, undefined]);
+    const sent = seen('/configmaps/').map((r) => `${r.path.split('/').pop()} ${r.code}`);
+    expect([sent[0], ...sent.slice(1).sort()]).toEqual(['a 429', 'a 404', 'b 404', 'c 404', 'd 404']);
+  });
+
+  test('a 429 whose Retry-After is not whole seconds (1.5) waits the default second, not 0', async () => {
+    const c = client();
+    server.failNext({ verb: 'get', pathIncludes: '/configmaps/h' }, 429, 1, 1.5);
+    const got = c.get(CM, NS, 'h');
+    await waitFor(() => throttles.length === 1, 'the 429');
+    await flush();
+    expect(throttles[0].retryAfterMs).toBe(1000);
+    await clock.advance(999);
+    expect(seen('/configmaps/h')).toHaveLength(1);
+    await clock.advance(1);
+    await expect(got).resolves.toBeUndefined();
+    expect(seen('/configmaps/h').map((r) => r.code)).toEqual([429, 404]);
   });
 
   test('a write answered 429 is sent again (it was not processed); after 10 retries the 429 is the answer', async () => {
@@ -168,7 +198,18 @@ describe('Retry-After', () => {
     expect(retryAfterMs(res(), 503, at)).toBeUndefined();
     expect(retryAfterMs(res('3'), 409, at)).toBeUndefined();
     expect(retryAfterMs(res('86400'), 429, at)).toBe(60_000);
+    expect(retryAfterMs(res(' 2 '), 429, at)).toBe(2000);
+    expect(retryAfterMs(res(new Date(at - 5000).toUTCString()), 429, at)).toBe(0); // a date past: now
   });
+
+  // Date.parse reads these as dates in 2000-2001 (V8), which would make the wait 0: a 429 retried at once.
+  test.each(['1.5', '-1', '0.5', '1e3', '+3', 'soon', '', '2026-01-01T00:00:05Z', 'Thursday, 01-Jan-26 00:00:05 GMT', 'Thu, 01 Jan 2026 00:00:05'])(
+    'Retry-After %j is neither whole seconds nor an IMF-fixdate: 1 s on a 429, no wait on a 503',
+    (value) => {
+      expect(retryAfterMs(res(value), 429, at)).toBe(1000);
+      expect(retryAfterMs(res(value), 503, at)).toBeUndefined();
+    },
+  );
 });
 
 describe('run flags', () => {
@@ -193,6 +234,24 @@ describe('run flags', () => {
   ])('refuses %j %j, naming %s', (flags, env, name) => {
     expect(() => apiClientSettings(flags, env)).toThrow(RunUsageError);
     expect(() => apiClientSettings(flags, env)).toThrow(name);
+  });
+
+  test('a bad value is reported under the name it was given by: the variable as is, a flag as --flag', () => {
+    expect(() => apiClientSettings({}, { KUBE_API_TIMEOUT: '10' })).toThrow(/^KUBE_API_TIMEOUT must be a duration/);
+    expect(() => apiClientSettings({ 'kube-api-timeout': '10' }, { KUBE_API_TIMEOUT: '10s' })).toThrow(/^--kube-api-timeout must be a duration/);
+    expect(() => apiClientSettings({}, { KUBE_API_QPS: '0' })).toThrow(/^KUBE_API_QPS must be/);
+    const err: string[] = [];
+    const io = { stdout: () => undefined, stderr: (t: string) => void err.push(t), env: {} };
+    expect(runMain(['--leader-elect-retry-period', '2x'], io)).toBe(2);
+    expect(err.join('')).toMatch(/^error: --leader-elect-retry-period must be a duration/);
+  });
+
+  test("the lease's client: no request outlasts the renew deadline, and no 429 is waited out", () => {
+    const bucket = new TokenBucket({ qps: 20, burst: 30 });
+    expect(leaseClientOptions({ timeoutMs: 60_000, rateLimiter: bucket }, 10_000)).toEqual({ timeoutMs: 10_000, rateLimiter: bucket, maxRetries: 0 });
+    expect(leaseClientOptions({ timeoutMs: 500 }, 10_000)).toEqual({ timeoutMs: 500, maxRetries: 0 });
+    expect(leaseClientOptions({ timeoutMs: 0 }, 4000)).toEqual({ timeoutMs: 4000, maxRetries: 0 }); // --kube-api-timeout 0: none, but the deadline
+    expect(leaseClientOptions({}, 4000)).toEqual({ timeoutMs: 4000, maxRetries: 0 });
   });
 
   test('run refuses bad values with exit code 2 and lists the flags in its help', () => {

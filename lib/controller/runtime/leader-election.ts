@@ -6,6 +6,11 @@
 // - The leader renews every retryPeriod. It steps down (onStoppedLeading) when the lease turns out
 //   to be held by someone else, or when it has not managed to renew for renewDeadlineSeconds, which
 //   is shorter than the lease duration, so it stops acting before another replica may take over.
+//   The deadline counts from the start of the last renewal that went through (the renewTime it
+//   wrote, which is what other replicas go by), and an attempt still without an answer then is given
+//   up, as client-go's context.WithTimeout(RenewDeadline): a hung request must not keep a leader
+//   leading. The attempt given up is waited for (its requests end with the client's timeout, which
+//   run.ts keeps within the deadline) before the next one; its late answer counts for nothing.
 // - stop() releases the lease (holderIdentity ''), so the next replica takes over at once.
 // After losing the lease the elector goes back to being a candidate; a process that would rather
 // exit (like controller-runtime's managers) does so from onStoppedLeading.
@@ -116,9 +121,13 @@ export class LeaderElector {
    * One attempt: reads the lease and takes or renews it if allowed. Returns whether this candidate
    * holds the lease afterwards. Errors (network, 409 Conflict) count as not holding it.
    */
-  async tryAcquireOrRenew(): Promise<boolean> {
+  tryAcquireOrRenew(): Promise<boolean> {
+    return this.acquireOrRenew(this.clock.now());
+  }
+
+  /** One attempt at `now`, the renewTime it writes. */
+  private async acquireOrRenew(now: number): Promise<boolean> {
     const { client, namespace, name, identity } = this.options;
-    const now = this.clock.now();
     const nowTime = formatMicroTime(now);
     let lease: Lease | undefined;
     try {
@@ -211,15 +220,32 @@ export class LeaderElector {
 
   private async tick(): Promise<void> {
     if (!this.running) return;
-    const attempt = this.tryAcquireOrRenew();
+    const startedAt = this.clock.now();
+    if (this.leader && startedAt - this.lastRenewAt >= this.renewDeadlineMs) {
+      this.log.warn('lost the lease', { holder: this.observedHolder, sinceRenewMs: startedAt - this.lastRenewAt });
+      this.stepDown();
+    }
+    const attempt = this.acquireOrRenew(startedAt);
     this.attempt = attempt;
-    const ok = await attempt;
+    // A leader must renew by lastRenewAt + renewDeadline. A candidate's write lands with the renewTime
+    // it started at: an answer later than the deadline leaves too little of the lease to lead on.
+    const deadline = (this.leader ? this.lastRenewAt : startedAt) + this.renewDeadlineMs;
+    const outcome = await this.beforeDeadline(attempt, deadline);
+    if (outcome === 'deadline') {
+      if (this.leader) {
+        this.log.warn('lost the lease: no answer to the renewal by the renew deadline', { holder: this.observedHolder, sinceRenewMs: this.clock.now() - this.lastRenewAt });
+        this.stepDown();
+      } else this.log.warn('gave up acquiring the lease: no answer by the renew deadline');
+      // Not a second attempt beside this one: it ends with the client's timeout.
+      await attempt.catch(() => false);
+    }
     this.attempt = undefined;
     // stop() was called meanwhile: it releases the lease (by holder, so also one this attempt just took).
     if (!this.running) return;
+    const ok = outcome === true;
     const now = this.clock.now();
     if (ok) {
-      this.lastRenewAt = now;
+      this.lastRenewAt = startedAt;
       if (!this.leader) {
         this.leader = true;
         this.log.info('became the leader');
@@ -232,7 +258,21 @@ export class LeaderElector {
         this.stepDown();
       }
     }
-    if (this.running) this.timer = this.clock.setTimeout(() => void this.tick(), this.retryPeriodMs);
+    // A leader that could not renew tries again by its deadline at the latest, and steps down then if need be.
+    const next = this.leader ? Math.min(this.retryPeriodMs, this.lastRenewAt + this.renewDeadlineMs - now) : this.retryPeriodMs;
+    if (this.running) this.timer = this.clock.setTimeout(() => void this.tick(), next);
+  }
+
+  /** The attempt's result, or 'deadline' when it has none by then (the attempt goes on). */
+  private beforeDeadline(attempt: Promise<boolean>, deadline: number): Promise<boolean | 'deadline'> {
+    return new Promise((resolve) => {
+      const timer = this.clock.setTimeout(() => resolve('deadline'), Math.max(0, deadline - this.clock.now()));
+      const settle = (ok: boolean) => {
+        this.clock.clearTimeout(timer);
+        resolve(ok);
+      };
+      attempt.then(settle, () => settle(false));
+    });
   }
 
   private stepDown(): void {

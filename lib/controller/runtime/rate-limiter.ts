@@ -9,14 +9,17 @@ import { Clock, realClock } from './workqueue';
 /** A Retry-After longer than this is taken as this (a misbehaving proxy must not stall the operator). */
 const MAX_RETRY_AFTER_MS = 60_000;
 
-/** A "wait" answer: API Priority and Fairness's 429 names the flow schema and priority level that rejected it. */
+/**
+ * A "wait" answer: API Priority and Fairness's 429 names, by UID (X-Kubernetes-PF-FlowSchema-UID,
+ * X-Kubernetes-PF-PriorityLevel-UID), the flow schema and priority level that rejected it.
+ */
 export interface ThrottleInfo {
   readonly method: string;
   readonly path: string;
   readonly status: number;
   readonly retryAfterMs: number;
-  readonly flowSchema?: string;
-  readonly priorityLevel?: string;
+  readonly flowSchemaUID?: string;
+  readonly priorityLevelUID?: string;
 }
 
 export interface RateLimiterOptions {
@@ -78,26 +81,34 @@ export class TokenBucket {
   }
 }
 
+/** RFC 9110's preferred HTTP date, the only one accepted: "Sun, 06 Nov 1994 08:49:37 GMT". */
+const IMF_FIXDATE = /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/;
+
 /**
  * How long the server asks the client to wait before sending the request again, in ms: a 429 (with
  * or without Retry-After: 1 s then), or a 5xx with Retry-After (seconds, or an HTTP date). Undefined
- * when the answer is not a "wait".
+ * when the answer is not a "wait". Retry-After is whole seconds or an IMF-fixdate, nothing else:
+ * Date.parse would take "1.5", "-1" or "0.5" for dates in 2001, a wait of 0, so a 429 would be sent
+ * again at once. Any other value counts as none (a 429 then waits 1 s).
  */
 export function retryAfterMs(res: { headers: http.IncomingHttpHeaders }, code: number, now: number): number | undefined {
   if (code !== 429 && !(code >= 500 && code <= 599)) return undefined;
   const header = res.headers['retry-after'];
-  const value = Array.isArray(header) ? header[0] : header;
+  const value = (Array.isArray(header) ? header[0] : header)?.trim();
   let ms: number | undefined;
-  if (value !== undefined && /^\s*\d+\s*$/.test(value)) ms = Number(value) * 1000;
-  else if (value !== undefined && !isNaN(Date.parse(value))) ms = Math.max(0, Date.parse(value) - now);
+  if (value !== undefined && /^\d+$/.test(value)) ms = Number(value) * 1000;
+  else if (value !== undefined && IMF_FIXDATE.test(value)) {
+    const at = Date.parse(value);
+    if (!isNaN(at)) ms = Math.max(0, at - now);
+  }
   if (ms === undefined) return code === 429 ? 1000 : undefined;
   return Math.min(ms, MAX_RETRY_AFTER_MS);
 }
 
-/** API Priority and Fairness's answer headers: which flow schema and priority level took the request. */
-export function apfHeaders(res: { headers: http.IncomingHttpHeaders }): { flowSchema?: string; priorityLevel?: string } {
+/** API Priority and Fairness's answer headers: the UIDs (not names) of the flow schema and priority level that took the request. */
+export function apfHeaders(res: { headers: http.IncomingHttpHeaders }): { flowSchemaUID?: string; priorityLevelUID?: string } {
   const one = (h: string | string[] | undefined) => (Array.isArray(h) ? h[0] : h);
-  const flowSchema = one(res.headers['x-kubernetes-pf-flowschema-uid']);
-  const priorityLevel = one(res.headers['x-kubernetes-pf-prioritylevel-uid']);
-  return { ...(flowSchema ? { flowSchema } : {}), ...(priorityLevel ? { priorityLevel } : {}) };
+  const flowSchemaUID = one(res.headers['x-kubernetes-pf-flowschema-uid']);
+  const priorityLevelUID = one(res.headers['x-kubernetes-pf-prioritylevel-uid']);
+  return { ...(flowSchemaUID ? { flowSchemaUID } : {}), ...(priorityLevelUID ? { priorityLevelUID } : {}) };
 }

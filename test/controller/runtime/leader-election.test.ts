@@ -3,7 +3,7 @@ import { ApiError, KubeClient } from '../../../lib/controller/kube-client';
 import { LEASE, LeaderElector, Lease, formatMicroTime, parseMicroTime } from '../../../lib/controller/runtime/leader-election';
 import { ResourceType } from '../../../lib/controller/resources';
 import { FakeApiServer } from '../../support/fake-apiserver';
-import { ManualClock, flush, waitFor } from './helpers';
+import { Deferred, ManualClock, deferred, flush, waitFor } from './helpers';
 
 /** The three calls the elector makes, over one in-memory store with resourceVersion preconditions. */
 class LeaseStore {
@@ -12,10 +12,13 @@ class LeaseStore {
   failNext: { method: 'get' | 'create' | 'replace'; status: number; count: number } | undefined;
   /** Runs between the elector's read and its write, to simulate a racing writer. */
   beforeWrite?: () => void;
+  /** When set, reads wait for it: a server that answers late (or never). */
+  slow?: Deferred;
 
   client(): KubeClient {
     return {
       get: async (_t: ResourceType, ns: string | undefined, name: string) => {
+        await this.slow?.promise;
         this.maybeFail('get');
         const o = this.objects.get(`${ns}/${name}`);
         return o && structuredClone(o);
@@ -195,6 +198,81 @@ describe('LeaderElector (in-memory lease)', () => {
     await a.stop();
   });
 
+  it('a leader whose renewal answers only after the renew deadline has stepped down at the deadline, and the late answer does not make it lead', async () => {
+    const store = new LeaseStore();
+    const clock = new ManualClock();
+    const events: string[] = [];
+    const a = elector(store, clock, 'pod-a', events);
+    a.start();
+    await flush();
+    expect(a.isLeader()).toBe(true); // renewed at 0
+    store.slow = deferred();
+    await clock.advance(9999); // the renewal started at 2 s has no answer yet
+    expect(a.isLeader()).toBe(true);
+    await clock.advance(1);
+    expect(a.isLeader()).toBe(false);
+    expect(events).toEqual(['pod-a started', 'pod-a stopped']);
+    // The answer comes: the lease was renewed (renewTime 2 s), but too late to count.
+    const slow = store.slow;
+    store.slow = undefined;
+    slow.resolve();
+    await flush();
+    expect(store.lease()?.spec?.renewTime).toBe(formatMicroTime(clock.now() - 8000));
+    expect(a.isLeader()).toBe(false);
+    // The next attempt, a retry period after the late one ended, finds the lease its own and leads again.
+    await clock.advance(2000);
+    expect(a.isLeader()).toBe(true);
+    expect(events).toEqual(['pod-a started', 'pod-a stopped', 'pod-a started']);
+    await a.stop();
+  });
+
+  it('a candidate whose acquisition answers only after the renew deadline does not lead on it', async () => {
+    const store = new LeaseStore();
+    const clock = new ManualClock();
+    const events: string[] = [];
+    const a = elector(store, clock, 'pod-a', events);
+    store.slow = deferred();
+    a.start();
+    await clock.advance(10_000);
+    const slow = store.slow;
+    store.slow = undefined;
+    slow.resolve();
+    await flush();
+    // The lease it wrote says renewed 10 s ago: 5 s of it left, less than the deadline it would lead by.
+    expect(store.lease()?.spec?.holderIdentity).toBe('pod-a');
+    expect(a.isLeader()).toBe(false);
+    await clock.advance(2000);
+    expect(a.isLeader()).toBe(true);
+    expect(events).toEqual(['pod-a started']);
+    await a.stop();
+  });
+
+  it('the deadline counts from when the last successful renewal started (its renewTime), not from its answer', async () => {
+    const store = new LeaseStore();
+    const clock = new ManualClock();
+    const events: string[] = [];
+    const a = elector(store, clock, 'pod-a', events);
+    a.start();
+    await flush();
+    expect(a.isLeader()).toBe(true);
+    // The renewal at 2 s takes 3 s to answer: renewTime 2 s, so the deadline is 12 s, not 15 s.
+    store.slow = deferred();
+    await clock.advance(2000);
+    await clock.advance(3000);
+    const slow = store.slow;
+    store.slow = undefined;
+    slow.resolve();
+    await flush();
+    expect(store.lease()?.spec?.renewTime).toBe(formatMicroTime(clock.now() - 3000));
+    store.failNext = { method: 'get', status: 500, count: 1000 };
+    await clock.advance(6999); // 11.999 s: attempts at 7, 9 and 11 s failed
+    expect(a.isLeader()).toBe(true);
+    await clock.advance(1); // 12 s: the next attempt comes at the deadline, not at 13 s, and it steps down
+    expect(a.isLeader()).toBe(false);
+    store.failNext = undefined;
+    await a.stop();
+  });
+
   it('retakes its own lease after a restart, and validates its timings', async () => {
     const store = new LeaseStore();
     const clock = new ManualClock();
@@ -259,6 +337,32 @@ describe('LeaderElector (fake API server)', () => {
     expect(lease()?.spec).toMatchObject({ holderIdentity: loserId, leaseTransitions: 0 });
     expect(events).toEqual([`${winnerId} started`, `${winnerId} stopped`, `${loserId} started`]);
     await loser.stop();
+  });
+
+  it('a leader whose renewal hangs (the server never answers) steps down at the renew deadline', async () => {
+    const clock = new ManualClock();
+    const events: string[] = [];
+    const a = candidate('pod-a', clock, events);
+    a.start();
+    await waitFor(() => a.isLeader(), 'a to lead');
+    const renewedAt = parseMicroTime(lease()?.spec?.renewTime);
+    expect(renewedAt).toBe(clock.now());
+    const hold = server.holdNext({ pathIncludes: '/leases/quay-operator-lock' }, 100);
+    await clock.advance(2000); // the renewal: its GET is never answered (the client's own timeout is 60 s)
+    await waitFor(() => hold.fired === 1, 'the held renewal');
+    await clock.advance(renewedAt + 10_000 - 1 - clock.now());
+    expect(a.isLeader()).toBe(true);
+    await clock.advance(1);
+    expect(a.isLeader()).toBe(false);
+    expect(events).toEqual(['pod-a started', 'pod-a stopped']);
+    // No second attempt beside the one still in flight.
+    await clock.advance(10_000);
+    expect(hold.fired).toBe(1);
+    // The connection drops: the hung attempt ends, and stop() (which waits for it) returns.
+    hold.remaining = 0;
+    server.goDown(0);
+    await a.stop({ release: false });
+    expect(events).toEqual(['pod-a started', 'pod-a stopped']);
   });
 
   it('takes over an expired lease, and a stale resourceVersion gets 409 (not leader)', async () => {
