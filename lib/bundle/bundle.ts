@@ -124,8 +124,10 @@ export function bundleFromSecret(secret: Record<string, unknown>): BundleResult 
   const problems: Problem[] = [];
   const data = secret.data ?? {};
   const stringData = secret.stringData ?? {};
-  if (typeof data !== 'object' || Array.isArray(data) || typeof stringData !== 'object' || Array.isArray(stringData)) {
-    return { problems: [problem('data', 'data and stringData must be mappings of file name to content')] };
+  // The field named is the one that is wrong (data when both are).
+  const notMapping = (v: unknown) => typeof v !== 'object' || Array.isArray(v);
+  if (notMapping(data) || notMapping(stringData)) {
+    return { problems: [problem(notMapping(data) ? 'data' : 'stringData', 'data and stringData must be mappings of file name to content')] };
   }
   for (const [key, value] of Object.entries(data as Record<string, unknown>)) {
     const compact = typeof value === 'string' ? value.replace(/\s+/g, '') : undefined;

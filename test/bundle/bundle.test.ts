@@ -82,12 +82,13 @@ describe('bundleFromSecret', () => {
   });
 
   it.each([
-    ['data is a string', { data: b64('SERVER_HOSTNAME: quay.example.com\n') }],
-    ['stringData is a string', { stringData: 'SERVER_HOSTNAME: quay.example.com\n' }],
-    ['stringData is a list', { stringData: ['SERVER_HOSTNAME: quay.example.com\n'] }],
-  ])('rejects a Secret whose %s, not a mapping of file name to content', (_, fields) => {
+    ['data is a string', { data: b64('SERVER_HOSTNAME: quay.example.com\n') }, 'data'],
+    ['stringData is a string', { stringData: 'SERVER_HOSTNAME: quay.example.com\n' }, 'stringData'],
+    ['stringData is a list', { stringData: ['SERVER_HOSTNAME: quay.example.com\n'] }, 'stringData'],
+    ['data and stringData are lists', { data: [], stringData: [] }, 'data'],
+  ])('rejects a Secret whose %s, not a mapping of file name to content, naming that field', (_, fields, field) => {
     expect(bundleFromSecret(secret(fields))).toEqual({
-      problems: [invalid('data', 'data and stringData must be mappings of file name to content')],
+      problems: [invalid(field, 'data and stringData must be mappings of file name to content')],
     });
   });
 
