@@ -232,7 +232,7 @@ function problemsText(problems: readonly Problem[]): string {
   let text = '';
   for (const [i, p] of problems.entries()) {
     const next = `${i > 0 ? '; ' : ''}${problemText(p)}`;
-    if (text.length + next.length > MAX_MESSAGE - 100) return `${text}; and ${problems.length - i} more problems`;
+    if (text.length + next.length > MAX_MESSAGE - 100) return `${text}; and ${problems.length - i} more problem${problems.length - i === 1 ? '' : 's'}`;
     text += next;
   }
   return text;

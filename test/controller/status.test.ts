@@ -8,7 +8,7 @@ import type { RegistryModel } from '../../lib/model';
 import { problem } from '../../lib/problems';
 import { KubeObject, renderRegistry } from '../../lib/synth';
 import { testModel } from '../support/model';
-import { UID, find, healthyCluster, keyOf, liveDeployment, liveRoute, migrationJob, n, observe, ownedAll, pvc, replacing, without } from '../support/observed';
+import { UID, deploymentNamed, find, healthyCluster, keyOf, liveDeployment, liveRoute, migrationJob, n, observe, ownedAll, pvc, replacing, without } from '../support/observed';
 
 type Obj = Record<string, any>;
 
@@ -520,5 +520,352 @@ describe('no empty map or list anywhere in a status', () => {
     ['invalid input, no previous status', computeStatus({ previous: undefined, generation: 1, now: NOW, uid: UID, problems: [problem('config.yaml', 'unable to parse config.yaml')] })],
   ])('%s', (_, status) => {
     expect(empties(status)).toEqual([]);
+  });
+});
+
+// Computed inside each test (not at describe time), so that mutation testing attributes the code
+// they run to them.
+describe('status details an admin reads', () => {
+  const deployment = (r: KubeObject[], name: string, s: Parameters<typeof liveDeployment>[1]) => liveDeployment(find(r, 'Deployment', name), s);
+  const full = (s: QuayRegistryStatus, type: string) => cond(s, type);
+  const at = (status: 'True' | 'False', reason: string, message: string, type: string) => ({ type, status, reason, message, lastTransitionTime: NOW, lastUpdateTime: NOW });
+  /** computeStatus with a model the renderer is not asked about (exposure, bundle files): observed built from the default render. */
+  const compute = (model: RegistryModel, objs: KubeObject[], plan: Partial<Plan> = {}) =>
+    computeStatus({ previous: undefined, generation: 3, now: NOW, uid: UID, model, plan: planOf(plan), observed: observe(objs) });
+  const base = () => testModel({ files: { 'config.yaml': 'FEATURE_USER_INITIALIZE: true\n' } });
+  const healthy = (model: RegistryModel = base()) => healthyCluster(render(model), VERSION);
+
+  test('all healthy: whole Available, ComponentsCreated and RolloutBlocked conditions', () => {
+    const { status } = statusFor({ plan: { migration: { phase: 'succeeded' } } });
+    expect(full(status, 'Available')).toEqual(at('True', 'HealthChecksPassing', 'All components reporting as healthy', 'Available'));
+    expect(full(status, 'ComponentsCreated')).toEqual(at('True', 'ComponentsCreationSuccess', 'All registry components created', 'ComponentsCreated'));
+    expect(full(status, 'RolloutBlocked')).toEqual(at('False', 'ComponentsCreationSuccess', 'All objects created/updated successfully', 'RolloutBlocked'));
+    expect(full(status, 'ComponentTLSReady')).toEqual(at('True', 'ComponentReady', 'Using cluster wildcard certs', 'ComponentTLSReady'));
+    expect(full(status, 'ComponentMonitoringReady')).toEqual(at('True', 'ComponentReady', 'ServiceMonitor and PrometheusRules created', 'ComponentMonitoringReady'));
+    expect(full(status, 'ComponentQuayReady')).toEqual(at('True', 'ComponentReady', 'Quay component healthy', 'ComponentQuayReady'));
+  });
+
+  test('an empty problems list is valid input: the full status is computed', () => {
+    const model = base();
+    const s = computeStatus({ previous: undefined, generation: 3, now: NOW, uid: UID, problems: [], model, plan: planOf(), observed: observe(healthy(model)) });
+    expect(brief(cond(s, 'RolloutBlocked'))).toEqual({ status: 'False', reason: 'ComponentsCreationSuccess', message: 'All objects created/updated successfully' });
+    expect(cond(s, 'Available')!.status).toBe('True');
+  });
+
+  test('migration failed: Quay not ready "migrations failed: <message>", Available ComponentNotReady (not MigrationsInProgress)', () => {
+    const { status } = statusFor({ plan: { migration: { phase: 'failed', message: 'Job has reached the specified backoff limit' }, currentVersion: undefined } });
+    expect(full(status, 'ComponentQuayReady')).toEqual(at('False', 'ComponentNotReady', 'migrations failed: Job has reached the specified backoff limit', 'ComponentQuayReady'));
+    expect(full(status, 'Available')).toEqual(at('False', 'ComponentNotReady', 'Some components are not ready', 'Available'));
+  });
+
+  test('migration failed without a message: ComponentsCreated "failed to run migrations"', () => {
+    const { status } = statusFor({ plan: { migration: { phase: 'failed' }, currentVersion: undefined } });
+    expect(brief(cond(status, 'ComponentsCreated'))).toEqual({ status: 'False', reason: 'MigrationsFailed', message: 'failed to run migrations' });
+  });
+
+  test('migration running: Quay MigrationsInProgress, and a failed prerequisite does not replace that reason', () => {
+    const { status } = statusFor({
+      plan: { migration: { phase: 'running' }, currentVersion: undefined },
+      cluster: (r) => replacing(healthyCluster(r, VERSION), deployment(r, n('quay-redis'), { replicas: 1, available: 0 })),
+    });
+    expect(full(status, 'ComponentQuayReady')).toEqual(at('False', 'MigrationsInProgress', 'running database migrations', 'ComponentQuayReady'));
+    expect(full(status, 'Available')).toEqual(at('False', 'MigrationsInProgress', 'running database migrations', 'Available'));
+  });
+
+  test('another site migrates (spec.migrations.run false): AwaitingMigration on Quay, ComponentsCreated and Available, naming the version and the gate Job', () => {
+    const { status } = statusFor({
+      plan: { migration: { phase: 'waiting', elsewhere: true }, currentVersion: undefined },
+      cluster: (r) => replacing(healthyCluster(r, VERSION), deployment(r, n('quay-redis'), { replicas: 1, available: 0 })),
+    });
+    const message = `spec.migrations.run is false: waiting for another site to migrate the shared database to Quay ${VERSION}; Job ${n('quay-app-upgrade')} compares its alembic revision with this Quay's`;
+    expect(full(status, 'ComponentQuayReady')).toEqual(at('False', 'AwaitingMigration', message, 'ComponentQuayReady'));
+    expect(full(status, 'ComponentsCreated')).toEqual(at('False', 'AwaitingMigration', message, 'ComponentsCreated'));
+    expect(full(status, 'Available')).toEqual(at('False', 'AwaitingMigration', message, 'Available'));
+  });
+
+  test('a database upgrade under way: ComponentsCreated False with the upgrade’s reason and message; a finished one is ignored', () => {
+    const upgrade = { kind: 'postgres' as const, fromMajor: 13, toMajor: 15, oldClaim: n('quay-postgres-13'), oldImage: 'postgres:13', jobName: n('quay-database-upgrade') };
+    const { status } = statusFor({ plan: { databaseUpgrades: [{ ...upgrade, phase: 'done' }, { ...upgrade, phase: 'copying' }] } });
+    expect(full(status, 'ComponentsCreated')).toEqual(
+      at('False', 'PostgresUpgradeInProgress', `upgrading the postgres database from PostgreSQL 13 to 15: copying the data (Job ${n('quay-database-upgrade')}); Quay and mirror are stopped meanwhile`, 'ComponentsCreated'),
+    );
+    const done = statusFor({ plan: { databaseUpgrades: [{ ...upgrade, phase: 'done' }] } }).status;
+    expect(brief(cond(done, 'ComponentsCreated'))).toEqual({ status: 'True', reason: 'ComponentsCreationSuccess', message: 'All registry components created' });
+  });
+
+  test('a prerequisite failing with Quay up: "Awaiting for component a,b" lists every failed one, comma-joined without spaces', () => {
+    const { status } = statusFor({
+      cluster: (r) => replacing(healthyCluster(r, VERSION), deployment(r, n('quay-database'), { replicas: 1, available: 0 }), deployment(r, n('quay-redis'), { replicas: 1, available: 0 })),
+    });
+    expect(full(status, 'ComponentQuayReady')).toEqual(at('False', 'ComponentNotReady', 'Awaiting for component postgres,redis to become available', 'ComponentQuayReady'));
+    expect(full(status, 'ComponentMirrorReady')).toEqual(at('False', 'ComponentNotReady', 'Awaiting for component quay to become available', 'ComponentMirrorReady'));
+  });
+
+  test.each([
+    ['quay', 'quay-app', 'ComponentQuayReady', 'Quay component scaled down'],
+    ['clair', 'clair-app', 'ComponentClairReady', 'Clair manually scaled down'],
+    ['mirror', 'quay-mirror', 'ComponentMirrorReady', 'Mirror manually scaled down'],
+  ])('%s pinned at 0 replicas by override (Deployment %s), no pods left: ready', (kind, name, type, message) => {
+    const model = testModel({ files: { 'config.yaml': 'FEATURE_USER_INITIALIZE: true\n' }, spec: { components: [{ kind, managed: true, overrides: { replicas: 0 } }] } });
+    const { status } = statusFor({ model, cluster: (r) => replacing(healthyCluster(r, VERSION), deployment(r, n(name), { replicas: 0, available: 0 })) });
+    expect(full(status, type)).toEqual(at('True', 'ComponentReady', message, type));
+  });
+
+  test.each([
+    ['quay', 'quay-app', 'ComponentQuayReady', `Deployment ${n('quay-app')} is being scaled down`],
+    ['clair', 'clair-app', 'ComponentClairReady', `Deployment ${n('clair-app')} is being scaled down`],
+    ['mirror', 'quay-mirror', 'ComponentMirrorReady', `Mirror deployment ${n('quay-mirror')} is being scaled down`],
+  ])('%s pinned at 0 by override (Deployment %s) while pods still run: not ready, being scaled down', (kind, name, type, message) => {
+    const model = testModel({ files: { 'config.yaml': 'FEATURE_USER_INITIALIZE: true\n' }, spec: { components: [{ kind, managed: true, overrides: { replicas: 0 } }] } });
+    const { status } = statusFor({ model, cluster: (r) => replacing(healthyCluster(r, VERSION), deployment(r, n(name), { replicas: 0, available: 1 })) });
+    expect(full(status, type)).toEqual(at('False', 'ComponentNotReady', message, type));
+  });
+
+  test('a Deployment pinned at 0 by override that has no status yet: scaled down, ready', () => {
+    const model = testModel({ files: { 'config.yaml': 'FEATURE_USER_INITIALIZE: true\n' }, spec: { components: [{ kind: 'mirror', managed: true, overrides: { replicas: 0 } }] } });
+    const { status } = statusFor({ model, cluster: (r) => replacing(healthyCluster(r, VERSION), { ...deployment(r, n('quay-mirror'), { replicas: 0 }), status: undefined } as KubeObject) });
+    expect(brief(cond(status, 'ComponentMirrorReady'))).toEqual({ status: 'True', reason: 'ComponentReady', message: 'Mirror manually scaled down' });
+  });
+
+  test('a live Deployment with no status at all: not serving', () => {
+    const { status } = statusFor({ cluster: (r) => replacing(healthyCluster(r, VERSION), { ...deployment(r, n('quay-redis'), {}), status: undefined } as KubeObject) });
+    expect(brief(cond(status, 'ComponentRedisReady'))).toEqual({ status: 'False', reason: 'ComponentNotReady', message: `Deployment ${n('quay-redis')} has zero replicas available` });
+  });
+
+  test('a missing Redis Deployment: "Redis deployment <name> not found"', () => {
+    const { status } = statusFor({ cluster: (r) => without(healthyCluster(r, VERSION), `Deployment/${n('quay-redis')}`) });
+    expect(brief(cond(status, 'ComponentRedisReady'))).toEqual({ status: 'False', reason: 'ComponentNotReady', message: `Redis deployment ${n('quay-redis')} not found` });
+  });
+
+  test('a database PVC without status (not Pending) does not block the database check', () => {
+    const { status } = statusFor({ cluster: (r) => [...healthyCluster(r, VERSION).filter((o) => keyOf(o) !== `PersistentVolumeClaim/${n('quay-postgres-13')}`), { ...pvc(n('quay-postgres-13'), 'Bound'), status: undefined } as KubeObject] });
+    expect(brief(cond(status, 'ComponentPostgresReady'))).toEqual({ status: 'True', reason: 'ComponentReady', message: `Deployment ${n('quay-database')} healthy` });
+  });
+
+  test('an OBC without status: not bound', () => {
+    const { status } = statusFor({ cluster: (r) => replacing(healthyCluster(r, VERSION), { ...find(healthyCluster(r, VERSION), 'ObjectBucketClaim', n('quay-datastore')), status: undefined } as KubeObject) });
+    expect(brief(cond(status, 'ComponentObjectStorageReady'))).toEqual({ status: 'False', reason: 'ComponentNotReady', message: 'Object bucket claim not bound' });
+  });
+
+  test('missing HPAs are all named, comma-separated, in quay, clair, mirror order', () => {
+    const { status } = statusFor({ cluster: (r) => without(healthyCluster(r, VERSION), ...['quay-app', 'clair-app', 'quay-mirror'].map((x) => `HorizontalPodAutoscaler/${n(x)}`)) });
+    expect(full(status, 'ComponentHPAReady')).toEqual(
+      at('False', 'ComponentNotReady', `Horizontal pod autoscaler not found: ${n('quay-app')}, ${n('clair-app')}, ${n('quay-mirror')}`, 'ComponentHPAReady'),
+    );
+    const one = statusFor({ cluster: (r) => without(healthyCluster(r, VERSION), `HorizontalPodAutoscaler/${n('clair-app')}`) }).status;
+    expect(cond(one, 'ComponentHPAReady')!.message).toBe(`Horizontal pod autoscaler not found: ${n('clair-app')}`);
+  });
+
+  test('Route missing; Route whose router has no Admitted condition; Route admitted by another condition type only', () => {
+    const missing = statusFor({ cluster: (r) => without(healthyCluster(r, VERSION), `Route/${n('quay')}`) }).status;
+    expect(full(missing, 'ComponentRouteReady')).toEqual(at('False', 'ComponentNotReady', 'Route not found', 'ComponentRouteReady'));
+    const noConditions = statusFor({ cluster: (r) => replacing(healthyCluster(r, VERSION), liveRoute(find(r, 'Route', n('quay')), [{ host: 'h' }])) }).status;
+    expect(cond(noConditions, 'ComponentRouteReady')!.message).toBe('Route not fully admitted');
+    const other = statusFor({
+      cluster: (r) => replacing(healthyCluster(r, VERSION), liveRoute(find(r, 'Route', n('quay')), [{ host: 'h', conditions: [{ type: 'Admitted', status: 'True' }, { type: 'Other', status: 'False' }] }])),
+    }).status;
+    expect(full(other, 'ComponentRouteReady')).toEqual(at('True', 'ComponentReady', 'Route admitted', 'ComponentRouteReady'));
+    const wrongType = statusFor({ cluster: (r) => replacing(healthyCluster(r, VERSION), liveRoute(find(r, 'Route', n('quay')), [{ host: 'h', conditions: [{ type: 'Ready', status: 'True' }] }])) }).status;
+    expect(cond(wrongType, 'ComponentRouteReady')!.status).toBe('False');
+  });
+
+  test('monitoring: a missing PrometheusRule, then a missing ServiceMonitor, named', () => {
+    const rule = statusFor({ cluster: (r) => without(healthyCluster(r, VERSION), `PrometheusRule/${n('quay-prometheus-rules')}`) }).status;
+    expect(full(rule, 'ComponentMonitoringReady')).toEqual(at('False', 'ComponentNotReady', `PrometheusRule ${n('quay-prometheus-rules')} not found`, 'ComponentMonitoringReady'));
+    const monitor = statusFor({ cluster: (r) => without(healthyCluster(r, VERSION), `ServiceMonitor/${n('quay-metrics-monitor')}`) }).status;
+    expect(full(monitor, 'ComponentMonitoringReady')).toEqual(at('False', 'ComponentNotReady', `ServiceMonitor ${n('quay-metrics-monitor')} not found`, 'ComponentMonitoringReady'));
+  });
+
+  describe('exposure through an Ingress or the Gateway API', () => {
+    const withExposure = (type: string, extra: Partial<RegistryModel> = {}) => ({ ...base(), exposure: { type, settings: {} }, ...extra }) as unknown as RegistryModel;
+    const ingress = (status?: Obj): KubeObject =>
+      ({ apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: n('quay'), namespace: 'quay-enterprise' }, spec: {}, ...(status ? { status } : {}) }) as KubeObject;
+    const route = (kind: string, parents?: Obj[]): KubeObject =>
+      ({ apiVersion: 'gateway.networking.k8s.io/v1', kind, metadata: { name: n('quay'), namespace: 'quay-enterprise' }, spec: {}, ...(parents ? { status: { parents } } : {}) }) as KubeObject;
+    const ok = [{ type: 'Accepted', status: 'True' }, { type: 'ResolvedRefs', status: 'True' }];
+
+    test('Ingress: missing; created without addresses; serving at its hostnames or IPs', () => {
+      const model = withExposure('Ingress');
+      expect(full(compute(model, healthy()), 'ComponentRouteReady')).toEqual(at('False', 'ComponentNotReady', 'Ingress not found', 'ComponentRouteReady'));
+      expect(brief(cond(compute(model, [...healthy(), ingress()]), 'ComponentRouteReady'))).toEqual({ status: 'True', reason: 'ComponentReady', message: 'Ingress created' });
+      const lb = { loadBalancer: { ingress: [{ hostname: 'lb.example.com', ip: '10.0.0.1' }, { ip: '10.0.0.2' }, {}] } };
+      expect(brief(cond(compute(model, [...healthy(), ingress(lb)]), 'ComponentRouteReady'))).toEqual({ status: 'True', reason: 'ComponentReady', message: 'Ingress serving at lb.example.com, 10.0.0.2' });
+    });
+
+    test('Gateway: HTTPRoute without a certificate, TLSRoute with one; missing; not yet accepted', () => {
+      const http = withExposure('Gateway');
+      expect(full(compute(http, healthy()), 'ComponentRouteReady')).toEqual(at('False', 'ComponentNotReady', 'HTTPRoute not found', 'ComponentRouteReady'));
+      expect(cond(compute(http, [...healthy(), route('HTTPRoute')]), 'ComponentRouteReady')!.message).toBe('HTTPRoute not yet accepted by its Gateway');
+      const tls = withExposure('Gateway', { certificate: { source: 'bundle' } as any });
+      expect(cond(compute(tls, [...healthy(), route('HTTPRoute', [{ parentRef: { name: 'gw' }, conditions: ok }])]), 'ComponentRouteReady')!.message).toBe('TLSRoute not found');
+      expect(brief(cond(compute(tls, [...healthy(), route('TLSRoute', [{ parentRef: { name: 'gw' }, conditions: ok }])]), 'ComponentRouteReady'))).toEqual({
+        status: 'True',
+        reason: 'ComponentReady',
+        message: 'TLSRoute accepted by Gateway gw',
+      });
+    });
+
+    test('Gateway: every parent must have Accepted and ResolvedRefs True; the failing one is named namespace/name with its message', () => {
+      const model = withExposure('Gateway');
+      const check = (parents: Obj[]) => brief(cond(compute(model, [...healthy(), route('HTTPRoute', parents)]), 'ComponentRouteReady'));
+      expect(check([{ parentRef: { name: 'a' }, conditions: ok }, { parentRef: { name: 'b', namespace: 'infra' }, conditions: ok }])).toEqual({ status: 'True', reason: 'ComponentReady', message: 'HTTPRoute accepted by Gateway a, b' });
+      expect(check([{ parentRef: { name: 'a' }, conditions: ok }, { parentRef: { name: 'b', namespace: 'infra' }, conditions: [{ type: 'Accepted', status: 'False', message: 'NotAllowedByListeners' }, ok[1]] }])).toEqual({
+        status: 'False',
+        reason: 'ComponentNotReady',
+        message: 'HTTPRoute not accepted by Gateway infra/b: NotAllowedByListeners',
+      });
+      expect(check([{ parentRef: { name: 'a' }, conditions: [ok[0], { type: 'ResolvedRefs', status: 'False', message: 'BackendNotFound' }] }])!.message).toBe('HTTPRoute not resolved by Gateway quay-enterprise/a: BackendNotFound');
+      expect(check([{ parentRef: { name: 'a' }, conditions: [ok[0]] }])!.message).toBe('HTTPRoute not resolved by Gateway quay-enterprise/a');
+      expect(check([{ parentRef: { name: 'a' } }])!.message).toBe('HTTPRoute not accepted by Gateway quay-enterprise/a');
+    });
+  });
+
+  test('tls unmanaged: "Config bundle contains certs" with ssl.cert in the bundle, else terminated outside Quay', () => {
+    const model = base();
+    const unmanaged = { ...model, components: { ...model.components, tls: { ...model.components.tls, managed: false } } } as RegistryModel;
+    expect(full(compute(unmanaged, healthy(model)), 'ComponentTLSReady')).toEqual(at('True', 'ComponentReady', 'TLS terminated outside Quay (EXTERNAL_TLS_TERMINATION)', 'ComponentTLSReady'));
+    const withCert = { ...unmanaged, bundle: { ...model.bundle, files: new Map([...model.bundle.files, ['ssl.cert', Buffer.from('cert')]]) } } as RegistryModel;
+    expect(full(compute(withCert, healthy(model)), 'ComponentTLSReady')).toEqual(at('True', 'ComponentReady', 'Config bundle contains certs', 'ComponentTLSReady'));
+    // An unmanaged tls is never a failed prerequisite, and status.components says so.
+    expect(cond(compute(unmanaged, healthy(model)), 'ComponentQuayReady')!.status).toBe('True');
+    expect(compute(unmanaged, healthy(model)).components!.find((c) => c.kind === 'tls')).toEqual({ kind: 'tls', managed: false });
+  });
+
+  test('an unmanaged component is ready whatever is (not) in the cluster', () => {
+    const model = testModel({ files: { 'config.yaml': 'FEATURE_USER_INITIALIZE: true\n' }, spec: { components: [{ kind: 'monitoring', managed: false }] } });
+    const { status } = statusFor({ model, cluster: () => [] });
+    expect(full(status, 'ComponentMonitoringReady')).toEqual(at('True', 'ComponentNotManaged', 'Monitoring not managed by the operator', 'ComponentMonitoringReady'));
+  });
+
+  test('unhealthyComponents keys each Deployment by component (editor under quay, Clair’s database under clair, unknown under quay)', () => {
+    const failing = { status: 'False' as const, reason: 'MinimumReplicasUnavailable', message: 'Deployment does not have minimum availability.' };
+    const down = (r: KubeObject[], name: string) => deployment(r, n(name), { replicas: 1, available: 0, availableCondition: failing });
+    const { status } = statusFor({
+      cluster: (r) => [
+        ...replacing(healthyCluster(r, VERSION), ...['quay-app', 'quay-config-editor', 'quay-database', 'quay-redis', 'clair-app', 'clair-postgres', 'quay-mirror'].map((x) => down(r, x))),
+        deploymentNamed(n('something-else'), { replicas: 1, available: 0, availableCondition: failing }),
+      ],
+    });
+    const names = Object.fromEntries(Object.entries(status.unhealthyComponents!).map(([k, v]) => [k, v.map((c) => c.message).sort()]));
+    const msg = (x: string) => `Deployment ${n(x)}: Deployment does not have minimum availability.`;
+    expect(names).toEqual({
+      quay: [msg('quay-app'), msg('quay-config-editor'), msg('something-else')].sort(),
+      postgres: [msg('quay-database')],
+      redis: [msg('quay-redis')],
+      clair: [msg('clair-app'), msg('clair-postgres')].sort(),
+      mirror: [msg('quay-mirror')],
+    });
+    expect(status.unhealthyComponents!.redis).toEqual([{ type: 'Available', status: 'False', reason: 'MinimumReplicasUnavailable', message: msg('quay-redis'), lastTransitionTime: '2024-01-01T00:00:00Z', lastUpdateTime: '2024-01-01T00:00:00Z' }]);
+  });
+
+  test('unhealthyComponents: a not-serving Deployment whose Available is True, or that has no Available condition, is not listed; a message-less one is "Deployment <name>:"', () => {
+    const trueButDown = statusFor({ cluster: (r) => replacing(healthyCluster(r, VERSION), deployment(r, n('quay-redis'), { replicas: 1, available: 0, availableCondition: { status: 'True', reason: 'X', message: 'm' } })) }).status;
+    expect(trueButDown).not.toHaveProperty('unhealthyComponents');
+    const noCondition = statusFor({ cluster: (r) => replacing(healthyCluster(r, VERSION), deployment(r, n('quay-redis'), { replicas: 1, available: 0, availableCondition: null })) }).status;
+    expect(noCondition).not.toHaveProperty('unhealthyComponents');
+    const bare = statusFor({
+      cluster: (r) => {
+        const d = deployment(r, n('quay-redis'), { replicas: 1, available: 0 }) as Obj;
+        d.status.conditions = [{ type: 'Available', status: 'False', reason: 'MinimumReplicasUnavailable' }];
+        return replacing(healthyCluster(r, VERSION), d as KubeObject);
+      },
+    }).status;
+    expect(bare.unhealthyComponents).toEqual({ redis: [{ type: 'Available', status: 'False', reason: 'MinimumReplicasUnavailable', message: `Deployment ${n('quay-redis')}:` }] });
+  });
+
+  test('configEditorEndpoint: the Route’s spec.host before admission, else the Ingress rule’s, else the HTTPRoute’s hostname', () => {
+    const editor = n('quay-config-editor');
+    const noRoute = (r: KubeObject[]) => without(healthyCluster(r, VERSION), `Route/${editor}`);
+    const specHost = statusFor({ cluster: (r) => replacing(healthyCluster(r, VERSION), { ...liveRoute(find(r, 'Route', editor), []), spec: { host: 'editor.spec.example.com' } } as KubeObject) }).status;
+    expect(specHost.configEditorEndpoint).toBe('https://editor.spec.example.com');
+    const noStatus = statusFor({ cluster: (r) => replacing(healthyCluster(r, VERSION), { ...find(r, 'Route', editor), status: undefined, spec: { host: 'editor.spec.example.com' } } as KubeObject) }).status;
+    expect(noStatus.configEditorEndpoint).toBe('https://editor.spec.example.com');
+    const meta = { name: editor, namespace: 'quay-enterprise' };
+    const viaIngress = statusFor({ cluster: (r) => [...noRoute(r), { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: meta, spec: { rules: [{ host: 'editor.ingress.example.com' }] } } as KubeObject] }).status;
+    expect(viaIngress.configEditorEndpoint).toBe('https://editor.ingress.example.com');
+    const emptyIngress = statusFor({ cluster: (r) => [...noRoute(r), { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: meta, spec: {} } as KubeObject, { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', metadata: meta, spec: { hostnames: ['editor.gw.example.com'] } } as KubeObject] }).status;
+    expect(emptyIngress.configEditorEndpoint).toBe('https://editor.gw.example.com');
+    const emptyRules = statusFor({ cluster: (r) => [...noRoute(r), { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: meta, spec: { rules: [] } } as KubeObject, { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', metadata: meta, spec: {} } as KubeObject] }).status;
+    expect(emptyRules).not.toHaveProperty('configEditorEndpoint');
+  });
+
+  test('configEditorCredentialsSecret names the editor’s credentials Secret', () => {
+    expect(statusFor().status.configEditorCredentialsSecret).toBe(n('quay-config-editor-credentials'));
+  });
+});
+
+describe('RolloutBlocked message for input problems', () => {
+  const message = (problems: ReturnType<typeof problem>[]) => cond(computeStatus({ previous: undefined, generation: 1, now: NOW, uid: UID, problems }), 'RolloutBlocked')!.message;
+
+  test('one problem: its message alone, or prefixed with its field when not a documented standalone one', () => {
+    expect(message([problem('config.yaml', 'unable to parse config.yaml: bad indentation')])).toBe('config.yaml: unable to parse config.yaml: bad indentation');
+    expect(message([problem('', 'required component `postgres` marked as unmanaged')])).toBe('required component `postgres` marked as unmanaged');
+    expect(message([problem('configBundleSecret', 'secret not found')])).toBe('secret not found');
+    expect(message([problem('spec.components', 'component `quay` listed twice')])).toBe('component `quay` listed twice');
+    expect(message([problem('spec.components', 'something else')])).toBe('spec.components: something else');
+    expect(message([problem('spec.tlsSecret', 'component `x` whatever')])).toBe('spec.tlsSecret: component `x` whatever');
+    expect(message([problem('Stryker was here!', 'm')])).toBe('Stryker was here!: m');
+  });
+
+  test('several problems: joined by "; " in order, no leading separator', () => {
+    expect(message([problem('a', 'one'), problem('', 'two'), problem('b', 'three')])).toBe('a: one; two; b: three');
+  });
+
+  test('thousands of problems: cut below the 32 KiB limit and counted', () => {
+    const many = Array.from({ length: 2000 }, (_, i) => problem('spec.x', `problem number ${String(i).padStart(4, '0')} ${'.'.repeat(20)}`));
+    const text = message(many);
+    expect(text.length).toBeLessThanOrEqual(32 * 1024);
+    const kept = text.split('; and ')[0].split('; ');
+    expect(text).toBe(`${kept.join('; ')}; and ${2000 - kept.length} more problems`);
+    expect(kept[0]).toBe(`spec.x: problem number 0000 ${'.'.repeat(20)}`);
+    expect(kept[kept.length - 1]).toBe(`spec.x: problem number ${String(kept.length - 1).padStart(4, '0')} ${'.'.repeat(20)}`);
+    // Each entry is 48 characters, 50 with its "; ": as many as fit in 32768 − 100 (48 + 50 × 652 = 32648).
+    expect(kept.length).toBe(653);
+  });
+
+  test('exactly at the limit: kept whole; one character more: cut', () => {
+    const limit = 32 * 1024 - 100;
+    const exact = message([problem('', 'x'.repeat(limit))]);
+    expect(exact).toBe('x'.repeat(limit));
+    expect(message([problem('', 'x'.repeat(limit - 3)), problem('', 'y')])).toBe(`${'x'.repeat(limit - 3)}; y`);
+    expect(message([problem('', 'x'.repeat(limit - 2)), problem('', 'y')])).toBe(`${'x'.repeat(limit - 2)}; and 1 more problem`);
+  });
+});
+
+describe('mergeConditions: the transition follows the status only', () => {
+  const old: Condition = { type: 'Available', status: 'True', reason: 'R', message: 'M', lastTransitionTime: EARLIER, lastUpdateTime: EARLIER };
+
+  test('status flips with the same reason and message: both timestamps move', () => {
+    expect(mergeConditions([old], [{ type: 'Available', status: 'False', reason: 'R', message: 'M' }], NOW)).toEqual([{ type: 'Available', status: 'False', reason: 'R', message: 'M', lastTransitionTime: NOW, lastUpdateTime: NOW }]);
+  });
+
+  test('unchanged but the previous had no lastUpdateTime: update stamped now, transition kept', () => {
+    expect(mergeConditions([{ ...old, lastUpdateTime: undefined }], [{ type: 'Available', status: 'True', reason: 'R', message: 'M' }], NOW)).toEqual([
+      { type: 'Available', status: 'True', reason: 'R', message: 'M', lastTransitionTime: EARLIER, lastUpdateTime: NOW },
+    ]);
+  });
+
+  test('each condition is matched with the previous one of its type, order irrelevant', () => {
+    const prev: Condition[] = [{ ...old, type: 'B', lastTransitionTime: 'tb', lastUpdateTime: 'ub' }, { ...old, type: 'A', status: 'False', lastTransitionTime: 'ta', lastUpdateTime: 'ua' }];
+    expect(mergeConditions(prev, [{ type: 'A', status: 'True', reason: 'R', message: 'M' }, { type: 'B', status: 'True', reason: 'R', message: 'M' }], NOW)).toEqual([
+      { type: 'A', status: 'True', reason: 'R', message: 'M', lastTransitionTime: NOW, lastUpdateTime: NOW },
+      { type: 'B', status: 'True', reason: 'R', message: 'M', lastTransitionTime: 'tb', lastUpdateTime: 'ub' },
+    ]);
+  });
+
+  test('a registry going down and back: Available’s transition moves each time, the others keep theirs', () => {
+    const model = testModel();
+    const objs = healthyCluster(render(model), VERSION);
+    const down = replacing(objs, liveDeployment(find(objs, 'Deployment', n('quay-redis')), { replicas: 1, available: 0 }));
+    const at = (previous: QuayRegistryStatus | undefined, observed: KubeObject[], now: string) => computeStatus({ previous, generation: 3, now, uid: UID, model, plan: planOf(), observed: observe(observed) });
+    const t1 = '2026-06-01T12:00:00.000Z', t2 = '2026-06-01T12:10:00.000Z', t3 = '2026-06-01T12:20:00.000Z';
+    const s1 = at(undefined, objs, t1);
+    const s2 = at(s1, down, t2);
+    const s3 = at(s2, objs, t3);
+    expect(cond(s2, 'Available')).toEqual({ type: 'Available', status: 'False', reason: 'ComponentNotReady', message: 'Some components are not ready', lastTransitionTime: t2, lastUpdateTime: t2 });
+    expect(cond(s3, 'Available')).toEqual({ type: 'Available', status: 'True', reason: 'HealthChecksPassing', message: 'All components reporting as healthy', lastTransitionTime: t3, lastUpdateTime: t3 });
+    expect(cond(s3, 'ComponentTLSReady')).toEqual(cond(s1, 'ComponentTLSReady'));
+    expect(cond(s3, 'ComponentRouteReady')!.lastTransitionTime).toBe(t1);
+    expect([statusChanged(s1, s2), statusChanged(s2, s3), statusChanged(s1, s3)]).toEqual([true, true, false]);
   });
 });
