@@ -21,6 +21,7 @@ import { credentialLeaks, forbiddenValues } from '../support/credential-scan';
 import { FakeS3 } from '../support/fake-s3';
 import { testBundle, testEnvironment, testModel } from '../support/model';
 import { validateAll } from '../support/schema';
+import { BACKUP_ENV } from '../support/backup-env';
 
 type Obj = Record<string, any>;
 const MANAGED = { schedule: '0 3 * * *', retention: 3, components: ['postgres', 'clairpostgres'], destination: { objectStorage: {} } };
@@ -297,16 +298,7 @@ withPython('the program (python3) against a fake S3 that checks SigV4', () => {
       DUMP_CONTENT: content,
       BACKUP_DIR: path.join(dir, 'backups'),
       TERMINATION_LOG: path.join(dir, 'init-termination-log'),
-      REGISTRY_NAME: 'example-registry',
-      REGISTRY_NAMESPACE: 'quay-enterprise',
-      REGISTRY_UID: 'uid-1',
-      QUAY_VERSION: 'v3.17.3',
-      COMPONENT: 'postgres',
-      RETENTION: '2',
-      IMAGE: 'quay.io/sclorg/postgresql-13-c9s:latest',
-      KEYS_DIGEST: 'abc',
-      PGHOST: 'example-registry-quay-database',
-      PGDATABASE: 'example-registry-quay-database',
+      ...BACKUP_ENV,
     });
     expect(r.code).toBe(0);
     const dump = fs.readdirSync(path.join(dir, 'backups')).find((f) => f.endsWith('.dump'))!;

@@ -15,6 +15,7 @@ import { KubeClient } from '../../lib/controller/kube-client';
 import { resourceType } from '../../lib/controller/resources';
 import { FakeApiServer } from '../support/fake-apiserver';
 import { installOperator } from '../support/operator-install';
+import { BACKUP_ENV } from '../support/backup-env';
 
 type Obj = Record<string, any>;
 /** Paths where two objects differ (for a failure message). */
@@ -225,19 +226,6 @@ function run(script: string, dir: string, env: Record<string, string>, bin: stri
   const log = path.join(dir, 'termination-log');
   return { code: r.status, out: r.stdout + r.stderr, message: fs.existsSync(log) ? fs.readFileSync(log, 'utf8') : '' };
 }
-
-const BACKUP_ENV = {
-  REGISTRY_NAME: 'example-registry',
-  REGISTRY_NAMESPACE: 'quay-enterprise',
-  REGISTRY_UID: 'uid-1',
-  QUAY_VERSION: 'v3.17.3',
-  COMPONENT: 'postgres',
-  RETENTION: '2',
-  IMAGE: 'quay.io/sclorg/postgresql-13-c9s:latest',
-  KEYS_DIGEST: 'abc',
-  PGHOST: 'example-registry-quay-database',
-  PGDATABASE: 'example-registry-quay-database',
-};
 
 scripts('the scripts, on a temporary directory', () => {
   let dir: string;

@@ -10,14 +10,12 @@
 // of the bundle or of that Secret in status, Events, logs or metrics.
 import type { KubeConfig } from '@kubernetes/client-node';
 import { Controller } from '../../lib/controller/controller';
-import { keysDigest } from '../../constructs/backup';
 import { DEFAULT_IMAGES, DEFAULT_QUAY_VERSION } from '../../lib/images';
-import { admitRoutes, completeJob, eventually, openshiftCluster, settleDeployments } from '../support/cluster-sim';
+import { eventually, openshiftCluster } from '../support/cluster-sim';
 import { FakeApiServer } from '../support/fake-apiserver';
 import { installOperator } from '../support/operator-install';
+import { BackupCluster } from '../support/backup-cluster';
 import { createBundleSecret, shutDown, startController } from '../support/controller-harness';
-import { testModel } from '../support/model';
-import { ensureManagedKeys, keysFromSecret } from '../../lib/keys';
 import { secretStrings } from '../../lib/secrets';
 
 type Obj = Record<string, any>;
@@ -48,93 +46,12 @@ let server: FakeApiServer;
 let kubeConfig: KubeConfig;
 let controller: Controller | undefined;
 let stopSim: (() => void) | undefined;
+let cluster: BackupCluster;
 
-const get = (apiVersion: string, kind: string, name: string) => server.get(apiVersion, kind, NS, name) as Obj | undefined;
-const registry = () => get('quay.redhat.com/v1', 'QuayRegistry', NAME)!;
-const cond = (type: string) => ((registry().status?.conditions ?? []) as Obj[]).find((c) => c.type === type);
-const events = (reason: string) => (server.list('v1', 'Event', NS) as Obj[]).filter((e) => e.reason === reason);
-const replicas = (name: string) => get('apps/v1', 'Deployment', `${NAME}-${name}`)?.spec.replicas;
-const jobs = () => server.list('batch/v1', 'Job', NS) as Obj[];
-const inspectJob = () => jobs().find((j) => j.metadata.name.startsWith(`${NAME}-restore-inspect-`));
-const restoreJob = () => jobs().find((j) => /-restore-[0-9a-f]{8}$/.test(j.metadata.name));
-
-/** The cluster, but for Jobs: only the migration Job succeeds by itself; the test decides the others. */
-function simulate(): () => void {
-  const timer = setInterval(() => {
-    try {
-      settleDeployments(server, NS);
-      admitRoutes(server, NS);
-      for (const job of jobs()) {
-        if (job.metadata.name === `${NAME}-quay-app-upgrade` && !job.status?.succeeded && !job.status?.failed) completeJob(server, NS, job.metadata.name);
-      }
-    } catch {
-      // deleted meanwhile: next tick
-    }
-  }, 50);
-  return () => clearInterval(timer);
-}
-
-/**
- * A Job's pod: its init container ended with `init` (exit code, message) if given, then its container
- * with `exitCode` and `message`; or, when the init container failed, the container still waiting.
- */
-function jobRan(name: string, exitCode: number, message: string, init?: { exitCode: number; message: string }): void {
-  const job = get('batch/v1', 'Job', name)!;
-  const podName = `${name}-x1`;
-  const spec = job.spec.template.spec;
-  server.create({ apiVersion: 'v1', kind: 'Pod', metadata: { name: podName, namespace: NS, labels: { ...job.spec.template.metadata.labels, 'job-name': name } }, spec });
-  const terminated = (code: number, text: string, at: string) => ({ terminated: { exitCode: code, message: text, startedAt: '2026-01-02T03:00:00Z', finishedAt: at } });
-  const initFailed = init !== undefined && init.exitCode !== 0;
-  server.updateStatus('v1', 'Pod', NS, podName, {
-    phase: exitCode === 0 && !initFailed ? 'Succeeded' : 'Failed',
-    ...(init ? { initContainerStatuses: [{ name: spec.initContainers[0].name, ready: false, restartCount: 0, image: 'x', imageID: 'x', state: terminated(init.exitCode, init.message, '2026-01-02T03:00:05Z') }] } : {}),
-    containerStatuses: [
-      { name: spec.containers[0].name, ready: false, restartCount: 0, image: 'x', imageID: 'x', state: initFailed ? { waiting: { reason: 'PodInitializing' } } : terminated(exitCode, message, '2026-01-02T03:00:10Z') },
-    ],
-  });
-  completeJob(server, NS, name, exitCode === 0 && !initFailed ? 'succeeded' : 'failed');
-}
-
-function cronJobStarts(stamp: string): string {
-  const cron = get('batch/v1', 'CronJob', CRON)!;
-  const name = `${CRON}-${stamp}`;
-  server.create({
-    apiVersion: 'batch/v1',
-    kind: 'Job',
-    metadata: { name, namespace: NS, labels: cron.spec.jobTemplate.metadata.labels, ownerReferences: [{ apiVersion: 'batch/v1', kind: 'CronJob', name: CRON, uid: cron.metadata.uid, controller: true, blockOwnerDeletion: true }] },
-    spec: cron.spec.jobTemplate.spec,
-  });
-  server.updateStatus('batch/v1', 'CronJob', NS, CRON, { ...cron.status, lastScheduleTime: '2026-01-02T03:00:00Z', active: [{ kind: 'Job', name, namespace: NS }] });
-  return name;
-}
-
-/** The metadata the backup script writes (and the upload container reports). */
-function metadata(overrides: Obj = {}): Obj {
-  const keys = keysFromSecret(get('v1', 'Secret', `${NAME}-quay-registry-managed-secret-keys`)!);
-  const model = testModel({ spec: { backup: { schedule: '@daily' } } });
-  return {
-    dump: `${NAME}-postgres-20260102T030000Z-${VERSION}.dump`,
-    registry: NAME,
-    namespace: NS,
-    uid: registry().metadata.uid,
-    component: 'postgres',
-    database: `${NAME}-quay-database`,
-    quayVersion: VERSION,
-    created: '2026-01-02T03:00:00Z',
-    size: 123456,
-    image: DEFAULT_IMAGES.postgres,
-    keysDigest: keysDigest({ ...model, keys: ensureManagedKeys(NAME, keys), keysKnown: true }),
-    format: 'pg_dump-custom',
-    ...overrides,
-  };
-}
-
-function annotate(annotations: Record<string, string | null>): void {
-  server.apply({ apiVersion: 'quay.redhat.com/v1', kind: 'QuayRegistry', metadata: { name: NAME, namespace: NS, annotations } }, { fieldManager: 'kubectl', force: true });
-}
 
 async function start(config: string, backup: Obj, waitAvailable = true): Promise<void> {
   server = await FakeApiServer.start();
+  cluster = new BackupCluster(server, NS, NAME);
   openshiftCluster(server);
   kubeConfig = installOperator(server);
   createBundleSecret(server, config);
@@ -144,9 +61,9 @@ async function start(config: string, backup: Obj, waitAvailable = true): Promise
     metadata: { name: NAME, namespace: NS },
     spec: { configBundleSecret: 'config-bundle-secret', components: [{ kind: 'objectstorage', managed: false }], backup },
   });
-  stopSim = simulate();
+  stopSim = cluster.simulate(false);
   controller = await startController(kubeConfig, { quayVersion: VERSION });
-  if (waitAvailable) await eventually(() => expect(cond('Available')?.status).toBe('True'), 20_000);
+  if (waitAvailable) await eventually(() => expect(cluster.cond('Available')?.status).toBe('True'), 20_000);
 }
 
 afterEach(async () => {
@@ -160,8 +77,8 @@ describe('an S3Storage location of config.yaml', () => {
   beforeEach(() => start(S3_CONFIG, BACKUP));
 
   test('the Secret <registry>-quay-backup-storage holds the location, owned by the registry; the CronJob only references it', async () => {
-    const secret = get('v1', 'Secret', `${NAME}-quay-backup-storage`)!;
-    expect(secret.metadata.ownerReferences).toEqual([expect.objectContaining({ kind: 'QuayRegistry', name: NAME, uid: registry().metadata.uid })]);
+    const secret = cluster.get('v1', 'Secret', `${NAME}-quay-backup-storage`)!;
+    expect(secret.metadata.ownerReferences).toEqual([expect.objectContaining({ kind: 'QuayRegistry', name: NAME, uid: cluster.registry().metadata.uid })]);
     expect(secretStrings(secret)).toEqual({
       S3_ENDPOINT: 'https://s3.eu-central-1.amazonaws.com',
       S3_REGION: 'eu-central-1',
@@ -169,7 +86,7 @@ describe('an S3Storage location of config.yaml', () => {
       AWS_ACCESS_KEY_ID: 'AKIAEXAMPLECONTROLLER',
       AWS_SECRET_ACCESS_KEY: 'controller/Secret+Key0123456789abcdef',
     });
-    const cron = get('batch/v1', 'CronJob', CRON)!;
+    const cron = cluster.get('batch/v1', 'CronJob', CRON)!;
     const pod = cron.spec.jobTemplate.spec.template.spec;
     expect(pod.initContainers.map((c: Obj) => [c.name, c.image])).toEqual([['backup', DEFAULT_IMAGES.postgres]]);
     expect(pod.containers.map((c: Obj) => [c.name, c.image])).toEqual([['upload', DEFAULT_IMAGES.quay]]);
@@ -178,83 +95,83 @@ describe('an S3Storage location of config.yaml', () => {
     const text = JSON.stringify(cron);
     for (const value of Object.values(secretStrings(secret))) expect(text).not.toContain(value);
     // No claim for backups.
-    expect(get('v1', 'PersistentVolumeClaim', `${NAME}-quay-backups`)).toBeUndefined();
+    expect(cluster.get('v1', 'PersistentVolumeClaim', `${NAME}-quay-backups`)).toBeUndefined();
   });
 
   test('a backup: its dump in status.backups; a dump that failed in the init container: its log tail, and where to read both logs', async () => {
-    const job = cronJobStarts('29000000');
-    const m = metadata();
-    jobRan(job, 0, JSON.stringify(m), { exitCode: 0, message: JSON.stringify(m) });
-    await eventually(() => expect(registry().status.backups).toEqual([expect.objectContaining({ lastJob: job, lastDump: m.dump, lastSize: 123456, outcome: 'Succeeded' })]));
-    await eventually(() => expect(events('BackupSucceeded').map((e) => e.message)).toEqual([`backed up the postgres database to ${m.dump} (123456 bytes)`]));
+    const job = cluster.cronJobStarts('29000000');
+    const m = cluster.metadata();
+    cluster.jobRan(job, 0, JSON.stringify(m), { exitCode: 0, message: JSON.stringify(m) });
+    await eventually(() => expect(cluster.registry().status.backups).toEqual([expect.objectContaining({ lastJob: job, lastDump: m.dump, lastSize: 123456, outcome: 'Succeeded' })]));
+    await eventually(() => expect(cluster.events('BackupSucceeded').map((e) => e.message)).toEqual([`backed up the postgres database to ${m.dump} (123456 bytes)`]));
 
-    const failed = cronJobStarts('29001440');
-    jobRan(failed, 0, '', { exitCode: 1, message: 'backing up database example-registry-quay-database\npg_dump: error: connection to server failed: Connection refused' });
-    await eventually(() => expect(cond('BackupFailed')?.status).toBe('True'));
-    expect(cond('BackupFailed')!.message).toBe(
+    const failed = cluster.cronJobStarts('29001440');
+    cluster.jobRan(failed, 0, '', { exitCode: 1, message: 'backing up database example-registry-quay-database\npg_dump: error: connection to server failed: Connection refused' });
+    await eventually(() => expect(cluster.cond('BackupFailed')?.status).toBe('True'));
+    expect(cluster.cond('BackupFailed')!.message).toBe(
       `the last backup of the postgres database failed (Job ${failed}): Job has reached the specified backoff limit: backing up database example-registry-quay-database\npg_dump: error: connection to server failed: Connection refused; the last good one is ${m.dump}; see \`kubectl logs -n ${NS} job/${failed} --all-containers\``,
     );
   });
 
   test('a restore from the bucket: inspected by the Quay image, restored after a download, Quay started again', async () => {
-    const m = metadata();
-    annotate({ 'quay-operator/restore': m.dump, 'quay-operator/restore-id': '1' });
-    await eventually(() => expect(inspectJob()).toBeDefined());
-    await eventually(() => expect(registry().status.restore).toMatchObject({ phase: 'Inspecting' }));
-    expect(registry().status.restore.message).toBe(
-      `reading the metadata of ${m.dump} in the bucket of location \`s3Storage\` (config.yaml's DISTRIBUTED_STORAGE_CONFIG) under ${PREFIX} (Job ${inspectJob()!.metadata.name})`,
+    const m = cluster.metadata();
+    cluster.annotate({ 'quay-operator/restore': m.dump, 'quay-operator/restore-id': '1' });
+    await eventually(() => expect(cluster.inspectJob()).toBeDefined());
+    await eventually(() => expect(cluster.registry().status.restore).toMatchObject({ phase: 'Inspecting' }));
+    expect(cluster.registry().status.restore.message).toBe(
+      `reading the metadata of ${m.dump} in the bucket of location \`s3Storage\` (config.yaml's DISTRIBUTED_STORAGE_CONFIG) under ${PREFIX} (Job ${cluster.inspectJob()!.metadata.name})`,
     );
-    const inspectPod = inspectJob()!.spec.template.spec;
+    const inspectPod = cluster.inspectJob()!.spec.template.spec;
     expect(inspectPod.containers.map((c: Obj) => [c.name, c.image, c.command[0]])).toEqual([['inspect', DEFAULT_IMAGES.quay, 'python3']]);
     expect(inspectPod.containers[0].env).toContainEqual({ name: 'DUMP', value: m.dump });
-    jobRan(inspectJob()!.metadata.name, 0, JSON.stringify({ found: true, actualSize: 123456, metadata: m }));
+    cluster.jobRan(cluster.inspectJob()!.metadata.name, 0, JSON.stringify({ found: true, actualSize: 123456, metadata: m }));
 
-    await eventually(() => expect(restoreJob()).toBeDefined());
-    for (const d of ['quay-app', 'quay-mirror', 'clair-app']) expect(replicas(d)).toBe(0);
-    expect(get('batch/v1', 'CronJob', CRON)!.spec.suspend).toBe(true);
-    const restorePod = restoreJob()!.spec.template.spec;
+    await eventually(() => expect(cluster.restoreJob()).toBeDefined());
+    for (const d of ['quay-app', 'quay-mirror', 'clair-app']) expect(cluster.replicas(d)).toBe(0);
+    expect(cluster.get('batch/v1', 'CronJob', CRON)!.spec.suspend).toBe(true);
+    const restorePod = cluster.restoreJob()!.spec.template.spec;
     expect(restorePod.initContainers.map((c: Obj) => [c.name, c.image])).toEqual([['download', DEFAULT_IMAGES.quay]]);
     expect(restorePod.containers.map((c: Obj) => [c.name, c.image])).toEqual([['restore', DEFAULT_IMAGES.postgres]]);
-    jobRan(restoreJob()!.metadata.name, 0, JSON.stringify({ restored: m.dump }), { exitCode: 0, message: '' });
+    cluster.jobRan(cluster.restoreJob()!.metadata.name, 0, JSON.stringify({ restored: m.dump }), { exitCode: 0, message: '' });
 
-    await eventually(() => expect(cond('Restored')).toMatchObject({ status: 'True', reason: 'RestoreSucceeded' }));
-    await eventually(() => expect(cond('Available')?.status).toBe('True'));
-    for (const d of ['quay-app', 'quay-mirror', 'clair-app']) expect(replicas(d)).not.toBe(0);
-    expect(get('batch/v1', 'CronJob', CRON)!.spec.suspend).toBe(false);
+    await eventually(() => expect(cluster.cond('Restored')).toMatchObject({ status: 'True', reason: 'RestoreSucceeded' }));
+    await eventually(() => expect(cluster.cond('Available')?.status).toBe('True'));
+    for (const d of ['quay-app', 'quay-mirror', 'clair-app']) expect(cluster.replicas(d)).not.toBe(0);
+    expect(cluster.get('batch/v1', 'CronJob', CRON)!.spec.suspend).toBe(false);
   });
 
   test('a dump not in the bucket: refused, naming the location and the prefix (not the bucket: a value of config.yaml)', async () => {
     const dump = `${NAME}-postgres-20250101T030000Z-${VERSION}.dump`;
-    annotate({ 'quay-operator/restore': dump });
-    await eventually(() => expect(inspectJob()).toBeDefined());
-    jobRan(inspectJob()!.metadata.name, 0, JSON.stringify({ found: false, available: [`${NAME}-postgres-20260102T030000Z-${VERSION}.dump`] }));
-    await eventually(() => expect(registry().status.restore?.phase).toBe('Refused'));
-    expect(cond('Restored')!.message).toBe(
+    cluster.annotate({ 'quay-operator/restore': dump });
+    await eventually(() => expect(cluster.inspectJob()).toBeDefined());
+    cluster.jobRan(cluster.inspectJob()!.metadata.name, 0, JSON.stringify({ found: false, available: [`${NAME}-postgres-20260102T030000Z-${VERSION}.dump`] }));
+    await eventually(() => expect(cluster.registry().status.restore?.phase).toBe('Refused'));
+    expect(cluster.cond('Restored')!.message).toBe(
       `dump ${dump} is not in the bucket of location \`s3Storage\` (config.yaml's DISTRIBUTED_STORAGE_CONFIG) under ${PREFIX}; this registry's newest there: ${NAME}-postgres-20260102T030000Z-${VERSION}.dump`,
     );
-    expect(restoreJob()).toBeUndefined();
+    expect(cluster.restoreJob()).toBeUndefined();
   });
 
   test('a download that failed (the init container): Failed with its log tail, Quay started again', async () => {
-    const m = metadata();
-    annotate({ 'quay-operator/restore': m.dump });
-    await eventually(() => expect(inspectJob()).toBeDefined());
-    jobRan(inspectJob()!.metadata.name, 0, JSON.stringify({ found: true, actualSize: 123456, metadata: m }));
-    await eventually(() => expect(restoreJob()).toBeDefined());
-    jobRan(restoreJob()!.metadata.name, 0, '', { exitCode: 1, message: `object storage: GET ${PREFIX}${m.dump}: HTTP 403 AccessDenied: Access Denied` });
-    await eventually(() => expect(registry().status.restore?.phase).toBe('Failed'));
-    expect(cond('Restored')!.message).toContain(`restoring ${m.dump} failed: object storage: GET ${PREFIX}${m.dump}: HTTP 403 AccessDenied: Access Denied; the database is as it was`);
-    await eventually(() => expect(cond('Available')?.status).toBe('True'));
+    const m = cluster.metadata();
+    cluster.annotate({ 'quay-operator/restore': m.dump });
+    await eventually(() => expect(cluster.inspectJob()).toBeDefined());
+    cluster.jobRan(cluster.inspectJob()!.metadata.name, 0, JSON.stringify({ found: true, actualSize: 123456, metadata: m }));
+    await eventually(() => expect(cluster.restoreJob()).toBeDefined());
+    cluster.jobRan(cluster.restoreJob()!.metadata.name, 0, '', { exitCode: 1, message: `object storage: GET ${PREFIX}${m.dump}: HTTP 403 AccessDenied: Access Denied` });
+    await eventually(() => expect(cluster.registry().status.restore?.phase).toBe('Failed'));
+    expect(cluster.cond('Restored')!.message).toContain(`restoring ${m.dump} failed: object storage: GET ${PREFIX}${m.dump}: HTTP 403 AccessDenied: Access Denied; the database is as it was`);
+    await eventually(() => expect(cluster.cond('Available')?.status).toBe('True'));
   });
 });
 
 test('a location that is not S3-compatible: refused, naming the field and why; nothing of the location in status', async () => {
   const config = 'FEATURE_USER_INITIALIZE: true\nDISTRIBUTED_STORAGE_CONFIG:\n  default: [LocalStorage, {storage_path: /datastorage/registry}]\nDISTRIBUTED_STORAGE_PREFERENCE: [default]\n';
   await start(config, { schedule: '@daily', destination: { objectStorage: { location: 'default' } } }, false);
-  await eventually(() => expect(cond('RolloutBlocked')).toMatchObject({ status: 'True', reason: 'ConfigInvalid' }));
-  expect(cond('RolloutBlocked')!.message).toBe(
+  await eventually(() => expect(cluster.cond('RolloutBlocked')).toMatchObject({ status: 'True', reason: 'ConfigInvalid' }));
+  expect(cluster.cond('RolloutBlocked')!.message).toBe(
     "spec.backup.destination.objectStorage.location: location `default` is local storage: a directory inside Quay's own pods, which no other pod can reach; the backups need an S3-compatible location: Amazon S3 (also behind CloudFront, Cloudflare or Akamai), Ceph RadosGW, NooBaa (OpenShift Data Foundation), IBM Cloud Object Storage, Google Cloud Storage",
   );
-  expect(get('batch/v1', 'CronJob', CRON)).toBeUndefined();
-  expect(get('v1', 'Secret', `${NAME}-quay-backup-storage`)).toBeUndefined();
+  expect(cluster.get('batch/v1', 'CronJob', CRON)).toBeUndefined();
+  expect(cluster.get('v1', 'Secret', `${NAME}-quay-backup-storage`)).toBeUndefined();
 });
