@@ -78,6 +78,14 @@ function elector(store: LeaseStore, clock: ManualClock, identity: string, events
   });
 }
 
+/** A lease store, a manual clock and the leadership events of the electors made on them. */
+function world() {
+  const store = new LeaseStore();
+  const clock = new ManualClock();
+  const events: string[] = [];
+  return { store, clock, events, elect: (identity: string) => elector(store, clock, identity, events) };
+}
+
 describe('MicroTime', () => {
   it('formats with microseconds in UTC and parses back', () => {
     const t = Date.UTC(2026, 10, 21, 6, 0, 0, 123);
@@ -91,9 +99,8 @@ describe('MicroTime', () => {
 
 describe('LeaderElector (in-memory lease)', () => {
   it('creates an absent lease and renews it, keeping acquireTime and transitions', async () => {
-    const store = new LeaseStore();
-    const clock = new ManualClock();
-    const a = elector(store, clock, 'pod-a', []);
+    const { store, clock, elect } = world();
+    const a = elect('pod-a');
     expect(await a.tryAcquireOrRenew()).toBe(true);
     expect(store.lease()).toMatchObject({
       apiVersion: 'coordination.k8s.io/v1',
@@ -107,11 +114,9 @@ describe('LeaderElector (in-memory lease)', () => {
   });
 
   it('one of two candidates wins; the other takes over after release', async () => {
-    const store = new LeaseStore();
-    const clock = new ManualClock();
-    const events: string[] = [];
-    const a = elector(store, clock, 'pod-a', events);
-    const b = elector(store, clock, 'pod-b', events);
+    const { store, clock, events, elect } = world();
+    const a = elect('pod-a');
+    const b = elect('pod-b');
     a.start();
     await flush();
     b.start();
@@ -134,11 +139,9 @@ describe('LeaderElector (in-memory lease)', () => {
   });
 
   it('takes over an expired lease (renewTime + leaseDuration < now), not before', async () => {
-    const store = new LeaseStore();
-    const clock = new ManualClock();
-    const events: string[] = [];
-    const a = elector(store, clock, 'pod-a', events);
-    const b = elector(store, clock, 'pod-b', events);
+    const { store, clock, elect } = world();
+    const a = elect('pod-a');
+    const b = elect('pod-b');
     expect(await a.tryAcquireOrRenew()).toBe(true); // a renews once, then dies silently
     await clock.advance(15_000);
     expect(await b.tryAcquireOrRenew()).toBe(false); // exactly at the limit: still valid
@@ -148,10 +151,9 @@ describe('LeaderElector (in-memory lease)', () => {
   });
 
   it('a 409 on the write means not leader (two candidates cannot both win)', async () => {
-    const store = new LeaseStore();
-    const clock = new ManualClock();
-    const a = elector(store, clock, 'pod-a', []);
-    const b = elector(store, clock, 'pod-b', []);
+    const { store, clock, elect } = world();
+    const a = elect('pod-a');
+    const b = elect('pod-b');
     // Both read "no lease"; b's create lands first.
     store.beforeWrite = () => {
       store.beforeWrite = undefined;
@@ -171,10 +173,8 @@ describe('LeaderElector (in-memory lease)', () => {
   });
 
   it('steps down when another holder took the lease, and when it cannot renew within the deadline', async () => {
-    const store = new LeaseStore();
-    const clock = new ManualClock();
-    const events: string[] = [];
-    const a = elector(store, clock, 'pod-a', events);
+    const { store, clock, events, elect } = world();
+    const a = elect('pod-a');
     a.start();
     await flush();
     expect(a.isLeader()).toBe(true);
@@ -199,10 +199,8 @@ describe('LeaderElector (in-memory lease)', () => {
   });
 
   it('a leader whose renewal answers only after the renew deadline has stepped down at the deadline, and the late answer does not make it lead', async () => {
-    const store = new LeaseStore();
-    const clock = new ManualClock();
-    const events: string[] = [];
-    const a = elector(store, clock, 'pod-a', events);
+    const { store, clock, events, elect } = world();
+    const a = elect('pod-a');
     a.start();
     await flush();
     expect(a.isLeader()).toBe(true); // renewed at 0
@@ -227,10 +225,8 @@ describe('LeaderElector (in-memory lease)', () => {
   });
 
   it('a candidate whose acquisition answers only after the renew deadline does not lead on it', async () => {
-    const store = new LeaseStore();
-    const clock = new ManualClock();
-    const events: string[] = [];
-    const a = elector(store, clock, 'pod-a', events);
+    const { store, clock, events, elect } = world();
+    const a = elect('pod-a');
     store.slow = deferred();
     a.start();
     await clock.advance(10_000);
@@ -248,10 +244,8 @@ describe('LeaderElector (in-memory lease)', () => {
   });
 
   it('the deadline counts from when the last successful renewal started (its renewTime), not from its answer', async () => {
-    const store = new LeaseStore();
-    const clock = new ManualClock();
-    const events: string[] = [];
-    const a = elector(store, clock, 'pod-a', events);
+    const { store, clock, elect } = world();
+    const a = elect('pod-a');
     a.start();
     await flush();
     expect(a.isLeader()).toBe(true);
