@@ -2,19 +2,17 @@
 // (spec.migrations.run: false), unit by unit: the schema check in place of the migration Job, Quay
 // held until it succeeds, a check of another version replaced, the OLM condition left alone, and a
 // migration under way never pruned when a site is switched to not migrating.
-import { Applier } from '../../lib/controller/applier';
 import { upgradeStateOf } from '../../lib/controller/operator-condition';
 import { plan } from '../../lib/controller/plan';
 import { computeStatus } from '../../lib/controller/status';
-import type { RegistryModel } from '../../lib/model';
-import { KubeObject, renderCredentials, renderRegistry, sortObjects } from '../../lib/synth';
+import type { KubeObject } from '../../lib/synth';
 import { testModel } from '../support/model';
-import { UID, VERSION_ANNOTATION, healthyCluster, keysOf, migrationJob, n, observe, owned, ownedAll } from '../support/observed';
+import { renderOwned } from '../support/plan';
+import { UID, VERSION_ANNOTATION, healthyCluster, keysOf, migrationJob, n, observe, owned } from '../support/observed';
 
 type Obj = Record<string, any>;
 const EXTERNAL = ['DB_URI: postgresql://quay:pw@db.example.com/quay', 'BUILDLOGS_REDIS: {host: redis.example.com, port: 6379}', 'USER_EVENTS_REDIS: {host: redis.example.com, port: 6379}'].join('\n');
 const site = (run: boolean) => testModel({ files: { 'config.yaml': EXTERNAL }, spec: { migrations: { run }, components: [{ kind: 'postgres', managed: false }, { kind: 'redis', managed: false }] } });
-const render = (model: RegistryModel) => ownedAll(sortObjects([...renderRegistry(model).objects, ...renderCredentials(model)])).map((o) => Applier.stamp(o));
 const CHECK = `Job/${n('quay-schema-check')}`;
 const MIGRATION = `Job/${n('quay-app-upgrade')}`;
 
@@ -26,7 +24,7 @@ function checkJob(rendered: readonly KubeObject[], version: string, status: Obj)
 describe('a site that does not migrate', () => {
   const model = site(false);
   const version = model.environment.quayVersion;
-  const rendered = render(model);
+  const rendered = renderOwned(model);
   const healthy = healthyCluster(rendered, version).filter((o) => o.kind !== 'Job');
 
   test('a new site: the check is applied, never a migration Job; Quay and mirror held at 0; AwaitingMigration', () => {
@@ -57,7 +55,7 @@ describe('a site that does not migrate', () => {
     expect(upgradeStateOf(p, 'v3.98.4', version).migration).toBe(false);
     // The site that migrates does hold it.
     const migrating = site(true);
-    const m = plan(migrating, render(migrating), observe(healthyCluster(render(migrating), version).filter((o) => o.kind !== 'Job')), 'v3.98.4', UID);
+    const m = plan(migrating, renderOwned(migrating), observe(healthyCluster(renderOwned(migrating), version).filter((o) => o.kind !== 'Job')), 'v3.98.4', UID);
     expect(upgradeStateOf(m, 'v3.98.4', version).migration).toBe(true);
   });
 

@@ -50,3 +50,31 @@ test('stable: built again from what it applied, the same object and hash (no wri
   const asLive = { ...first, metadata: { ...first.metadata, uid: 'u', resourceVersion: '43', annotations: { ...first.metadata.annotations, 'deployment.kubernetes.io/revision': '4' } }, status: {} };
   expect(readOnlyPrevious(asLive as unknown as KubeObject, rendered())).toEqual(first);
 });
+
+test("the user's other env entries kept as they are, only QUAY_OVERRIDE_CONFIG replaced; apiVersion and kind of a Deployment", () => {
+  const live = liveQuayApp(testModel(), [{ name: 'QUAY_OVERRIDE_CONFIG', value: '{"FEATURE_X":true}' }, { name: 'HTTP_PROXY', value: 'http://proxy:3128' }]);
+  const out = readOnlyPrevious(live as KubeObject, rendered()) as Obj;
+  const before = (container(live).env as Obj[]).filter((e) => e.name !== 'QUAY_OVERRIDE_CONFIG');
+  expect(container(out).env).toEqual([...before, { name: 'QUAY_OVERRIDE_CONFIG', value: '{"FEATURE_X":true,"REGISTRY_STATE":"readonly"}' }]);
+  expect([out.apiVersion, out.kind]).toEqual(['apps/v1', 'Deployment']);
+});
+
+test('a QUAY_OVERRIDE_CONFIG that is not JSON: replaced by the read-only state alone', () => {
+  const out = readOnlyPrevious(liveQuayApp(testModel(), [{ name: 'QUAY_OVERRIDE_CONFIG', value: '{not json' }]) as KubeObject, rendered()) as Obj;
+  expect(container(out).env.filter((e: Obj) => e.name === 'QUAY_OVERRIDE_CONFIG')).toEqual([{ name: 'QUAY_OVERRIDE_CONFIG', value: '{"REGISTRY_STATE":"readonly"}' }]);
+});
+
+test('a sidecar (e.g. injected by a service mesh) is left as it is: only quay-app turns read-only', () => {
+  const live = liveQuayApp();
+  const sidecar = { name: 'istio-proxy', image: 'istio/proxyv2:1.20', env: [{ name: 'ISTIO_META', value: 'x' }] };
+  live.spec.template.spec.containers = [...live.spec.template.spec.containers, sidecar];
+  const out = readOnlyPrevious(live as KubeObject, rendered()) as Obj;
+  expect(out.spec.template.spec.containers.find((c: Obj) => c.name === 'istio-proxy')).toEqual(sidecar);
+});
+
+test('its ownerReferences kept (a server-side apply without them would drop the registry as owner)', () => {
+  const live = liveQuayApp();
+  const refs = [{ apiVersion: 'quay.redhat.com/v1', kind: 'QuayRegistry', name: 'example-registry', uid: 'r', controller: true, blockOwnerDeletion: true }];
+  live.metadata.ownerReferences = refs;
+  expect((readOnlyPrevious(live as KubeObject, rendered()) as Obj).metadata.ownerReferences).toEqual(refs);
+});

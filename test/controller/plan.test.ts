@@ -1,15 +1,12 @@
 // The planner's sequencing and pruning rules, one observed cluster per case.
 // Upstream: go-quay-operator.md §2.4 (migration Job), §7 items 2, 4, 5, 6, 10, 11, 12.
-import { APPLIED_HASH, Applier } from '../../lib/controller/applier';
-import { dependentWorkloads, plan, Plan } from '../../lib/controller/plan';
-import type { ObservedState } from '../../lib/controller/observed';
-import type { RegistryModel } from '../../lib/model';
-import { KubeObject, renderCredentials, renderRegistry, sortObjects } from '../../lib/synth';
+import { APPLIED_HASH } from '../../lib/controller/applier';
+import { dependentWorkloads, Plan } from '../../lib/controller/plan';
+import type { KubeObject } from '../../lib/synth';
 import { TestModelOptions, testModel } from '../support/model';
 import {
   NAMESPACE,
   OTHER_UID,
-  UID,
   deploymentNamed,
   find,
   healthyCluster,
@@ -21,24 +18,16 @@ import {
   objectBucketClaim,
   observe,
   owned,
-  ownedAll,
   replacing,
   secret,
   without,
 } from '../support/observed';
+import { CLAIR, EDITOR, HPA_CLAIR, HPA_MIRROR, HPA_QUAY, JOB, MIRROR, QUAY_APP, applied, bundled, databasesUp, dependenciesUp, planFor, renderOwned } from '../support/plan';
 
 type Obj = Record<string, any>;
 
-/** With a config bundle Secret, so the config editor is rendered too. */
-const bundled = (options: TestModelOptions = {}) => testModel({ files: { 'config.yaml': 'FEATURE_USER_INITIALIZE: true\n' }, ...options });
 const VERSION = bundled().environment.quayVersion;
 const OLD_VERSION = 'v3.8.0';
-
-/** Rendered as the reconciler hands it to the planner: owned by the registry, stamped with the applied hash. */
-function render(model: RegistryModel): KubeObject[] {
-  // As the reconciler plans: the render and the credential Secrets.
-  return ownedAll(sortObjects([...renderRegistry(model).objects, ...renderCredentials(model)])).map((o) => Applier.stamp(o));
-}
 
 /** Without the applied-hash annotation (a held Deployment is re-stamped). */
 function unstamped(o: KubeObject | Obj | undefined): Obj {
@@ -46,32 +35,8 @@ function unstamped(o: KubeObject | Obj | undefined): Obj {
   return { ...o, metadata: { ...(o as Obj).metadata, annotations } };
 }
 
-function planFor(opts: { model?: RegistryModel; observed?: ObservedState; currentVersion?: string; uid?: string | undefined } = {}) {
-  const model = opts.model ?? bundled();
-  const rendered = render(model);
-  const result = plan(model, rendered, opts.observed ?? observe(), opts.currentVersion, 'uid' in opts ? opts.uid : UID);
-  return { model, rendered, result };
-}
 
-const QUAY_APP = `Deployment/${n('quay-app')}`;
-const MIRROR = `Deployment/${n('quay-mirror')}`;
-const EDITOR = `Deployment/${n('quay-config-editor')}`;
-const CLAIR = `Deployment/${n('clair-app')}`;
-const JOB = `Job/${n('quay-app-upgrade')}`;
-const HPA_QUAY = `HorizontalPodAutoscaler/${n('quay-app')}`;
-const HPA_MIRROR = `HorizontalPodAutoscaler/${n('quay-mirror')}`;
-const HPA_CLAIR = `HorizontalPodAutoscaler/${n('clair-app')}`;
 const WORKLOADS = [QUAY_APP, MIRROR, EDITOR, CLAIR, JOB, HPA_QUAY, HPA_MIRROR, HPA_CLAIR];
-
-/** The managed dependencies, available. */
-const databasesUp = () => [
-  deploymentNamed(n('quay-database'), { replicas: 1 }),
-  deploymentNamed(n('clair-postgres'), { replicas: 1 }),
-  deploymentNamed(n('quay-redis'), { replicas: 1 }),
-];
-const dependenciesUp = () => [...databasesUp(), objectBucketClaim('Bound')];
-
-const applied = (p: Plan, key: string) => p.apply.find((o) => keyOf(o) === key) as Obj | undefined;
 
 const UNMANAGED_FILES = {
   'config.yaml': [
@@ -311,7 +276,7 @@ function failedNoMessage(): KubeObject {
 }
 
 describe('pruning', () => {
-  const current = () => healthyCluster(render(bundled()), VERSION);
+  const current = () => healthyCluster(renderOwned(bundled()), VERSION);
 
   test('a healthy cluster holding exactly what is rendered: nothing removed or kept', () => {
     const { result } = planFor({ observed: observe(current()), currentVersion: VERSION });
@@ -333,9 +298,9 @@ describe('pruning', () => {
   // Mirror unmanaged: everything rolled out on the new render, plus the mirror objects of the old one.
   const noMirror = () => testModel({ spec: { components: [{ kind: 'mirror', managed: false }] } });
   const mirrorLeftOver = () => [
-    ...healthyCluster(render(noMirror()), VERSION),
-    liveDeployment(find(render(bundled()), 'Deployment', n('quay-mirror'))),
-    owned(find(render(bundled()), 'HorizontalPodAutoscaler', n('quay-mirror'))),
+    ...healthyCluster(renderOwned(noMirror()), VERSION),
+    liveDeployment(find(renderOwned(bundled()), 'Deployment', n('quay-mirror'))),
+    owned(find(renderOwned(bundled()), 'HorizontalPodAutoscaler', n('quay-mirror'))),
   ];
 
   test('mirror unmanaged: its owned Deployment and HPA are removed, nothing else', () => {
@@ -376,10 +341,10 @@ describe('pruning', () => {
   describe('old config objects: removed once nothing reads them (PROJQUAY-9157), whatever other Deployments do', () => {
     // The same registry before the user dropped their own SECRET_KEY: the operator's part of
     // config.yaml changed, so another quay-config-<hash> ConfigMap.
-    const before = render(testModel({ files: { 'config.yaml': 'SECRET_KEY: their-own\n' } }));
+    const before = renderOwned(testModel({ files: { 'config.yaml': 'SECRET_KEY: their-own\n' } }));
     const assembly = (objs: KubeObject[]) => objs.find((o) => o.kind === 'ConfigMap' && /-quay-config-[0-9a-f]{10}$/.test(o.metadata.name))!.metadata.name;
     const oldName = assembly(before);
-    const now = render(bundled());
+    const now = renderOwned(bundled());
     const newName = assembly(now);
     const oldConfig = () => ({ ...secret(oldName), kind: 'ConfigMap', type: undefined, data: {} }) as KubeObject;
     /** A pod of `workload` (a rendered Deployment or Job) as the kubelet runs it. */
@@ -453,6 +418,8 @@ describe('pruning', () => {
   ])('never removed: %s', (_, extra) => {
     const { result } = planFor({ model: noMirror(), observed: observe(without(mirrorLeftOver(), MIRROR, HPA_MIRROR), extra()), currentVersion: VERSION });
     expect(result.remove).toEqual([]);
+    // Not even reported as config in use: not the registry's to keep or prune.
+    expect(result.configInUse).toEqual([]);
   });
 
   test('without a registry uid nothing is removed', () => {
@@ -474,10 +441,11 @@ describe('pruning', () => {
 
   test('an owned object of a kind no longer rendered in another namespace (the dashboard) is left to the reconciler', () => {
     const model = testModel({ spec: { components: [{ kind: 'monitoring', managed: false }] } });
-    const dashboard = owned(find(render(bundled()), 'ConfigMap', n('grafana-dashboard-quay')));
+    const dashboard = owned(find(renderOwned(bundled()), 'ConfigMap', n('grafana-dashboard-quay')));
     expect(dashboard.metadata.namespace).not.toBe(NAMESPACE);
     const { result } = planFor({ model, observed: observe(current(), dashboard), currentVersion: VERSION });
     expect(keysOf(result.remove)).not.toContain(`ConfigMap/${n('grafana-dashboard-quay')}`);
+    expect(result.configInUse).not.toContain(`ConfigMap/${n('grafana-dashboard-quay')}`);
     // The monitoring objects in the registry's namespace do go.
     expect(keysOf(result.remove)).toEqual(expect.arrayContaining([`ServiceMonitor/${n('quay-metrics-monitor')}`, `PrometheusRule/${n('quay-prometheus-rules')}`]));
   });
