@@ -17,6 +17,8 @@ export interface QuayTarget {
   readonly baseUrl: string;
   /** PEM of the certificate Quay serves, when the call is https. */
   readonly pinnedCertificate?: Buffer;
+  /** How long to wait for an answer (default 15 s). */
+  readonly timeoutMs?: number;
 }
 
 /** Answers larger than this are cut (Quay's are a few hundred bytes). */
@@ -53,7 +55,8 @@ export const postToQuay: QuayApi = (target, path, body) =>
       url.protocol === 'https:'
         ? https.request(url, { method: 'POST', headers, rejectUnauthorized: false }, onAnswer)
         : http.request(url, { method: 'POST', headers }, onAnswer);
-    req.setTimeout(TIMEOUT_MS, () => req.destroy(new Error(`no answer from ${url.origin} in ${TIMEOUT_MS / 1000} s`)));
+    const timeoutMs = target.timeoutMs ?? TIMEOUT_MS;
+    req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer from ${url.origin} in ${timeoutMs / 1000} s`)));
     if (pinned) {
       // Checked before the body is sent: the password goes only to the certificate Quay serves.
       req.on('socket', (socket) =>

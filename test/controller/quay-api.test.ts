@@ -47,3 +47,37 @@ test('a non-JSON answer (a proxy\'s page) is kept as text', async () => {
   const port = await serve(http.createServer((_req, res) => res.writeHead(502).end('Bad Gateway')));
   expect(await postToQuay({ baseUrl: `http://127.0.0.1:${port}` }, '/api/v1/user/initialize', {})).toEqual({ status: 502, body: 'Bad Gateway' });
 });
+
+test('over http: a JSON POST to the path, its Content-Length the bytes sent (UTF-8, not characters)', async () => {
+  const seen: { method?: string; url?: string; headers?: http.IncomingHttpHeaders } = {};
+  const port = await serve(
+    http.createServer((req, res) => {
+      Object.assign(seen, { method: req.method, url: req.url, headers: req.headers });
+      handler(req, res);
+    }),
+  );
+  const answer = await postToQuay({ baseUrl: `http://127.0.0.1:${port}` }, '/api/v1/user/initialize', { username: 'ü' });
+  expect(answer.status).toBe(400);
+  expect(seen).toMatchObject({ method: 'POST', url: '/api/v1/user/initialize', headers: { 'content-type': 'application/json', 'content-length': '17' } });
+  expect(received).toEqual(['{"username":"ü"}']);
+});
+
+test('an answer larger than 64 KiB is cut (a misrouted call cannot fill the memory)', async () => {
+  const port = await serve(
+    http.createServer((_req, res) => {
+      res.writeHead(200);
+      for (let i = 0; i < 16; i++) res.write('x'.repeat(16 * 1024));
+      res.end();
+    }),
+  );
+  const { body } = await postToQuay({ baseUrl: `http://127.0.0.1:${port}` }, '/', {});
+  expect(typeof body).toBe('string');
+  expect((body as string).length).toBeGreaterThan(0);
+  expect((body as string).length).toBeLessThanOrEqual(64 * 1024);
+});
+
+test('no answer: refused after the timeout, naming the server', async () => {
+  const port = await serve(http.createServer(() => undefined));
+  await expect(postToQuay({ baseUrl: `http://127.0.0.1:${port}`, timeoutMs: 200 }, '/', {})).rejects.toThrow(`no answer from http://127.0.0.1:${port} in 0.2 s`);
+  server.closeAllConnections?.();
+});
