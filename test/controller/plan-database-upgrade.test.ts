@@ -54,6 +54,13 @@ describe('Quay\'s database on PostgreSQL 10', () => {
     expect(keysOf(p.apply)).not.toContain(`Deployment/${oldDatabaseName(model, 'postgres')}`);
   });
 
+  test('with a Quay upgrade pending too (3.5 → now): the migration Job waits for the new major, it never migrates the old database', () => {
+    const p = plan(model, rendered, { ...observe([...others('quay-database'), onOldMajor('quay-database', 1, OLD_CLAIM)]), pods: [] }, 'v3.5.7', UID, renderUpgrade);
+    expect(p.migration).toEqual({ phase: 'waiting' });
+    expect(keysOf(p.apply)).not.toContain(JOB);
+    expect(applied(p, QUAY_APP)!.spec.replicas).toBe(0);
+  });
+
   test('scaled down: not scaled again; the previous major started on the old volume; the Job not yet', () => {
     const p = planWith(...others('quay-database'), onOldMajor('quay-database', 0, OLD_CLAIM));
     expect(p.databaseUpgrades.map((u) => u.phase)).toEqual(['starting-old']);
