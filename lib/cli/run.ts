@@ -297,7 +297,7 @@ export async function startOperator(
     rateLimiter: new TokenBucket({ qps: api.qps, burst: api.burst }),
     onThrottled: (t: ThrottleInfo) => {
       throttled.inc({ code: String(t.status) });
-      logger.info('the API server asked to wait', { method: t.method, path: t.path, code: t.status, retryInMs: t.retryAfterMs, flowSchemaUID: t.flowSchemaUID ?? null, priorityLevelUID: t.priorityLevelUID ?? null });
+      logger.info('the API server asked to wait', { method: t.method, path: t.path, code: t.status, retryInMs: t.retryAfterMs, waited: t.waited, flowSchemaUID: t.flowSchemaUID ?? null, priorityLevelUID: t.priorityLevelUID ?? null });
     },
   });
   const client = new KubeClient(connection, clientOptions());

@@ -163,10 +163,12 @@ export class KubeClient {
       // that is not recorded is only logged (events have random names).
       const wait = retryAfterMs(res, code, this.clock.now());
       const mayStillBeProcessing = code === 504 || (code >= 500 && (reason === 'ServerTimeout' || reason === 'Timeout'));
-      if (wait !== undefined && attempt < this.maxRetries && !(method !== 'GET' && mayStillBeProcessing)) {
+      const waited = wait !== undefined && attempt < this.maxRetries && !(method !== 'GET' && mayStillBeProcessing);
+      // Told whether or not it is waited out (the metric counts both): the server asked to wait either way.
+      if (wait !== undefined) this.options.onThrottled?.({ method, path, status: code, retryAfterMs: wait, waited, ...apfHeaders(res) });
+      if (waited) {
         this.stats.throttled++;
         this.pausedUntil = Math.max(this.pausedUntil, this.clock.now() + wait);
-        this.options.onThrottled?.({ method, path, status: code, retryAfterMs: wait, ...apfHeaders(res) });
         continue;
       }
       if (code < 200 || code > 299) {
@@ -288,7 +290,7 @@ export class KubeClient {
           if (wait !== undefined) {
             this.stats.throttled++;
             this.pausedUntil = Math.max(this.pausedUntil, this.clock.now() + wait);
-            this.options.onThrottled?.({ method: 'GET', path, status: res.statusCode ?? 0, retryAfterMs: wait, ...apfHeaders(res) });
+            this.options.onThrottled?.({ method: 'GET', path, status: res.statusCode ?? 0, retryAfterMs: wait, waited: true, ...apfHeaders(res) });
           }
           const err = new Error(res.statusMessage || http.STATUS_CODES[res.statusCode ?? 500] || 'Internal Server Error');
           end(Object.assign(err, { statusCode: res.statusCode, ...(wait !== undefined ? { retryAfterMs: wait } : {}) }));

@@ -436,6 +436,9 @@ describe('quay-operator run in this process: the lease has a client bounded by t
     await eventually(() => expect(server.requests.slice(at + 1).some((r) => r.path === LEASE_PATH && r.method === 'PUT' && r.code === 200)).toBe(true), 2500);
     expect(o.elector?.isLeader()).toBe(true);
     expect(lines().map((l) => l.msg)).not.toContain('lost leadership; exiting');
+    // Not waited out, but counted and told as any answer asking to wait.
+    expect(o.metrics.render()).toMatch(/^quay_operator_api_throttled_total\{code="429"\} 1$/m);
+    expect(lines().filter((l) => l.msg === 'the API server asked to wait')).toEqual([expect.objectContaining({ method: 'GET', path: LEASE_PATH, code: 429, retryInMs: 10_000, waited: false })]);
   });
 
   test('a 429 is logged with the UIDs of the flow schema and priority level that API Priority and Fairness named', async () => {
@@ -446,7 +449,7 @@ describe('quay-operator run in this process: the lease has a client bounded by t
     // is still starting leaves informers running (Controller.start goes on after Controller.stop).
     await eventually(() => expect(o.controller.isReady()).toBe(true), 10_000);
     const line = lines().find((l) => l.msg === 'the API server asked to wait')!;
-    expect(line).toMatchObject({ code: 429, retryInMs: 1000, flowSchemaUID: APF_HEADERS['X-Kubernetes-PF-FlowSchema-UID'], priorityLevelUID: APF_HEADERS['X-Kubernetes-PF-PriorityLevel-UID'] });
+    expect(line).toMatchObject({ code: 429, retryInMs: 1000, waited: true, flowSchemaUID: APF_HEADERS['X-Kubernetes-PF-FlowSchema-UID'], priorityLevelUID: APF_HEADERS['X-Kubernetes-PF-PriorityLevel-UID'] });
     expect(line).not.toHaveProperty('flowSchema');
     expect(line).not.toHaveProperty('priorityLevel');
   });

@@ -100,7 +100,7 @@ describe('KubeClient against a server that pushes back', () => {
     await expect(other).resolves.toBeUndefined();
     expect(seen('/configmaps/a').map((r) => r.code)).toEqual([429, 404]);
     expect(throttles).toEqual([
-      { method: 'GET', path: `/api/v1/namespaces/${NS}/configmaps/a`, status: 429, retryAfterMs: 2000, flowSchemaUID: APF_HEADERS['X-Kubernetes-PF-FlowSchema-UID'], priorityLevelUID: APF_HEADERS['X-Kubernetes-PF-PriorityLevel-UID'] },
+      { method: 'GET', path: `/api/v1/namespaces/${NS}/configmaps/a`, status: 429, retryAfterMs: 2000, waited: true, flowSchemaUID: APF_HEADERS['X-Kubernetes-PF-FlowSchema-UID'], priorityLevelUID: APF_HEADERS['X-Kubernetes-PF-PriorityLevel-UID'] },
     ]);
     expect(c.stats.throttled).toBe(1);
   });

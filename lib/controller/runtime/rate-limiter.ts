@@ -18,6 +18,8 @@ export interface ThrottleInfo {
   readonly path: string;
   readonly status: number;
   readonly retryAfterMs: number;
+  /** Waited out and sent again; false when the answer is the error (the lease's client, a write that may have happened, retries used up). */
+  readonly waited: boolean;
   readonly flowSchemaUID?: string;
   readonly priorityLevelUID?: string;
 }
