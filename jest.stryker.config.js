@@ -1,4 +1,4 @@
-// Jest for mutation testing (stryker.config.json): the tests that exercise lib/ and constructs/ in
+// Jest for mutation testing (stryker.config.cjs): the tests that exercise lib/ and constructs/ in
 // process. The CLI and e2e tests run the built binary, which Stryker's mutants never reach, and the
 // fake API server's own tests check test code: running them would only slow every mutant down. The
 // hardening suites (bad-input corpus, injected faults) repeat what the unit tests check, thousands of times.

@@ -1,0 +1,61 @@
+// npm run test:mutation (not in CI: slow). Incremental: a rerun tests only mutants whose code or tests
+// changed (reports/stryker-incremental.json, written by each run; commit it after a full run so
+// everyone's reruns reuse it). A narrower run: npm run test:mutation -- --mutate lib/upgrade/versions.ts
+// A folder's own unit tests only (minutes instead of hours; see jest.stryker.config.js):
+//   STRYKER_TESTS=test/controller/plan.test.ts npm run test:mutation -- --mutate lib/controller/plan.ts
+// Then Jest's findRelatedTests is off: it misses files a test reaches only through another module,
+// and the narrowed test list already says which tests run.
+const narrowed = Boolean(process.env.STRYKER_TESTS);
+
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+module.exports = {
+  packageManager: 'npm',
+  testRunner: 'jest',
+  jest: {
+    projectType: 'custom',
+    configFile: 'jest.stryker.config.js',
+    enableFindRelatedTests: !narrowed
+  },
+  checkers: [
+    'typescript'
+  ],
+  tsconfigFile: 'tsconfig.json',
+  typescriptChecker: {
+    prioritizePerformanceOverAccuracy: true
+  },
+  mutate: [
+    'lib/controller/**/*.ts',
+    'lib/bundle/**/*.ts',
+    'lib/api/**/*.ts',
+    'lib/keys.ts',
+    'lib/upgrade/**/*.ts',
+    'constructs/**/*.ts',
+    '!lib/controller/runtime/logger.ts'
+  ],
+  coverageAnalysis: 'perTest',
+  ignoreStatic: true,
+  incremental: true,
+  incrementalFile: 'reports/stryker-incremental.json',
+  concurrency: 2,
+  timeoutMS: 30000,
+  reporters: [
+    'clear-text',
+    'progress',
+    'html',
+    'json'
+  ],
+  htmlReporter: {
+    fileName: 'reports/mutation/index.html'
+  },
+  jsonReporter: {
+    fileName: 'reports/mutation/mutation.json'
+  },
+  thresholds: {
+    high: 90,
+    low: 85,
+    break: null
+  },
+  tempDirName: '.stryker-tmp',
+  cleanTempDir: true,
+  dryRunTimeoutMinutes: 30
+};
