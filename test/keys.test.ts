@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import {
   MANAGED_KEY_NAMES,
   ensureManagedKeys,
@@ -6,6 +7,7 @@ import {
   managedKeysSecretName,
   parseDatabaseUri,
   randomString,
+  reconfigureToken,
 } from '../lib/keys';
 import { fixedRandom } from './support/model';
 
@@ -168,4 +170,25 @@ describe('parseDatabaseUri', () => {
   it.each(['not a uri', '', 'mysql://quay:pw@db/quay', 'http://db.example.com/quay'])('returns undefined for %j', (garbage) => {
     expect(parseDatabaseUri(garbage)).toBeUndefined();
   });
+});
+
+describe('reconfigureToken', () => {
+  it("is HMAC-SHA256 of the registry's namespace and name under the editor's password, in hex", () => {
+    const expected = createHmac('sha256', 'editor-pw').update('quay-operator/reconfigure:quay-enterprise/example-registry').digest('hex');
+    expect(reconfigureToken('editor-pw', 'quay-enterprise', 'example-registry')).toBe(expected);
+    expect(expected).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it("one registry's editor cannot reconfigure another (namespace and name bound)", () => {
+    const token = reconfigureToken('editor-pw', 'quay-enterprise', 'example-registry');
+    expect(reconfigureToken('editor-pw', 'other', 'example-registry')).not.toBe(token);
+    expect(reconfigureToken('editor-pw', 'quay-enterprise', 'other')).not.toBe(token);
+    expect(reconfigureToken('other-pw', 'quay-enterprise', 'example-registry')).not.toBe(token);
+  });
+});
+
+it('an empty CLAIR_DB_PASSWORD next to DB_ROOT_PW is not a legacy upgrade: a new random password, not `postgres`', () => {
+  const keys = ensureManagedKeys('example-registry', { DB_ROOT_PW: 'root', CLAIR_DB_PASSWORD: '' }, fixedRandom());
+  expect(keys.CLAIR_DB_PASSWORD).toMatch(/^[0-9A-Za-z]{32}$/);
+  expect(keys.CLAIR_DB_ROOT_PW).toBe(keys.CLAIR_DB_PASSWORD);
 });

@@ -191,3 +191,9 @@ describe('resolveComponents', () => {
     expect(components.tls.managed).toBe(true);
   });
 });
+
+test('platformCapabilities: OpenShift serves Routes, bucket claims, monitoring and console dashboards; both take the exposures and certificates a user names', () => {
+  const both = { ingress: true, httpRoutes: true, tlsRoutes: true, certificates: true, allNamespaces: true };
+  expect(platformCapabilities('openshift')).toEqual({ ...both, routes: true, objectBucketClaims: true, monitoring: true, consoleDashboards: true });
+  expect(platformCapabilities('kubernetes')).toEqual({ ...both, routes: false, objectBucketClaims: false, monitoring: false, consoleDashboards: false });
+});

@@ -6,6 +6,9 @@
 //
 // Every check is a function returning findings, so the last block can prove each one finds the defect
 // it is meant to find in a deliberately broken copy of the CRD.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as yaml from 'js-yaml';
 import { CustomResourceDefinition } from 'kubernetes-models/apiextensions.k8s.io/v1/CustomResourceDefinition';
 import { quayRegistryCrd } from '../../lib/api/crd';
 import { validateObject } from '../support/schema';
@@ -494,4 +497,8 @@ describe('the checks find what they look for (on broken copies of the CRD)', () 
       'column Version: .status.version is not in the schema',
     ]);
   });
+});
+
+test('deploy/crd.yaml is what quayRegistryCrd builds (npm run crd): names, scope, printer columns, status subresource, schema', () => {
+  expect(quayRegistryCrd()).toEqual(yaml.load(fs.readFileSync(path.resolve(__dirname, '../../deploy/crd.yaml'), 'utf8')));
 });

@@ -2,7 +2,7 @@
 // updaters import annotation's value, and the model's refusals around them: each bad input names
 // its field, and what the CRD schema says is what the code accepts.
 import { CLAIR_IMPORT_ANNOTATION, parseImportSource } from '../../lib/api/clair-disconnected';
-import { runsMigrations } from '../../lib/api/geo-replication';
+import { parseMigrations, runsMigrations } from '../../lib/api/geo-replication';
 import { specSchema } from '../../lib/api/schema';
 import { parseQuayRegistry } from '../../lib/api/validate';
 import { buildModel } from '../../lib/model';
@@ -114,5 +114,25 @@ describe(`the ${CLAIR_IMPORT_ANNOTATION} annotation's value`, () => {
     const { problem } = parseImportSource('https://user:s3cret@mirror.example.com/u.gz');
     expect(problem).toMatch(/the URL carries credentials \(user:password@\): the annotation is no place for them/);
     expect(problem).not.toContain('s3cret');
+  });
+});
+
+describe('parseMigrations', () => {
+  const parse = (raw: unknown) => {
+    const problems: Problem[] = [];
+    return { value: parseMigrations(raw, problems), problems: problems.map((p) => `${p.path}: ${p.message}`) };
+  };
+  test.each([
+    ['absent', undefined, { problems: [] }],
+    ['null', null, { problems: [] }],
+    ['run false', { run: false }, { value: { run: false }, problems: [] }],
+    ['run true', { run: true }, { value: { run: true }, problems: [] }],
+    ['an empty mapping', {}, { value: {}, problems: [] }],
+    ['a list', [{ run: false }], { problems: ['spec.migrations: must be a mapping with run (true or false)'] }],
+    ['a string', 'false', { problems: ['spec.migrations: must be a mapping with run (true or false)'] }],
+    ['run as a string', { run: 'false' }, { problems: ['spec.migrations.run: "false" is not true or false'] }],
+    ['an unknown field', { run: true, skip: true }, { problems: ['spec.migrations.skip: unknown field; migrations has only run'] }],
+  ])('%s', (_, raw, expected) => {
+    expect(parse(raw)).toEqual({ value: undefined, ...expected });
   });
 });
