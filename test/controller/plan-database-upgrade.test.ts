@@ -40,6 +40,14 @@ const planWith = (...objs: KubeObject[]) => plan(model, rendered, { ...observe(o
 describe('Quay\'s database on PostgreSQL 10', () => {
   const OLD_CLAIM = n('quay-database');
 
+  /** Scaled down, its previous major serving from the old volume, and the copy Job live with `jobStatus`. */
+  function upgradeRunning(jobStatus: Record<string, number>) {
+    const upgrade = renderUpgrade({ kind: 'postgres', oldClaim: OLD_CLAIM, oldImage: OLD_IMAGE } as DatabaseUpgrade);
+    const old = liveDeployment(find(upgrade, 'Deployment', oldDatabaseName(model, 'postgres')), { replicas: 1 });
+    const job = { ...find(upgrade, 'Job', databaseUpgradeJobName(model, 'postgres')), status: jobStatus } as KubeObject;
+    return { job, p: planWith(...others('quay-database'), onOldMajor('quay-database', 0, OLD_CLAIM), old, job, pvc(OLD_CLAIM, 'Bound')) };
+  }
+
   test('first: the database scaled down as it is; Quay and mirror held at 0; their migration Job and HPAs not applied; Clair untouched', () => {
     const p = planWith(...others('quay-database'), onOldMajor('quay-database', 1, OLD_CLAIM));
     expect(p.databaseUpgrades).toEqual([expect.objectContaining({ kind: 'postgres', phase: 'scaling-down', fromMajor: 10, toMajor: 13, oldClaim: OLD_CLAIM, oldImage: OLD_IMAGE })]);
@@ -70,10 +78,7 @@ describe('Quay\'s database on PostgreSQL 10', () => {
   });
 
   test('copying: the upgrade\'s objects live are neither pruned nor the old volume reported as left over', () => {
-    const upgrade = renderUpgrade({ kind: 'postgres', oldClaim: OLD_CLAIM, oldImage: OLD_IMAGE } as DatabaseUpgrade);
-    const old = liveDeployment(find(upgrade, 'Deployment', oldDatabaseName(model, 'postgres')), { replicas: 1 });
-    const job = { ...find(upgrade, 'Job', databaseUpgradeJobName(model, 'postgres')), status: { active: 1 } } as KubeObject;
-    const p = planWith(...others('quay-database'), onOldMajor('quay-database', 0, OLD_CLAIM), old, job, pvc(OLD_CLAIM, 'Bound'));
+    const { job, p } = upgradeRunning({ active: 1 });
     expect(p.databaseUpgrades.map((u) => u.phase)).toEqual(['copying']);
     expect(p.remove).toEqual([]);
     expect(p.keptVolumes).toEqual([]);
@@ -82,10 +87,7 @@ describe('Quay\'s database on PostgreSQL 10', () => {
   });
 
   test('done (the Job succeeded): the database rendered on the new major, Quay waits for it as on a first deploy; the previous major goes, its Job and volume stay', () => {
-    const upgrade = renderUpgrade({ kind: 'postgres', oldClaim: OLD_CLAIM, oldImage: OLD_IMAGE } as DatabaseUpgrade);
-    const old = liveDeployment(find(upgrade, 'Deployment', oldDatabaseName(model, 'postgres')), { replicas: 1 });
-    const job = { ...find(upgrade, 'Job', databaseUpgradeJobName(model, 'postgres')), status: { succeeded: 1 } } as KubeObject;
-    const p = planWith(...others('quay-database'), onOldMajor('quay-database', 0, OLD_CLAIM), old, job, pvc(OLD_CLAIM, 'Bound'));
+    const { p } = upgradeRunning({ succeeded: 1 });
     expect(p.databaseUpgrades.map((u) => u.phase)).toEqual(['done']);
     expect(applied(p, DB)).toEqual(find(rendered, 'Deployment', n('quay-database')));
     expect(p.scaleDown).toEqual([]);

@@ -5,24 +5,16 @@
 import { upgradeStateOf } from '../../lib/controller/operator-condition';
 import { plan } from '../../lib/controller/plan';
 import { computeStatus } from '../../lib/controller/status';
-import type { KubeObject } from '../../lib/synth';
-import { testModel } from '../support/model';
-import { renderOwned } from '../support/plan';
-import { UID, VERSION_ANNOTATION, healthyCluster, keysOf, migrationJob, n, observe, owned } from '../support/observed';
+import { geoSite, liveGateJob, renderOwned } from '../support/plan';
+import { UID, healthyCluster, keysOf, migrationJob, n, observe } from '../support/observed';
 
 type Obj = Record<string, any>;
-const EXTERNAL = ['DB_URI: postgresql://quay:pw@db.example.com/quay', 'BUILDLOGS_REDIS: {host: redis.example.com, port: 6379}', 'USER_EVENTS_REDIS: {host: redis.example.com, port: 6379}'].join('\n');
-const site = (run: boolean) => testModel({ files: { 'config.yaml': EXTERNAL }, spec: { migrations: { run }, components: [{ kind: 'postgres', managed: false }, { kind: 'redis', managed: false }] } });
 const CHECK = `Job/${n('quay-schema-check')}`;
 const MIGRATION = `Job/${n('quay-app-upgrade')}`;
 
-function checkJob(rendered: readonly KubeObject[], version: string, status: Obj): KubeObject {
-  const job = rendered.find((o) => o.kind === 'Job')!;
-  return owned({ ...job, metadata: { ...job.metadata, annotations: { ...job.metadata.annotations, [VERSION_ANNOTATION]: version } }, status } as KubeObject);
-}
 
 describe('a site that does not migrate', () => {
-  const model = site(false);
+  const model = geoSite(false);
   const version = model.environment.quayVersion;
   const rendered = renderOwned(model);
   const healthy = healthyCluster(rendered, version).filter((o) => o.kind !== 'Job');
@@ -39,22 +31,22 @@ describe('a site that does not migrate', () => {
   });
 
   test('the check running: still waiting (the Job is not applied again); succeeded: migrated, this version becomes current', () => {
-    const running = plan(model, rendered, observe(healthy, checkJob(rendered, version, { active: 1 })), undefined, UID);
+    const running = plan(model, rendered, observe(healthy, liveGateJob(rendered, version, { active: 1 })), undefined, UID);
     expect(running.migration).toEqual({ phase: 'running', elsewhere: true });
     expect(keysOf(running.apply)).not.toContain(CHECK);
-    const done = plan(model, rendered, observe(healthy, checkJob(rendered, version, { succeeded: 1 })), undefined, UID);
+    const done = plan(model, rendered, observe(healthy, liveGateJob(rendered, version, { succeeded: 1 })), undefined, UID);
     expect(done.migration).toEqual({ phase: 'succeeded', elsewhere: true });
     expect(done.currentVersion).toBe(version);
     expect((done.apply.find((o) => o.kind === 'Deployment' && o.metadata.name === n('quay-app')) as Obj).spec.replicas).toBeUndefined();
   });
 
   test("a check of another version is replaced once it ended; the OLM condition is not held by a site that only waits", () => {
-    const old = checkJob(rendered, 'v3.98.4', { succeeded: 1 });
+    const old = liveGateJob(rendered, 'v3.98.4', { succeeded: 1 });
     const p = plan(model, rendered, observe(healthy, old), 'v3.98.4', UID);
     expect(keysOf(p.remove)).toContain(CHECK);
     expect(upgradeStateOf(p, 'v3.98.4', version).migration).toBe(false);
     // The site that migrates does hold it.
-    const migrating = site(true);
+    const migrating = geoSite(true);
     const m = plan(migrating, renderOwned(migrating), observe(healthyCluster(renderOwned(migrating), version).filter((o) => o.kind !== 'Job')), 'v3.98.4', UID);
     expect(upgradeStateOf(m, 'v3.98.4', version).migration).toBe(true);
   });

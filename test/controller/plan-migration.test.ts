@@ -4,9 +4,8 @@
 // during an upgrade (never on a new install, never once migrated).
 import { plan } from '../../lib/controller/plan';
 import type { KubeObject } from '../../lib/synth';
-import { testModel } from '../support/model';
 import { UID, deploymentNamed, find, keysOf, liveDeployment, migrationJob, n, observe, owned } from '../support/observed';
-import { JOB, MIRROR, QUAY_APP, applied, bundled, dependenciesUp, planFor, renderOwned } from '../support/plan';
+import { JOB, MIRROR, QUAY_APP, applied, bundled, dependenciesUp, geoSite, liveGateJob, planFor, renderOwned } from '../support/plan';
 
 type Obj = Record<string, any>;
 const VERSION = bundled().environment.quayVersion;
@@ -67,15 +66,9 @@ test("the Failed condition's message, not the first condition's (Kubernetes 1.31
 });
 
 test('a site that does not migrate: a failed schema check says so, names its Job and the retry', () => {
-  const EXTERNAL = ['DB_URI: postgresql://quay:pw@db.example.com/quay', 'BUILDLOGS_REDIS: {host: redis.example.com, port: 6379}', 'USER_EVENTS_REDIS: {host: redis.example.com, port: 6379}'].join('\n');
-  const model = testModel({ files: { 'config.yaml': EXTERNAL }, spec: { migrations: { run: false }, components: [{ kind: 'postgres', managed: false }, { kind: 'redis', managed: false }] } });
+  const model = geoSite(false);
   const rendered = renderOwned(model);
-  const check = rendered.find((o) => o.kind === 'Job')!;
-  const failed = owned({
-    ...check,
-    metadata: { ...check.metadata, annotations: { ...check.metadata.annotations, 'quay-operator/quay-version': VERSION } },
-    status: { failed: 1, conditions: [{ type: 'Failed', status: 'True', message: 'Job has reached the specified backoff limit' }] },
-  } as KubeObject);
+  const failed = liveGateJob(rendered, VERSION, { failed: 1, conditions: [{ type: 'Failed', status: 'True', message: 'Job has reached the specified backoff limit' }] });
   const p = plan(model, rendered, observe(dependenciesUp(), failed), undefined, UID);
   expect(p.migration).toEqual({
     phase: 'failed',

@@ -6,7 +6,7 @@ import { plan, Plan } from '../../lib/controller/plan';
 import type { RegistryModel } from '../../lib/model';
 import { KubeObject, renderCredentials, renderRegistry, sortObjects } from '../../lib/synth';
 import { TestModelOptions, testModel } from './model';
-import { UID, deploymentNamed, keyOf, n, objectBucketClaim, observe, ownedAll } from './observed';
+import { UID, VERSION_ANNOTATION, deploymentNamed, keyOf, n, objectBucketClaim, observe, owned, ownedAll } from './observed';
 
 type Obj = Record<string, any>;
 
@@ -44,3 +44,16 @@ export const JOB = `Job/${n('quay-app-upgrade')}`;
 export const HPA_QUAY = `HorizontalPodAutoscaler/${n('quay-app')}`;
 export const HPA_MIRROR = `HorizontalPodAutoscaler/${n('quay-mirror')}`;
 export const HPA_CLAIR = `HorizontalPodAutoscaler/${n('clair-app')}`;
+
+/** A geo-replication site on an external database and redis; `run`: whether it migrates (spec.migrations.run). */
+export const geoSite = (run: boolean) =>
+  testModel({
+    files: { 'config.yaml': ['DB_URI: postgresql://quay:pw@db.example.com/quay', 'BUILDLOGS_REDIS: {host: redis.example.com, port: 6379}', 'USER_EVENTS_REDIS: {host: redis.example.com, port: 6379}'].join('\n') },
+    spec: { migrations: { run }, components: [{ kind: 'postgres', managed: false }, { kind: 'redis', managed: false }] },
+  });
+
+/** The rendered gate Job (migration or schema check) made live for `version`, with `status`. */
+export function liveGateJob(rendered: readonly KubeObject[], version: string, status: Obj): KubeObject {
+  const job = rendered.find((o) => o.kind === 'Job')!;
+  return owned({ ...job, metadata: { ...job.metadata, annotations: { ...job.metadata.annotations, [VERSION_ANNOTATION]: version } }, status } as KubeObject);
+}

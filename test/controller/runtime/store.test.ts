@@ -48,11 +48,17 @@ test('list sorts by namespace/name whatever the insertion order', () => {
   expect(store.list().map((o) => keyOf(o))).toEqual(['aa/z', 'ns/a', 'ns/b', 'ns/c', 'ns/d', 'ns/e', 'ns/f']);
 });
 
-test('a new object joins its namespace without replacing another; the first one can be replaced in place', () => {
+/** A store holding ns/a and ns/b. */
+function storeOfTwo(): [ObjectStore, KubeObject, KubeObject] {
   const store = new ObjectStore();
   const [a, b] = [obj('ns', 'a', '1'), obj('ns', 'b', '1')];
   store.set(keyOf(a), a);
   store.set(keyOf(b), b);
+  return [store, a, b];
+}
+
+test('a new object joins its namespace without replacing another; the first one can be replaced in place', () => {
+  const [store, a, b] = storeOfTwo();
   const c = obj('ns', 'c', '1');
   store.set(keyOf(c), c);
   expect(store.list('ns')).toEqual([a, b, c]);
@@ -62,10 +68,7 @@ test('a new object joins its namespace without replacing another; the first one 
 });
 
 test('deleting what is not cached leaves the namespace as it was, for namespaced and cluster-scoped objects', () => {
-  const store = new ObjectStore();
-  const [a, b] = [obj('ns', 'a', '1'), obj('ns', 'b', '1')];
-  store.set(keyOf(a), a);
-  store.set(keyOf(b), b);
+  const [store, a, b] = storeOfTwo();
   const stranger = obj('ns', 'x', '1');
   store.delete(keyOf(stranger), stranger);
   expect(store.list('ns')).toEqual([a, b]);
