@@ -37,8 +37,7 @@ const MAX_SOURCE = 2048;
 /** The annotation's value as a source, or why it is not one (the status message names the annotation). */
 export function parseImportSource(value: string): { source?: ImportSource; problem?: string } {
   // Quoted without any user:password@ (status and Events are read more widely than the annotation's author thinks).
-  const shown = value.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^/?#]*@/, '$1***@').slice(0, 200);
-  const bad = (why: string) => ({ problem: `${CLAIR_IMPORT_ANNOTATION}: ${JSON.stringify(shown)} ${why}` });
+  const bad = (why: string) => ({ problem: `${CLAIR_IMPORT_ANNOTATION}: ${JSON.stringify(value.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^/?#]*@/, '$1***@').slice(0, 200))} ${why}` });
   if (value.length > MAX_SOURCE) return bad(`is longer than ${MAX_SOURCE} characters`);
   if (value.startsWith('pvc://')) {
     const [claim, ...segments] = value.slice('pvc://'.length).split('/');
