@@ -28,11 +28,18 @@ const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
 beforeEach(() => (received = []));
 afterEach(() => new Promise((r) => server.close(r)));
 
-test('https to the pinned certificate: sent, and the answer parsed', async () => {
-  const port = await serve(https.createServer({ cert: tls('leaf.crt'), key: tls('leaf.key') }, handler));
+test('https to the pinned certificate: a POST sent, and the answer parsed', async () => {
+  const methods: string[] = [];
+  const port = await serve(
+    https.createServer({ cert: tls('leaf.crt'), key: tls('leaf.key') }, (req, res) => {
+      methods.push(req.method ?? '');
+      handler(req, res);
+    }),
+  );
   const answer = await postToQuay({ baseUrl: `https://127.0.0.1:${port}`, pinnedCertificate: tls('leaf.crt') }, '/api/v1/user/initialize', { username: 'u' });
   expect(answer).toEqual({ status: 400, body: { message: 'Cannot initialize user in a non-empty database' } });
   expect(received).toEqual(['{"username":"u"}']);
+  expect(methods).toEqual(['POST']);
 });
 
 test('https to another certificate: refused before the body is sent', async () => {
@@ -74,6 +81,20 @@ test('an answer larger than 64 KiB is cut (a misrouted call cannot fill the memo
   expect(typeof body).toBe('string');
   expect((body as string).length).toBeGreaterThan(0);
   expect((body as string).length).toBeLessThanOrEqual(64 * 1024);
+});
+
+test('an answer of exactly 64 KiB is kept whole', async () => {
+  const text = JSON.stringify('y'.repeat(64 * 1024 - 2));
+  const port = await serve(
+    http.createServer((_req, res) => {
+      res.writeHead(200);
+      // Several writes: the last chunk is the one that reaches the limit exactly.
+      for (let i = 0; i < 4; i++) res.write(text.slice(i * 16 * 1024, (i + 1) * 16 * 1024));
+      res.end();
+    }),
+  );
+  const { body } = await postToQuay({ baseUrl: `http://127.0.0.1:${port}` }, '/', {});
+  expect(body).toBe('y'.repeat(64 * 1024 - 2));
 });
 
 test('no answer: refused after the timeout, naming the server', async () => {
