@@ -269,3 +269,114 @@ describe('WorkQueue', () => {
     expect(runs.sort()).toEqual(['a', 'a', 'b']);
   });
 });
+
+describe('WorkQueue edges', () => {
+  it('addAfter with no delay queues at once and drops a pending delay of the key', () => {
+    const clock = new ManualClock();
+    const q = new WorkQueue<string>({ clock });
+    q.addAfter('a', 1000);
+    q.addAfter('a', 0);
+    q.addAfter('b', -5);
+    expect(q.depth()).toBe(2);
+    expect(q.delayedCount()).toBe(0);
+    expect(clock.pending()).toBe(0);
+  });
+
+  it('addAfter for the same time keeps the timer it has', () => {
+    const clock = new ManualClock();
+    const timers = jest.spyOn(clock, 'setTimeout');
+    const q = new WorkQueue<string>({ clock });
+    q.addAfter('a', 1000);
+    q.addAfter('a', 1000);
+    expect(timers).toHaveBeenCalledTimes(1);
+  });
+
+  it('a replaced timer that fires anyway (its cancel came too late) does nothing', async () => {
+    const clock = new ManualClock();
+    // clearTimeout that cancels nothing: the old timer still fires.
+    clock.clearTimeout = () => undefined;
+    const q = new WorkQueue<string>({ clock });
+    const runs: number[] = [];
+    const t0 = clock.now();
+    q.start(1, async () => {
+      runs.push(clock.now() - t0);
+    });
+    q.addAfter('a', 5000);
+    q.addAfter('a', 1000);
+    await clock.advance(10_000);
+    expect(runs).toEqual([1000]);
+  });
+
+  it('takes no delayed keys while shutting down', async () => {
+    const clock = new ManualClock();
+    const q = new WorkQueue<string>({ clock });
+    await q.shutdown();
+    q.addAfter('a', 1000);
+    q.addAfter('b', 0);
+    expect(q.delayedCount()).toBe(0);
+    expect(q.depth()).toBe(0);
+    expect(clock.pending()).toBe(0);
+  });
+
+  it('refuses to start twice, and a concurrency below 1', () => {
+    const q = new WorkQueue<string>({ clock: new ManualClock() });
+    expect(() => q.start(0, async () => undefined)).toThrow('concurrency must be at least 1, got 0');
+    expect(() => q.start(Number.NaN, async () => undefined)).toThrow('concurrency must be at least 1, got NaN');
+    q.start(1, async () => undefined);
+    expect(() => q.start(1, async () => undefined)).toThrow('work queue already started');
+  });
+
+  it('requeueAfterMs of 0 is no requeue: the key runs once, as a success', async () => {
+    const clock = new ManualClock();
+    const outcomes: string[] = [];
+    const q = new WorkQueue<string>({ clock, onProcessed: (_k, _ms, outcome) => outcomes.push(outcome) });
+    q.start(1, async () => ({ requeueAfterMs: 0 }));
+    q.add('a');
+    await flush();
+    await clock.advance(60_000);
+    expect(outcomes).toEqual(['success']);
+  });
+
+  it('tells onProcessed each run: key, duration on the clock, outcome', async () => {
+    const clock = new ManualClock();
+    const seen: [string, number, string][] = [];
+    const q = new WorkQueue<string>({ clock, onProcessed: (k, ms, outcome) => seen.push([k, ms, outcome]) });
+    let n = 0;
+    q.start(1, async (k) => {
+      n++;
+      await clock.advance(250);
+      if (n === 1) throw new Error('first');
+      if (n === 2) return { requeueAfterMs: 1000 };
+      return undefined;
+    });
+    q.add('a');
+    await flush();
+    await clock.advance(5000);
+    expect(seen).toEqual([
+      ['a', 250, 'error'],
+      ['a', 250, 'requeue'],
+      ['a', 250, 'success'],
+    ]);
+  });
+
+  it('whenIdle asked between two runs (from a hook) waits for the queued key', async () => {
+    const clock = new ManualClock();
+    const finished: string[] = [];
+    let idleAfter: string[] | undefined;
+    const q = new WorkQueue<string>({
+      clock,
+      onProcessed: (k) => {
+        if (k === 'a') void q.whenIdle().then(() => (idleAfter = [...finished]));
+      },
+    });
+    q.add('a');
+    q.add('b');
+    q.start(1, async (k) => {
+      await flush();
+      finished.push(k);
+    });
+    await q.whenIdle();
+    await flush();
+    expect(idleAfter).toEqual(['a', 'b']);
+  });
+});
