@@ -88,4 +88,73 @@ describe('metrics registry', () => {
     g.reset();
     expect(r.render()).toBe('# HELP g g\n# TYPE g gauge\n');
   });
+
+  it('orders series by each label value in turn, whatever the order they were created in', () => {
+    const want = ['w/c', 'x/a', 'x/b', 'y/a'];
+    const permutations = (xs: string[]): string[][] => (xs.length <= 1 ? [xs] : xs.flatMap((x, i) => permutations([...xs.slice(0, i), ...xs.slice(i + 1)]).map((p) => [x, ...p])));
+    for (const order of permutations(want)) {
+      const r = new Registry();
+      const g = r.gauge({ name: 'g', help: 'g', labelNames: ['a', 'b'] });
+      for (const v of order) g.set({ a: v[0], b: v[2] }, 1);
+      const rendered = r.render().split('\n').filter((l) => l.startsWith('g{'));
+      expect(rendered).toEqual(want.map((v) => `g{a="${v[0]}",b="${v[2]}"} 1`));
+    }
+  });
+
+  it('renders -Inf, counts inc by 0, and moves gauges both ways', () => {
+    const r = new Registry();
+    const g = r.gauge({ name: 'g', help: 'g' });
+    g.set(undefined, -Infinity);
+    expect(r.render()).toBe('# HELP g g\n# TYPE g gauge\ng -Inf\n');
+    g.set(undefined, 1);
+    g.inc();
+    g.inc(undefined, 2.5);
+    g.dec(undefined, 0.5);
+    expect(g.get()).toBe(4);
+    const c = r.counter({ name: 'c_total', help: 'c' });
+    c.inc(undefined, 0);
+    c.inc();
+    expect(c.get()).toBe(1);
+  });
+
+  it('removes the series of an empty label value when the label is left out', () => {
+    const r = new Registry();
+    const g = r.gauge({ name: 'g', help: 'g', labelNames: ['k'] });
+    g.set({ k: '' }, 1);
+    g.set({ k: 'x' }, 2);
+    g.remove({});
+    expect(r.render()).toBe('# HELP g g\n# TYPE g gauge\ng{k="x"} 2\n');
+  });
+
+  it('histogram buckets: sorted, +Inf once, duplicates refused, a value on a bound counted in it', () => {
+    const r = new Registry();
+    const h = r.histogram({ name: 'h', help: 'h', buckets: [1, 0.5, Infinity] });
+    expect(h.buckets).toEqual([0.5, 1]);
+    h.observe(undefined, 1);
+    h.observe(undefined, 0.5);
+    expect(r.render()).toBe(
+      ['# HELP h h', '# TYPE h histogram', 'h_bucket{le="0.5"} 1', 'h_bucket{le="1"} 2', 'h_bucket{le="+Inf"} 2', 'h_sum 1.5', 'h_count 2', ''].join('\n'),
+    );
+    expect(() => r.histogram({ name: 'h3', help: '', buckets: [2, 1, 1] })).toThrow('histogram h3 has duplicate buckets');
+    expect(() => r.histogram({ name: 'h4', help: '', buckets: [1, 2, 3] })).not.toThrow();
+  });
+
+  it('startTimer observes the seconds elapsed on the clock it is given', () => {
+    const r = new Registry();
+    const h = r.histogram({ name: 'h', help: 'h', buckets: [1] });
+    let t = 10_000;
+    const stop = h.startTimer(undefined, () => t);
+    t += 1500;
+    expect(stop()).toBe(1.5);
+    expect(r.render()).toContain('h_sum 1.5\n');
+  });
+
+  it("refuses names a histogram's series use, and only those", () => {
+    const r = new Registry();
+    r.histogram({ name: 'h', help: '' });
+    for (const name of ['h_bucket', 'h_sum', 'h_count']) expect(() => r.counter({ name, help: '' })).toThrow(`metric ${name} is already registered`);
+    r.counter({ name: 'c', help: '' });
+    expect(() => r.counter({ name: 'c_count', help: '' })).not.toThrow();
+    expect(() => r.counter({ name: 'c_sum', help: '' })).not.toThrow();
+  });
 });
