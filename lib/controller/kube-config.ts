@@ -143,6 +143,20 @@ export function inClusterConnection(env: Readonly<Record<string, string | undefi
 }
 
 /**
+ * Several kubeconfig files, merged as kubectl does: the first file that sets current-context wins.
+ * (client-node's loadFromDefault reads process.env rather than the env given, and lets the last
+ * file's current-context win.)
+ */
+function loadMerged(kc: import('@kubernetes/client-node').KubeConfig, files: readonly string[]): void {
+  kc.loadFromFile(files[0]);
+  for (const file of files.slice(1)) {
+    const next = new (kc.constructor as typeof import('@kubernetes/client-node').KubeConfig)();
+    next.loadFromFile(file);
+    kc.mergeConfig(next, Boolean(kc.currentContext));
+  }
+}
+
+/**
  * As client-node's loadFromFile / loadFromDefault: `file`, else KUBECONFIG, else ~/.kube/config,
  * else the in-cluster ServiceAccount, else http://localhost:8080.
  */
@@ -150,7 +164,7 @@ export function loadConnection(file: string | undefined, env: Readonly<Record<st
   if (file) return fromFile(file);
   const files = (env.KUBECONFIG ?? '').split(path.delimiter).filter(Boolean);
   if (files.length === 1) return fromFile(files[0]);
-  if (files.length > 1) return clientNodeConfig((kc) => kc.loadFromDefault());
+  if (files.length > 1) return clientNodeConfig((kc) => loadMerged(kc, files));
   const home = path.join(env.HOME || os.homedir(), '.kube', 'config');
   if (fs.existsSync(home)) return fromFile(home);
   if (env.KUBERNETES_SERVICE_HOST) return inClusterConnection(env);
