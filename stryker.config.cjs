@@ -19,7 +19,9 @@ module.exports = {
   checkers: [
     'typescript'
   ],
-  tsconfigFile: 'tsconfig.json',
+  // The checker type-checks each mutant on its own (mutants of one file cannot share a check), so it
+  // is the slow half of a run: tsconfig.stryker.json leaves out test/ and bench/ (about twice as fast).
+  tsconfigFile: 'tsconfig.stryker.json',
   typescriptChecker: {
     prioritizePerformanceOverAccuracy: true
   },
