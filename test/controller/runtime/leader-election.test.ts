@@ -3,6 +3,7 @@ import { ApiError, KubeClient } from '../../../lib/controller/kube-client';
 import { LEASE, LeaderElector, Lease, formatMicroTime, parseMicroTime } from '../../../lib/controller/runtime/leader-election';
 import { ResourceType } from '../../../lib/controller/resources';
 import { FakeApiServer } from '../../support/fake-apiserver';
+import { Logger } from '../../../lib/controller/runtime/logger';
 import { Deferred, ManualClock, deferred, flush, waitFor } from './helpers';
 
 /** The three calls the elector makes, over one in-memory store with resourceVersion preconditions. */
@@ -381,5 +382,260 @@ describe('LeaderElector (fake API server)', () => {
     await clock.advance(15_001);
     expect(await b.tryAcquireOrRenew()).toBe(true);
     expect(lease()?.spec).toMatchObject({ holderIdentity: 'pod-b', leaseTransitions: 1 });
+  });
+});
+
+describe('LeaderElector: what it logs and the edges of its loop', () => {
+  /** An elector on `store` whose log lines (without timestamps) and leadership events are recorded. */
+  function logged(store: LeaseStore, clock: ManualClock, identity = 'pod-a', extra: Partial<ConstructorParameters<typeof LeaderElector>[0]> = {}) {
+    const lines: Record<string, unknown>[] = [];
+    const events: string[] = [];
+    const logger = new Logger({ level: 'debug', stream: { write: (l: string) => lines.push(JSON.parse(l)) } });
+    const e = new LeaderElector({
+      client: store.client(),
+      namespace: 'ops',
+      name: 'quay-operator-lock',
+      identity,
+      clock,
+      logger,
+      onStartedLeading: () => events.push('started'),
+      onStoppedLeading: () => events.push('stopped'),
+      ...extra,
+    });
+    // Every line names the lease and the candidate; the rest is compared by each test.
+    const log = () =>
+      lines.map(({ ts: _ts, lease, identity: who, ...rest }) => {
+        expect({ lease, identity: who }).toStrictEqual({ lease: 'ops/quay-operator-lock', identity });
+        return rest;
+      });
+    return { e, events, log };
+  }
+  const held = (store: LeaseStore, clock: ManualClock, holder: string, spec: Record<string, unknown> = {}) =>
+    store.put({
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name: 'quay-operator-lock', namespace: 'ops' },
+      spec: { holderIdentity: holder, leaseDurationSeconds: 15, renewTime: formatMicroTime(clock.now()), acquireTime: formatMicroTime(clock.now()), leaseTransitions: 3, ...spec },
+    });
+
+  it('MicroTime parsing is anchored at both ends', () => {
+    expect(parseMicroTime('x2026-11-21T06:00:00Z')).toBeNaN();
+    expect(parseMicroTime('2026-11-21T06:00:00Zjunk')).toBeNaN();
+    expect(parseMicroTime(undefined)).toBeNaN();
+  });
+
+  it('refuses a renew deadline not longer than the retry period', () => {
+    const store = new LeaseStore();
+    expect(() => new LeaderElector({ client: store.client(), namespace: 'ops', name: 'l', identity: 'x', renewDeadlineSeconds: 2, retryPeriodSeconds: 2 })).toThrow(
+      'renewDeadlineSeconds must be greater than retryPeriodSeconds',
+    );
+    expect(() => new LeaderElector({ client: store.client(), namespace: 'ops', name: 'l', identity: 'x', renewDeadlineSeconds: 3, retryPeriodSeconds: 2 })).not.toThrow();
+  });
+
+  it('logs becoming the leader, a renewal lost to another holder, and releasing on stop', async () => {
+    const { store, clock } = world();
+    const { e, events, log } = logged(store, clock);
+    e.start();
+    e.start(); // a second start is not a second loop
+    await flush();
+    const lease = store.lease() as Lease;
+    store.put({ ...lease, spec: { ...lease.spec, holderIdentity: 'pod-x', renewTime: formatMicroTime(clock.now()) } });
+    await clock.advance(2000);
+    expect(events).toEqual(['started', 'stopped']);
+    // pod-x lets it expire; pod-a leads again, then stops and releases.
+    await clock.advance(16_000);
+    await e.stop();
+    expect(clock.pending()).toBe(0);
+    expect(store.lease()?.spec).toMatchObject({ holderIdentity: '', leaseDurationSeconds: 1 });
+    expect(log()).toEqual([
+      { level: 'info', msg: 'became the leader' },
+      { level: 'warn', msg: 'lost the lease', holder: 'pod-x', sinceRenewMs: 2000 },
+      { level: 'info', msg: 'became the leader' },
+      { level: 'info', msg: 'released the lease' },
+    ]);
+    expect(events).toEqual(['started', 'stopped', 'started', 'stopped']);
+    // Stopped: no more attempts.
+    const rv = store.lease()?.metadata.resourceVersion;
+    await clock.advance(60_000);
+    expect(store.lease()?.metadata.resourceVersion).toBe(rv);
+  });
+
+  it('a candidate that cannot take a held lease logs nothing and does not lead', async () => {
+    const { store, clock } = world();
+    held(store, clock, 'pod-x');
+    const { e, events, log } = logged(store, clock);
+    e.start();
+    await clock.advance(6000);
+    await e.stop();
+    expect(events).toEqual([]);
+    expect(log()).toEqual([]);
+  });
+
+  it('stop({ release: false }) steps down but leaves the lease to expire', async () => {
+    const { store, clock } = world();
+    const { e, events } = logged(store, clock);
+    e.start();
+    await flush();
+    await e.stop({ release: false });
+    expect(events).toEqual(['started', 'stopped']);
+    expect(store.lease()?.spec?.holderIdentity).toBe('pod-a');
+  });
+
+  it('stopped while an attempt is in flight: the attempt that lands does not make it lead', async () => {
+    const { store, clock } = world();
+    const { e, events } = logged(store, clock);
+    store.slow = deferred();
+    e.start();
+    const stopping = e.stop();
+    const slow = store.slow;
+    store.slow = undefined;
+    slow.resolve();
+    await stopping;
+    expect(events).toEqual([]);
+    // The lease it took in that attempt is released (by holder).
+    expect(store.lease()?.spec?.holderIdentity).toBe('');
+  });
+
+  it('renewing keeps its transitions and writes the lease duration in seconds', async () => {
+    const { store, clock } = world();
+    held(store, clock, 'pod-a', { leaseDurationSeconds: 30 });
+    const { e } = logged(store, clock);
+    expect(await e.tryAcquireOrRenew()).toBe(true);
+    expect(store.lease()?.spec).toMatchObject({ holderIdentity: 'pod-a', leaseDurationSeconds: 15, leaseTransitions: 3 });
+  });
+
+  it('a lease whose renewTime cannot be read is taken over; one without a duration lasts our own', async () => {
+    const { store, clock } = world();
+    held(store, clock, 'pod-x', { renewTime: 'garbage', acquireTime: undefined });
+    const { e } = logged(store, clock);
+    expect(await e.tryAcquireOrRenew()).toBe(true);
+    expect(store.lease()?.spec).toMatchObject({ holderIdentity: 'pod-a', leaseTransitions: 4 });
+    held(store, clock, 'pod-x', { leaseDurationSeconds: undefined });
+    await clock.advance(15_000);
+    expect(await e.tryAcquireOrRenew()).toBe(false);
+    await clock.advance(1);
+    expect(await e.tryAcquireOrRenew()).toBe(true);
+  });
+
+  it('release() gives up only its own lease and says whether it did; a failure is logged', async () => {
+    const { store, clock } = world();
+    held(store, clock, 'pod-x');
+    const { e, log } = logged(store, clock);
+    expect(await e.release()).toBe(false);
+    expect(store.lease()?.spec?.holderIdentity).toBe('pod-x');
+    held(store, clock, 'pod-a');
+    store.failNext = { method: 'replace', status: 500, count: 1 };
+    expect(await e.release()).toBe(false);
+    expect(await e.release()).toBe(true);
+    expect(store.lease()?.spec?.holderIdentity).toBe('');
+    expect(log()).toEqual([
+      { level: 'warn', msg: 'releasing the lease failed; it will expire', err: expect.objectContaining({ message: 'injected 500' }) },
+      { level: 'info', msg: 'released the lease' },
+    ]);
+  });
+
+  it('logs failed reads and writes; a 409 is a lost race, at debug', async () => {
+    const { store, clock } = world();
+    const { e, log } = logged(store, clock);
+    store.failNext = { method: 'get', status: 500, count: 1 };
+    expect(await e.tryAcquireOrRenew()).toBe(false);
+    store.failNext = { method: 'create', status: 500, count: 1 };
+    expect(await e.tryAcquireOrRenew()).toBe(false);
+    store.failNext = { method: 'create', status: 409, count: 1 };
+    expect(await e.tryAcquireOrRenew()).toBe(false);
+    expect(await e.tryAcquireOrRenew()).toBe(true);
+    store.failNext = { method: 'replace', status: 500, count: 1 };
+    expect(await e.tryAcquireOrRenew()).toBe(false);
+    held(store, clock, 'pod-x', { renewTime: 'garbage' });
+    store.failNext = { method: 'replace', status: 409, count: 1 };
+    expect(await e.tryAcquireOrRenew()).toBe(false);
+    const err = (m: string) => expect.objectContaining({ message: m });
+    expect(log()).toEqual([
+      { level: 'warn', msg: 'reading the lease failed', err: err('injected 500') },
+      { level: 'warn', msg: 'creating the lease failed', err: err('injected 500') },
+      { level: 'debug', msg: 'creating the lease lost a race', status: 409 },
+      { level: 'warn', msg: 'renewing the lease failed', err: err('injected 500') },
+      { level: 'debug', msg: 'acquiring the lease lost a race', status: 409 },
+    ]);
+  });
+
+  it('tells onNewLeader once per change of holder; callbacks that throw are logged', async () => {
+    const { store, clock } = world();
+    const leaders: string[] = [];
+    const { e, log } = logged(store, clock, 'pod-a', {
+      onNewLeader: (h) => {
+        leaders.push(h);
+        if (h === 'pod-x') throw new Error('listener broke');
+      },
+      onStartedLeading: () => {
+        throw new Error('start broke');
+      },
+      onStoppedLeading: () => {
+        throw new Error('stop broke');
+      },
+    });
+    held(store, clock, 'pod-x');
+    expect(await e.tryAcquireOrRenew()).toBe(false);
+    expect(await e.tryAcquireOrRenew()).toBe(false);
+    e.start();
+    await flush();
+    await clock.advance(16_000);
+    await e.stop();
+    expect(leaders).toEqual(['pod-x', 'pod-a', '']);
+    const err = (m: string) => expect.objectContaining({ message: m });
+    expect(log()).toEqual([
+      { level: 'error', msg: 'onNewLeader failed', err: err('listener broke') },
+      { level: 'info', msg: 'became the leader' },
+      { level: 'error', msg: 'onStartedLeading failed', err: err('start broke') },
+      { level: 'info', msg: 'released the lease' },
+      { level: 'error', msg: 'onStoppedLeading failed', err: err('stop broke') },
+    ]);
+  });
+
+  it('a lease without a holder is free: taken, and onNewLeader hears the empty holder first', async () => {
+    const { store, clock } = world();
+    store.put({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'quay-operator-lock', namespace: 'ops' }, spec: {} });
+    const leaders: string[] = [];
+    const { e } = logged(store, clock, 'pod-a', { onNewLeader: (h) => leaders.push(h) });
+    expect(await e.tryAcquireOrRenew()).toBe(true);
+    expect(leaders).toEqual(['', 'pod-a']);
+    // Nobody held it: not a transition.
+    expect(store.lease()?.spec).toMatchObject({ holderIdentity: 'pod-a', leaseTransitions: 0 });
+  });
+
+  it('a leader whose renewals failed until its deadline steps down then, even if that attempt succeeds', async () => {
+    const { store, clock } = world();
+    const { e, events, log } = logged(store, clock);
+    e.start();
+    await flush();
+    // The renewals at 2, 4, 6 and 8 s fail; the one at the 10 s deadline would succeed.
+    store.failNext = { method: 'get', status: 500, count: 4 };
+    await clock.advance(10_000);
+    expect(events).toEqual(['started', 'stopped', 'started']);
+    expect(log().filter((l) => l.msg !== 'reading the lease failed')).toEqual([
+      { level: 'info', msg: 'became the leader' },
+      { level: 'warn', msg: 'lost the lease', holder: 'pod-a', sinceRenewMs: 10_000 },
+      { level: 'info', msg: 'became the leader' },
+    ]);
+    await e.stop({ release: false });
+  });
+
+  it('logs a renewal or an acquisition with no answer by the renew deadline', async () => {
+    const { store, clock } = world();
+    const a = logged(store, clock);
+    a.e.start();
+    await flush();
+    store.slow = deferred();
+    await clock.advance(10_000);
+    expect(a.log()[1]).toEqual({ level: 'warn', msg: 'lost the lease: no answer to the renewal by the renew deadline', holder: 'pod-a', sinceRenewMs: 10_000 });
+    const b = logged(store, clock, 'pod-b');
+    b.e.start();
+    await clock.advance(10_000);
+    expect(b.log()).toEqual([{ level: 'warn', msg: 'gave up acquiring the lease: no answer by the renew deadline' }]);
+    const slow = store.slow;
+    store.slow = undefined;
+    slow.resolve();
+    await a.e.stop({ release: false });
+    await b.e.stop({ release: false });
   });
 });
