@@ -125,7 +125,7 @@ describe('SimpleConnection over https', () => {
     // Asks for a client certificate (and accepts a connection without one, to show what was sent).
     server = https.createServer({ cert: tls('leaf.crt'), key: tls('leaf.key'), ca: tls('ca.crt'), requestCert: true, rejectUnauthorized: false }, (req, res) => {
       const socket = req.socket as import('node:tls').TLSSocket;
-      seen.push({ clientCN: socket.getPeerCertificate().subject?.CN, servername: (socket as unknown as { servername?: string }).servername });
+      seen.push({ clientCN: socket.getPeerCertificate().subject?.CN as string | undefined, servername: (socket as unknown as { servername?: string }).servername });
       res.end('{}');
     });
     server.on('connection', () => connections++);
@@ -135,7 +135,7 @@ describe('SimpleConnection over https', () => {
   afterEach(() => new Promise((r) => server.close(r)));
 
   const get = async (c: SimpleConnection): Promise<void> => {
-    const { agent, headers } = await c.applyToFetchOptions({});
+    const { agent, headers } = await c.applyToFetchOptions();
     await new Promise<void>((resolve, reject) =>
       https
         .get(`https://127.0.0.1:${port}/`, { agent: agent as https.Agent, headers: headers as Record<string, string> }, (res) => {
@@ -174,7 +174,7 @@ describe('SimpleConnection over http and its credentials', () => {
     const c = new SimpleConnection({ server: `http://127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}` });
     try {
       for (let i = 0; i < 2; i++) {
-        const { agent } = await c.applyToFetchOptions({});
+        const { agent } = await c.applyToFetchOptions();
         await new Promise<void>((resolve, reject) =>
           http.get(`${c.settings.server}/`, { agent: agent as http.Agent }, (res) => res.resume().on('end', resolve)).on('error', reject),
         );
@@ -186,7 +186,7 @@ describe('SimpleConnection over http and its credentials', () => {
   });
 
   test('basic auth, with and without a password', async () => {
-    const header = async (s: Partial<ConnectionSettings>) => (await new SimpleConnection({ server: 'http://h', ...s }).applyToFetchOptions({})).headers;
+    const header = async (s: Partial<ConnectionSettings>) => (await new SimpleConnection({ server: 'http://h', ...s }).applyToFetchOptions()).headers;
     expect(await header({ username: 'admin', password: 's3cret' })).toEqual({ Authorization: `Basic ${Buffer.from('admin:s3cret').toString('base64')}` });
     expect(await header({ username: 'admin' })).toEqual({ Authorization: `Basic ${Buffer.from('admin:').toString('base64')}` });
     expect(await header({})).toEqual({});
@@ -199,7 +199,7 @@ describe('SimpleConnection over http and its credentials', () => {
     const clock = jest.spyOn(Date, 'now').mockImplementation(() => now);
     try {
       const c = new SimpleConnection({ server: 'http://h', tokenFile: file });
-      const auth = async () => ((await c.applyToFetchOptions({})).headers as Record<string, string>).Authorization;
+      const auth = async () => ((await c.applyToFetchOptions()).headers as Record<string, string>).Authorization;
       expect(await auth()).toBe('Bearer first');
       fs.writeFileSync(file, 'second\n');
       now += 60_000;
