@@ -28,6 +28,7 @@ function scriptedClient() {
   const watches: Watch[] = [];
   const watchAnswers: Deferred<AbortController>[] = [];
   let holdWatch = false;
+  let refuseWatch = false;
   const client = {
     list: () => {
       const d = deferred<{ items: KubeObject[]; resourceVersion: string }>();
@@ -35,6 +36,10 @@ function scriptedClient() {
       return d.promise;
     },
     watch: (_t: unknown, selector: Obj, onEvent: Watch['onEvent'], done: Watch['done']) => {
+      if (refuseWatch) {
+        refuseWatch = false;
+        return Promise.reject(undefined);
+      }
       const controller = new AbortController();
       watches.push({ selector, onEvent, done, controller });
       if (!holdWatch) return Promise.resolve(controller);
@@ -49,6 +54,8 @@ function scriptedClient() {
     watches,
     watchAnswers,
     holdWatches: () => (holdWatch = true),
+    /** The next watch request is rejected, without even an error. */
+    refuseNextWatch: () => (refuseWatch = true),
     lastWatch: () => watches[watches.length - 1],
   };
 }
@@ -259,16 +266,8 @@ describe('answers that come too late are ignored', () => {
 });
 
 test('a watch request that cannot be made (rejected, even without a reason) is retried after the backoff', async () => {
-  const { inf, lists, watches, log, clock } = setup();
-  let failing = true;
-  const watch = (inf as unknown as { options: { client: { watch: (...a: unknown[]) => unknown } } }).options.client.watch;
-  (inf as unknown as { options: { client: Obj } }).options.client.watch = (...args: unknown[]) => {
-    if (failing) {
-      failing = false;
-      return Promise.reject(undefined);
-    }
-    return watch(...args);
-  };
+  const { inf, lists, watches, log, clock, refuseNextWatch } = setup();
+  refuseNextWatch();
   inf.start();
   lists[0].resolve({ items: [], resourceVersion: '10' });
   await flush();
