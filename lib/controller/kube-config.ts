@@ -80,11 +80,13 @@ export class SimpleConnection implements ClusterConnection {
 }
 
 /** A kubeconfig this file does not handle: client-node's KubeConfig, required only then. */
-function clientNodeConfig(load: (kc: import('@kubernetes/client-node').KubeConfig) => void): ClusterConnection {
+type KubeConfigClass = typeof import('@kubernetes/client-node').KubeConfig;
+
+function clientNodeConfig(load: (kc: InstanceType<KubeConfigClass>, KubeConfig: KubeConfigClass) => void): ClusterConnection {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { KubeConfig } = require('@kubernetes/client-node') as typeof import('@kubernetes/client-node');
   const kc = new KubeConfig();
-  load(kc);
+  load(kc, KubeConfig);
   return kc;
 }
 
@@ -147,10 +149,10 @@ export function inClusterConnection(env: Readonly<Record<string, string | undefi
  * (client-node's loadFromDefault reads process.env rather than the env given, and lets the last
  * file's current-context win.)
  */
-function loadMerged(kc: import('@kubernetes/client-node').KubeConfig, files: readonly string[]): void {
+function loadMerged(kc: InstanceType<KubeConfigClass>, KubeConfig: KubeConfigClass, files: readonly string[]): void {
   kc.loadFromFile(files[0]);
   for (const file of files.slice(1)) {
-    const next = new (kc.constructor as typeof import('@kubernetes/client-node').KubeConfig)();
+    const next = new KubeConfig();
     next.loadFromFile(file);
     kc.mergeConfig(next, Boolean(kc.currentContext));
   }
@@ -164,7 +166,7 @@ export function loadConnection(file: string | undefined, env: Readonly<Record<st
   if (file) return fromFile(file);
   const files = (env.KUBECONFIG ?? '').split(path.delimiter).filter(Boolean);
   if (files.length === 1) return fromFile(files[0]);
-  if (files.length > 1) return clientNodeConfig((kc) => loadMerged(kc, files));
+  if (files.length > 1) return clientNodeConfig((kc, KubeConfig) => loadMerged(kc, KubeConfig, files));
   const home = path.join(env.HOME || os.homedir(), '.kube', 'config');
   if (fs.existsSync(home)) return fromFile(home);
   if (env.KUBERNETES_SERVICE_HOST) return inClusterConnection(env);
