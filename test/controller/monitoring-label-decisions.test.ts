@@ -3,7 +3,7 @@
 // and which other registries keep it. monitoring-label.test.ts runs it against the fake API server.
 import type { KubeClient } from '../../lib/controller/kube-client';
 import { MonitoringLabel } from '../../lib/controller/monitoring-label';
-import { Logger } from '../../lib/controller/runtime/logger';
+import { capturedLog } from './runtime/helpers';
 import type { KubeObject } from '../../lib/synth';
 
 type Obj = Record<string, any>;
@@ -17,7 +17,7 @@ function setup(opts: { namespace?: Obj; others?: KubeObject[]; routes?: boolean;
   const reads: string[] = [];
   const applied: Obj[] = [];
   const targets: Obj[] = [];
-  const logs: Obj[] = [];
+  const log = capturedLog();
   let fail = opts.fail ?? false;
   const client = {
     get: async (_t: unknown, _ns: unknown, name: string) => {
@@ -34,7 +34,7 @@ function setup(opts: { namespace?: Obj; others?: KubeObject[]; routes?: boolean;
     client,
     registries: { get: () => undefined, list: (ns?: string) => (ns === NS ? (opts.others ?? []) : []) },
     environment: () => ({ capabilities: { routes: opts.routes ?? true, monitoring: opts.monitoring ?? true } }) as never,
-    logger: new Logger({ stream: { write: (l: string) => logs.push(JSON.parse(l)) } }),
+    logger: log.logger,
     guarded: async (_r, target, write) => {
       targets.push(target);
       try {
@@ -45,7 +45,7 @@ function setup(opts: { namespace?: Obj; others?: KubeObject[]; routes?: boolean;
       }
     },
   });
-  const messages = () => logs.map((l) => [l.msg, l.namespace]);
+  const messages = () => log.lines.map((l) => [l.msg, l.namespace]);
   return { label, reads, applied, targets, messages, healed: () => (fail = false) };
 }
 

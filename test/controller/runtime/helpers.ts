@@ -1,4 +1,5 @@
 // Test helpers for the runtime tests: a manual clock (time moves only when a test advances it), deferreds, polling.
+import { Logger } from '../../../lib/controller/runtime/logger';
 import { Clock } from '../../../lib/controller/runtime/workqueue';
 
 interface Timer {
@@ -78,4 +79,19 @@ export async function waitFor(cond: () => boolean, what = 'condition', timeoutMs
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 5));
   }
+}
+
+/** A debug-level logger whose lines are kept, parsed and without their timestamp, for exact comparison. */
+export function capturedLog(): { logger: Logger; lines: Record<string, unknown>[] } {
+  const lines: Record<string, unknown>[] = [];
+  const logger = new Logger({
+    level: 'debug',
+    stream: {
+      write: (l: string) => {
+        const { ts: _ts, ...rest } = JSON.parse(l) as Record<string, unknown>;
+        lines.push(rest);
+      },
+    },
+  });
+  return { logger, lines };
 }

@@ -5,9 +5,8 @@
 import type { KubeClient } from '../../../lib/controller/kube-client';
 import { typeOf } from '../../../lib/controller/resources';
 import { Informer, InformerOptions, isGone } from '../../../lib/controller/runtime/informer';
-import { Logger } from '../../../lib/controller/runtime/logger';
 import type { KubeObject } from '../../../lib/synth';
-import { Deferred, ManualClock, deferred, flush } from './helpers';
+import { Deferred, ManualClock, capturedLog, deferred, flush } from './helpers';
 
 const CM = typeOf('ConfigMap');
 type Obj = Record<string, any>;
@@ -60,17 +59,10 @@ function scriptedClient() {
   };
 }
 
-function logged() {
-  const lines: Obj[] = [];
-  const logger = new Logger({ level: 'debug', stream: { write: (l: string) => lines.push(JSON.parse(l)) }, now: () => new Date(0) });
-  const strip = () => lines.map(({ ts: _ts, ...rest }) => rest);
-  return { logger, lines, strip };
-}
-
 function setup(options: Partial<InformerOptions> = {}) {
   const clock = new ManualClock();
   const script = scriptedClient();
-  const log = logged();
+  const log = capturedLog();
   const inf = new Informer({ client: script.client, type: CM, selector: { namespace: 'quay' }, clock, logger: log.logger, backoff: { initialMs: 100, maxMs: 1000 }, watchTimeoutMs: 0, ...options });
   const events: string[] = [];
   inf.addEventHandler({
@@ -117,7 +109,7 @@ test('counts lists, watches and events; logs a failed list and a failed or close
   lastWatch().done(null);
   await flush();
   expect(inf.stats).toEqual({ lists: 2, watches: 2, events: 2, relists410: 0, rewatches: 2 });
-  expect(log.strip()).toEqual([
+  expect(log.lines).toEqual([
     { level: 'warn', msg: 'list failed', informer: 'ConfigMap', namespace: '', err: expect.objectContaining({ message: 'connection refused' }), retryInMs: 100 },
     { level: 'warn', msg: 'watch failed', informer: 'ConfigMap', namespace: '', err: expect.objectContaining({ message: 'stream reset' }), retryInMs: 100 },
     // No good event since the failure: the backoff has doubled.
@@ -136,7 +128,7 @@ test('logs an expired watch and a watch error event with what the server said', 
   await flush();
   lastWatch().done({ statusCode: 410 });
   await flush();
-  expect(log.strip()).toEqual([
+  expect(log.lines).toEqual([
     { level: 'warn', msg: 'watch error event', informer: 'ConfigMap', namespace: 'quay', code: 500, reason: 'InternalError', message: 'etcd hiccup', retryInMs: 100 },
     { level: 'info', msg: 'watch expired, relisting', informer: 'ConfigMap', namespace: 'quay', resourceVersion: '10', reason: 'Expired' },
     { level: 'info', msg: 'watch expired, relisting', informer: 'ConfigMap', namespace: 'quay', resourceVersion: '20' },
@@ -150,7 +142,7 @@ test('a watch restarted on its timeout says so in the debug log, from the resour
   await clock.advance(60_000);
   expect(watches.map((w) => w.selector.resourceVersion)).toEqual(['10', '15']);
   expect(watches[0].controller.signal.aborted).toBe(true);
-  expect(log.strip()).toEqual([{ level: 'debug', msg: 'restarting the watch', informer: 'ConfigMap', namespace: 'quay', resourceVersion: '15' }]);
+  expect(log.lines).toEqual([{ level: 'debug', msg: 'restarting the watch', informer: 'ConfigMap', namespace: 'quay', resourceVersion: '15' }]);
 });
 
 test('a handler that throws is logged, and the others still hear the event', async () => {
@@ -160,7 +152,7 @@ test('a handler that throws is logged, and the others still hear the event', asy
   });
   await synced();
   expect(events).toEqual(['add a']);
-  expect(log.strip()).toEqual([{ level: 'error', msg: 'event handler failed', informer: 'ConfigMap', namespace: 'quay', err: expect.objectContaining({ message: 'bad handler' }) }]);
+  expect(log.lines).toEqual([{ level: 'error', msg: 'event handler failed', informer: 'ConfigMap', namespace: 'quay', err: expect.objectContaining({ message: 'bad handler' }) }]);
 });
 
 test('handlers can be removed; onUpdate and onDelete register one kind each', async () => {
@@ -271,7 +263,7 @@ test('a watch request that cannot be made (rejected, even without a reason) is r
   inf.start();
   lists[0].resolve({ items: [], resourceVersion: '10' });
   await flush();
-  expect(log.strip()).toEqual([{ level: 'warn', msg: 'watch failed', informer: 'ConfigMap', namespace: 'quay', err: expect.objectContaining({ message: 'watch failed' }), retryInMs: 100 }]);
+  expect(log.lines).toEqual([{ level: 'warn', msg: 'watch failed', informer: 'ConfigMap', namespace: 'quay', err: expect.objectContaining({ message: 'watch failed' }), retryInMs: 100 }]);
   await clock.advance(100);
   expect(watches.map((w) => w.selector.resourceVersion)).toEqual(['10']);
 });

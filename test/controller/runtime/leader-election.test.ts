@@ -3,8 +3,7 @@ import { ApiError, KubeClient } from '../../../lib/controller/kube-client';
 import { LEASE, LeaderElector, Lease, formatMicroTime, parseMicroTime } from '../../../lib/controller/runtime/leader-election';
 import { ResourceType } from '../../../lib/controller/resources';
 import { FakeApiServer } from '../../support/fake-apiserver';
-import { Logger } from '../../../lib/controller/runtime/logger';
-import { Deferred, ManualClock, deferred, flush, waitFor } from './helpers';
+import { Deferred, ManualClock, capturedLog, deferred, flush, waitFor } from './helpers';
 
 /** The three calls the elector makes, over one in-memory store with resourceVersion preconditions. */
 class LeaseStore {
@@ -388,9 +387,8 @@ describe('LeaderElector (fake API server)', () => {
 describe('LeaderElector: what it logs and the edges of its loop', () => {
   /** An elector on `store` whose log lines (without timestamps) and leadership events are recorded. */
   function logged(store: LeaseStore, clock: ManualClock, identity = 'pod-a', extra: Partial<ConstructorParameters<typeof LeaderElector>[0]> = {}) {
-    const lines: Record<string, unknown>[] = [];
+    const { logger, lines } = capturedLog();
     const events: string[] = [];
-    const logger = new Logger({ level: 'debug', stream: { write: (l: string) => lines.push(JSON.parse(l)) } });
     const e = new LeaderElector({
       client: store.client(),
       namespace: 'ops',
@@ -404,7 +402,7 @@ describe('LeaderElector: what it logs and the edges of its loop', () => {
     });
     // Every line names the lease and the candidate; the rest is compared by each test.
     const log = () =>
-      lines.map(({ ts: _ts, lease, identity: who, ...rest }) => {
+      lines.map(({ lease, identity: who, ...rest }) => {
         expect({ lease, identity: who }).toStrictEqual({ lease: 'ops/quay-operator-lock', identity });
         return rest;
       });
