@@ -31,8 +31,7 @@ module.exports = {
     'lib/api/**/*.ts',
     'lib/keys.ts',
     'lib/upgrade/**/*.ts',
-    'constructs/**/*.ts',
-    '!lib/controller/runtime/logger.ts'
+    'constructs/**/*.ts'
   ],
   coverageAnalysis: 'perTest',
   ignoreStatic: true,

@@ -50,6 +50,12 @@ test('quay-app\'s in-cluster address: plain http on 80 without a certificate', (
   expect(serviceTarget(model)).toEqual({ baseUrl: `http://${model.name}-quay-app.${model.namespace}.svc:80` });
 });
 
+test('quay-app\'s in-cluster address: https on 443, pinned to the certificate Quay serves, when it has one', () => {
+  const cert = Buffer.from('-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+  const certificate = { secret: 'tls', certKey: 'tls.crt', keyKey: 'tls.key', cert, key: Buffer.from('key') };
+  expect(serviceTarget({ ...model, certificate })).toEqual({ baseUrl: `https://${model.name}-quay-app.${model.namespace}.svc:443`, pinnedCertificate: cert });
+});
+
 test('created: the token Secret owned by the registry, the condition and an Event', async () => {
   const s = stubs({ secret: adminSecret() });
   const r = await s.run();

@@ -1,4 +1,4 @@
-import { Logger, redact, REDACTED } from '../../../lib/controller/runtime/logger';
+import { Logger, parseLevel, redact, REDACTED } from '../../../lib/controller/runtime/logger';
 
 function capture(level: 'debug' | 'info' | 'warn' | 'error' = 'debug') {
   const lines: string[] = [];
@@ -86,5 +86,37 @@ describe('logger', () => {
     // The same object twice (not a cycle) is printed twice.
     const shared = { x: 1 };
     expect(redact({ a: shared, b: shared })).toEqual({ a: { x: 1 }, b: { x: 1 } });
+  });
+
+  it('writes each level at or above the threshold, with its level name', () => {
+    const all = capture('debug');
+    for (const level of ['debug', 'info', 'warn', 'error'] as const) all.logger[level](`at ${level}`);
+    expect(all.parsed().map((l) => [l.level, l.msg])).toEqual([['debug', 'at debug'], ['info', 'at info'], ['warn', 'at warn'], ['error', 'at error']]);
+    const warn = capture('warn');
+    for (const level of ['debug', 'info', 'warn', 'error'] as const) warn.logger[level](`at ${level}`);
+    expect(warn.parsed().map((l) => l.level)).toEqual(['warn', 'error']);
+  });
+
+  it('parseLevel: a known level in any case and spacing, else the fallback', () => {
+    expect([parseLevel('DEBUG'), parseLevel(' Warn '), parseLevel('error', 'debug')]).toEqual(['debug', 'warn', 'error']);
+    expect([parseLevel(undefined), parseLevel(''), parseLevel('verbose'), parseLevel('toString'), parseLevel(undefined, 'warn')]).toEqual(['info', 'info', 'info', 'info', 'warn']);
+  });
+
+  it('redact drops functions and symbols, and an undefined field even under a sensitive name', () => {
+    expect(redact([() => 1, Symbol('s'), 1])).toEqual([undefined, undefined, 1]);
+    const out = redact({ password: undefined, name: 'n' }) as Record<string, unknown>;
+    expect(Object.keys(out)).toEqual(['name']);
+  });
+
+  it('redact names typed arrays by size and prints an invalid date as such', () => {
+    expect(redact({ bytes: new Uint8Array([1, 2, 3]), when: new Date(NaN) })).toEqual({ bytes: '[Uint8Array 3 bytes]', when: 'Invalid Date' });
+  });
+
+  it('redact cuts objects and arrays nested deeper than 12 levels', () => {
+    // 12 levels print in full (strings are never cut); the 13th object or array is cut.
+    const nest = (levels: number, leaf: unknown, wrap: (v: unknown) => unknown) => Array.from({ length: levels }).reduce<unknown>((v) => wrap(v), leaf);
+    expect(redact(nest(12, 'leaf', (v) => ({ a: v })))).toEqual(nest(12, 'leaf', (v) => ({ a: v })));
+    expect(redact(nest(13, 'leaf', (v) => ({ a: v })))).toEqual(nest(12, '[Truncated]', (v) => ({ a: v })));
+    expect(redact(nest(13, 'leaf', (v) => [v]))).toEqual(nest(12, '[Truncated]', (v) => [v]));
   });
 });
