@@ -148,7 +148,7 @@ export async function handleReconfigure(deps: ReconfigureDeps, request: Reconfig
     if (err instanceof ApiError && err.status === 409) return { status: 409, body: { error: `config bundle Secret ${bundleName} changed meanwhile; reload the editor and commit again` } };
     throw err;
   }
-  logger.info('config bundle updated by the config editor', { namespace, registry: name, secret: bundleName });
+  logger.info('config bundle updated by the config editor', { namespace, registry: name, bundle: bundleName });
   await recordEvent(client, registryObj, { type: 'Normal', reason: 'ConfigEditorCommitted', message: `config bundle Secret ${bundleName} updated from the config editor` }, now).catch(() => undefined);
   return { status: 200, body: { status: 'committed', secret: bundleName } };
 }
