@@ -102,7 +102,8 @@ export function backupReport(model: RegistryModel, observed: ObservedState, prev
     const last = jobsOf(observed, cronJob).pop();
     const state = last ? jobState(last) : undefined;
     const outcome: BackupStatus['outcome'] = last ? outcomeOf(state!) : (before?.outcome ?? 'None');
-    const sameJob = last !== undefined && before?.lastJob === last.metadata.name && before.outcome === outcome;
+    // Nothing new: the Job the status reported, or none (deleted): what the status knew stays.
+    const sameJob = last === undefined || (before?.lastJob === last.metadata.name && before.outcome === outcome);
     const report = last ? reports.get(last.metadata.name) : undefined;
     // The last successful dump: this Job's, if it just succeeded, else what the status knew.
     const wrote = outcome === 'Succeeded' && !sameJob ? dumpFromReport(report, model, kind) : undefined;
