@@ -161,7 +161,9 @@ export class Controller {
     this.handle = async (key: string) => {
       const [ns, name] = key.split('/');
       try {
-        this.reconciler ??= new (await import('./reconciler')).Reconciler(deps);
+        // Loaded before the check: reconciles that start together must share one Reconciler (its memory of deletes).
+        const { Reconciler } = await import('./reconciler');
+        this.reconciler ??= new Reconciler(deps);
         const result = await this.reconciler.reconcile(ns, name);
         writes.inc({}, result.writes);
         return result.requeueAfterMs ? { requeueAfterMs: result.requeueAfterMs } : undefined;
