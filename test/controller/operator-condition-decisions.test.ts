@@ -54,6 +54,8 @@ describe('upgradeStateOf', () => {
     ['waiting', false, V, false],
     ['failed', false, 'v3.98.0', false],
     ['done', false, 'v3.98.0', false],
+    ['succeeded', false, undefined, false],
+    ['done', false, V, false],
   ] as const)('migration %s (elsewhere %s), currentVersion %s: %s', (phase, elsewhere, current, migration) => {
     expect(upgradeStateOf(planOf(phase, elsewhere), current, V)).toEqual({ migration, databases: [], restore: false });
   });
@@ -61,6 +63,11 @@ describe('upgradeStateOf', () => {
   test('the managed databases still being upgraded, by kind; a restore as told', () => {
     const plan = planOf('done', false, db('scaling-down'), db('done', 'clairpostgres'), db('failed'), db('copying', 'clairpostgres'));
     expect(upgradeStateOf(plan, V, V, true)).toEqual({ migration: false, databases: ['postgres', 'clairpostgres'], restore: true });
+  });
+
+  test('database upgrades count until done or failed', () => {
+    for (const phase of ['starting-old', 'copying'] as const) expect(upgradeStateOf(planOf('done', false, db(phase)), V, V).databases).toEqual(['postgres']);
+    for (const phase of ['done', 'failed'] as const) expect(upgradeStateOf(planOf('done', false, db(phase)), V, V).databases).toEqual([]);
   });
 });
 
@@ -103,6 +110,7 @@ describe('upgradeableCondition', () => {
     const ten = keys(10);
     expect(upgradeableCondition(new Map(ten.map((k) => [k, migrating]))).message).toBe(`database migration running in QuayRegistry ${ten.join(', ')}${TAIL}`);
     expect(upgradeableCondition(new Map(keys(11).map((k) => [k, migrating]))).message).toBe(`database migration running in QuayRegistry ${ten.join(', ')} and 1 more${TAIL}`);
+    expect(upgradeableCondition(new Map(keys(13).map((k) => [k, migrating]))).message).toBe(`database migration running in QuayRegistry ${ten.join(', ')} and 3 more${TAIL}`);
   });
 });
 

@@ -4,6 +4,8 @@
 // PostgreSQL major upgrade runs and True otherwise, writing only on a change; without it nothing
 // touches OperatorConditions; a missing OperatorCondition or a refusal does not hold registries back.
 // A restore under way (the quay-operator/restore annotation, until it ends) holds upgrades too.
+// The pure parts (a registry's state, the aggregated condition, the environment) and the reporter's
+// rules one by one are in operator-condition-decisions.test.ts.
 import type { KubeConfig } from '@kubernetes/client-node';
 import { Controller } from '../../lib/controller/controller';
 import { KubeClient } from '../../lib/controller/kube-client';
@@ -14,13 +16,8 @@ import {
   REASON_NONE,
   REASON_RESTORE,
   RegistryUpgradeState,
-  operatorConditionFromEnv,
-  upgradeStateOf,
-  upgradeableCondition,
 } from '../../lib/controller/operator-condition';
 import { Logger } from '../../lib/controller/runtime/logger';
-import type { DatabaseUpgrade } from '../../lib/controller/postgres-upgrade';
-import type { MigrationPhase } from '../../lib/controller/plan';
 import { admitRoutes, bindBucket, completeJob, eventually, openshiftCluster, settleDeployments } from '../support/cluster-sim';
 import { FakeApiServer } from '../support/fake-apiserver';
 import { installOperator } from '../support/operator-install';
@@ -358,78 +355,5 @@ describe('against the fake API server', () => {
       expect(reporter.writes).toBe(2);
       await reporter.stop();
     });
-  });
-});
-
-describe('pure parts', () => {
-  const db = (phase: DatabaseUpgrade['phase'], kind: DatabaseUpgrade['kind'] = 'postgres') => ({ kind, phase }) as DatabaseUpgrade;
-  const planOf = (phase: MigrationPhase, ...databaseUpgrades: DatabaseUpgrade[]) => ({ migration: { phase }, databaseUpgrades });
-
-  test.each([
-    // [migration phase, currentVersion, migration running]
-    ['running', undefined, true],
-    ['running', 'v3.98.0', true],
-    ['waiting', undefined, false], // a new registry waiting for its databases: nothing started
-    ['waiting', 'v3.98.0', true], // an upgrade about to migrate: the previous version serves read-only
-    ['waiting', VERSION, false],
-    ['failed', 'v3.98.0', false], // waits for the admin
-    ['succeeded', undefined, false],
-    ['done', VERSION, false],
-  ] as const)('migration %s, currentVersion %s: %s', (phase, current, migration) => {
-    expect(upgradeStateOf(planOf(phase), current, VERSION)).toEqual({ migration, databases: [], restore: false });
-  });
-
-  test('database upgrades count until done or failed', () => {
-    const plan = planOf('done', db('scaling-down'), db('copying', 'clairpostgres'));
-    expect(upgradeStateOf(plan, VERSION, VERSION).databases).toEqual(['postgres', 'clairpostgres']);
-    for (const phase of ['starting-old', 'copying'] as const) expect(upgradeStateOf(planOf('done', db(phase)), VERSION, VERSION).databases).toEqual(['postgres']);
-    for (const phase of ['done', 'failed'] as const) expect(upgradeStateOf(planOf('done', db(phase)), VERSION, VERSION).databases).toEqual([]);
-  });
-
-  test('aggregated over registries: the database upgrade names the reason, every registry is named, long lists are counted', () => {
-    const states = new Map<string, RegistryUpgradeState>([
-      ['ns/c', { migration: true, databases: [], restore: false }],
-      ['ns/a', { migration: false, databases: ['clairpostgres'], restore: false }],
-      ['ns/b', { migration: false, databases: [], restore: false }],
-    ]);
-    expect(upgradeableCondition(states)).toEqual({
-      status: 'False',
-      reason: REASON_DATABASE_UPGRADE,
-      message: 'PostgreSQL major upgrade running in QuayRegistry ns/a (clairpostgres); database migration running in QuayRegistry ns/c; the operator must not be replaced until it finishes',
-    });
-    expect(upgradeableCondition(new Map([['ns/b', { migration: false, databases: [], restore: false }]]))).toMatchObject({ status: 'True', reason: REASON_NONE });
-    const many = new Map(Array.from({ length: 13 }, (_, i) => [`ns/r${String(i).padStart(2, '0')}`, { migration: true, databases: [], restore: false }] as const));
-    expect(upgradeableCondition(many).message).toBe(
-      'database migration running in QuayRegistry ns/r00, ns/r01, ns/r02, ns/r03, ns/r04, ns/r05, ns/r06, ns/r07, ns/r08, ns/r09 and 3 more; the operator must not be replaced until it finishes',
-    );
-  });
-
-  test('a restore under way holds upgrades: RestoreInProgress naming the registry, after a PostgreSQL upgrade and before a migration', () => {
-    expect(upgradeStateOf(planOf('done'), VERSION, VERSION, true)).toEqual({ migration: false, databases: [], restore: true });
-    expect(upgradeableCondition(new Map([['ns/r', { migration: false, databases: [], restore: true }]]))).toEqual({
-      status: 'False',
-      reason: REASON_RESTORE,
-      message: 'restore running in QuayRegistry ns/r; the operator must not be replaced until it finishes',
-    });
-    // A restored older dump migrating: both named, the restore gives the reason.
-    const both = new Map<string, RegistryUpgradeState>([
-      ['ns/m', { migration: true, databases: [], restore: true }],
-      ['ns/x', { migration: true, databases: [], restore: false }],
-    ]);
-    expect(upgradeableCondition(both)).toEqual({
-      status: 'False',
-      reason: REASON_RESTORE,
-      message: 'restore running in QuayRegistry ns/m; database migration running in QuayRegistry ns/m, ns/x; the operator must not be replaced until it finishes',
-    });
-    both.set('ns/a', { migration: false, databases: ['postgres'], restore: false });
-    expect(upgradeableCondition(both).reason).toBe(REASON_DATABASE_UPGRADE);
-  });
-
-  test('operatorConditionFromEnv: only with OPERATOR_CONDITION_NAME; the namespace from POD_NAMESPACE, else the ServiceAccount', () => {
-    expect(operatorConditionFromEnv({ POD_NAMESPACE: 'ops' }, () => 'sa-ns')).toEqual({});
-    expect(operatorConditionFromEnv({ OPERATOR_CONDITION_NAME: '', POD_NAMESPACE: 'ops' }, () => 'sa-ns')).toEqual({});
-    expect(operatorConditionFromEnv({ OPERATOR_CONDITION_NAME: 'quay-operator.v3.99.0', POD_NAMESPACE: 'ops' }, () => 'sa-ns')).toEqual({ condition: { name: 'quay-operator.v3.99.0', namespace: 'ops' } });
-    expect(operatorConditionFromEnv({ OPERATOR_CONDITION_NAME: 'quay-operator.v3.99.0' }, () => 'sa-ns')).toEqual({ condition: { name: 'quay-operator.v3.99.0', namespace: 'sa-ns' } });
-    expect(operatorConditionFromEnv({ OPERATOR_CONDITION_NAME: 'quay-operator.v3.99.0' }, () => undefined).problem).toMatch(/namespace is unknown/);
   });
 });
