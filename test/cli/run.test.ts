@@ -13,6 +13,7 @@ import { parseMicroTime } from '../../lib/controller/runtime/leader-election';
 import { reconfigureToken } from '../../lib/keys';
 import { secretStrings } from '../../lib/secrets';
 import { basicAuth, httpPost } from '../support/http-post';
+import { freePort } from '../support/free-port';
 import { APF_HEADERS } from '../support/apiserver/faults';
 import { FakeApiServer } from '../support/fake-apiserver';
 import { eventually, openshiftCluster } from '../support/cluster-sim';
@@ -40,17 +41,6 @@ const LEAKS = {
 jest.setTimeout(30_000);
 
 // ------------------------------------------------------------------ helpers
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 interface HttpResult {
   status: number;

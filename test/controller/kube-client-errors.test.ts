@@ -12,6 +12,7 @@ import { ApiError, DEFAULT_MAX_RETRIES, KubeClient, KubeClientOptions, RequestTi
 import { SimpleConnection } from '../../lib/controller/kube-config';
 import { typeOf } from '../../lib/controller/resources';
 import type { KubeObject } from '../../lib/synth';
+import { freePort } from '../support/free-port';
 import { Deferred, ManualClock, deferred, flush } from './runtime/helpers';
 
 const CM = typeOf('ConfigMap');
@@ -269,10 +270,7 @@ describe('answers that are errors', () => {
   });
 
   test('a connection refused: the socket error as is, nothing counted as a timeout', async () => {
-    const closed = http.createServer();
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-    const port = (closed.address() as AddressInfo).port;
-    await new Promise((resolve) => closed.close(resolve));
+    const port = await freePort();
     const c = client({}, { server: `http://127.0.0.1:${port}` });
     await expect(c.get(CM, 'ns', 'x')).rejects.toMatchObject({ code: 'ECONNREFUSED' });
     expect(c.stats.timeouts).toBe(0);
@@ -592,10 +590,7 @@ describe('watch', () => {
   });
 
   test('a connection refused: done with the socket error', async () => {
-    const closed = http.createServer();
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-    const port = (closed.address() as AddressInfo).port;
-    await new Promise((resolve) => closed.close(resolve));
+    const port = await freePort();
     const w = await watch(client({}, { server: `http://127.0.0.1:${port}` }));
     await expect(w.done).resolves.toMatchObject({ code: 'ECONNREFUSED' });
     expect(w.calls()).toBe(1);
