@@ -15,7 +15,7 @@ import { LABEL_REGISTRY } from '../../lib/api/types';
 import { LABEL_REGISTRY_NAMESPACE } from '../../lib/names';
 import { DEFAULT_IMAGES } from '../../lib/images';
 import type { KubeObject } from '../../lib/synth';
-import { Deferred, capturedLog, deferred } from './runtime/helpers';
+import { Deferred, capturedLog, deferred, flush } from './runtime/helpers';
 
 type Obj = Record<string, any>;
 
@@ -33,10 +33,8 @@ jest.mock('../../lib/controller/reconciler', () => ({
   },
 }));
 
-/** Lets promise callbacks run (setImmediate is not faked). */
-async function settle(): Promise<void> {
-  for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
-}
+/** Lets promise callbacks run: a reconcile awaits the lazy import, the client and the queue in turn. */
+const settle = () => flush(10);
 
 const ALL_APIS = ['route.openshift.io/v1', 'networking.k8s.io/v1', 'gateway.networking.k8s.io/v1', 'cert-manager.io/v1', 'objectbucket.io/v1alpha1', 'monitoring.coreos.com/v1', 'config.openshift.io/v1'];
 

@@ -51,9 +51,9 @@ export class ManualClock implements Clock {
   }
 }
 
-/** Lets pending promise callbacks run. */
-export async function flush(): Promise<void> {
-  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+/** Lets pending promise callbacks run (`rounds` turns of the event loop; setImmediate must not be faked). */
+export async function flush(rounds = 5): Promise<void> {
+  for (let i = 0; i < rounds; i++) await new Promise((r) => setImmediate(r));
 }
 
 export interface Deferred<T = void> {
