@@ -157,7 +157,7 @@ describe('ConfigEditor and the quay component’s overrides', () => {
   test('env and resources tune the registry, not the editor', () => {
     const objs = render(quay({ env: [{ name: 'DEBUGLOG', value: 'true' }], resources: { requests: { memory: '16Gi' } } }));
     expect(envOf(container(objs))).not.toHaveProperty('DEBUGLOG');
-    expect(container(objs).resources.requests.memory).toBe('256Mi');
+    expect(container(objs).resources).toEqual({ requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '1Gi' } });
   });
 });
 
