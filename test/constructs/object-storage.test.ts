@@ -91,3 +91,38 @@ describe('objectBucketFromProvisioner', () => {
     expect(objectBucketFromProvisioner(provisionerSecret(), { kind: 'ConfigMap', data: 'nonsense' })).toBeUndefined();
   });
 });
+
+describe('objectBucketFromProvisioner: values at their edges', () => {
+  const withPort = (BUCKET_PORT: string) => objectBucketFromProvisioner(provisionerSecret(), provisionerConfigMap({ BUCKET_NAME: 'b', BUCKET_HOST: 'h.example.com', BUCKET_PORT }))?.port;
+
+  it('a port is 1 to 65535, written as digits only (spaces around are trimmed)', () => {
+    expect(withPort('1')).toBe(1);
+    expect(withPort('65535')).toBe(65535);
+    expect(withPort(' 8443 ')).toBe(8443);
+    for (const bad of ['0', '65536', '99999', '80x', 'x80', '-1', '1e3', '']) expect(withPort(bad)).toBeUndefined();
+  });
+
+  it('values are trimmed; a blank one is missing', () => {
+    const secret = provisionerSecret({ AWS_ACCESS_KEY_ID: b64(' ACCESS '), AWS_SECRET_ACCESS_KEY: b64('SECRET\n') });
+    expect(objectBucketFromProvisioner(secret, provisionerConfigMap({ BUCKET_NAME: ' b ', BUCKET_HOST: ' h.example.com ' }))).toEqual({
+      host: 'h.example.com',
+      bucketName: 'b',
+      accessKey: 'ACCESS',
+      secretKey: 'SECRET',
+    });
+    expect(objectBucketFromProvisioner(provisionerSecret(), provisionerConfigMap({ BUCKET_NAME: '  ', BUCKET_HOST: 'h.example.com' }))).toBeUndefined();
+  });
+
+  it("a ConfigMap whose data is not a mapping has no bucket", () => {
+    for (const data of [null, ['BUCKET_NAME'], 'BUCKET_NAME=b']) {
+      expect(objectBucketFromProvisioner(provisionerSecret(), { ...provisionerConfigMap(), data } as never)).toBeUndefined();
+    }
+  });
+});
+
+describe('ObjectStorage: the storageClassName override', () => {
+  it('replaces NooBaa\'s class', () => {
+    const [obc] = render(testModel({ spec: { components: [{ kind: 'objectstorage', managed: true, overrides: { storageClassName: 'ceph-bucket' } }] } }));
+    expect(obc.spec.storageClassName).toBe('ceph-bucket');
+  });
+});

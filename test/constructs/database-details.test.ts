@@ -1,0 +1,64 @@
+// Managed databases' details their own test files leave loose: the claim's StorageClass override,
+// Clair's database restarting when its credentials rotate (only when the renderer knows them), the
+// message for a DB_URI that is not PostgreSQL's, and when the Route passes TLS through.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { App, Chart } from 'cdk8s';
+import { ClairPostgres } from '../../constructs/clair-postgres';
+import { Postgres, quayDatabaseCredentials } from '../../constructs/postgres';
+import { passthroughTls } from '../../constructs/route';
+import type { RegistryModel } from '../../lib/model';
+import { testModel } from '../support/model';
+import { validateAll } from '../support/schema';
+
+type Obj = Record<string, any>;
+
+function render(model: RegistryModel, C: typeof Postgres | typeof ClairPostgres): Obj[] {
+  const chart = new Chart(new App(), 'test', { namespace: 'quay-enterprise', disableResourceNameHashes: true });
+  new C(chart, 'db', { model });
+  const objs = chart.toJson();
+  validateAll(objs);
+  return objs;
+}
+const claim = (objs: Obj[]) => objs.find((o) => o.kind === 'PersistentVolumeClaim') as Obj;
+const templateAnnotations = (objs: Obj[]) => (objs.find((o) => o.kind === 'Deployment') as Obj).spec.template.metadata.annotations;
+
+describe("the database claim's StorageClass", () => {
+  test('the override names it; without one the cluster default applies (no field at all)', () => {
+    const withClass = testModel({ spec: { components: [{ kind: 'postgres', managed: true, overrides: { storageClassName: 'fast-ssd' } }] } });
+    expect(claim(render(withClass, Postgres)).spec).toEqual({ accessModes: ['ReadWriteOnce'], storageClassName: 'fast-ssd', resources: { requests: { storage: '50Gi' } } });
+    expect(Object.keys(claim(render(testModel(), Postgres)).spec)).toEqual(['accessModes', 'resources']);
+  });
+});
+
+describe("Clair's database", () => {
+  test('restarts when its credentials rotate, when the renderer knows them', () => {
+    const known: RegistryModel = { ...testModel(), keysKnown: true };
+    const rotated: RegistryModel = { ...known, keys: { ...known.keys, CLAIR_DB_PASSWORD: 'another-password' } };
+    expect(templateAnnotations(render(rotated, ClairPostgres))).not.toEqual(templateAnnotations(render(known, ClairPostgres)));
+    // A GitOps render does not know them: the same template whatever the keys.
+    const unknown: RegistryModel = { ...known, keysKnown: false };
+    expect(templateAnnotations(render({ ...unknown, keys: rotated.keys }, ClairPostgres))).toEqual(templateAnnotations(render(unknown, ClairPostgres)));
+  });
+});
+
+describe("Quay's database login", () => {
+  test('a DB_URI that is not postgresql:// is named with its Secret', () => {
+    const keys = testModel().keys;
+    expect(() => quayDatabaseCredentials('example-registry', { ...keys, DB_URI: 'mysql://quay:pw@db/quay' })).toThrow(
+      new Error('DB_URI in Secret example-registry-quay-registry-managed-secret-keys is not a postgresql:// URI'),
+    );
+  });
+});
+
+describe('passthrough TLS on the Route', () => {
+  const read = (f: string) => fs.readFileSync(path.resolve(__dirname, '../fixtures/tls', f), 'utf8');
+  const HOST = 'example-registry-quay-quay-enterprise.apps.example.com';
+
+  test("only with the user's certificate and tls unmanaged", () => {
+    expect(passthroughTls(testModel())).toBe(false);
+    const own = testModel({ files: { 'config.yaml': `SERVER_HOSTNAME: ${HOST}\n`, 'ssl.cert': read('leaf.crt'), 'ssl.key': read('leaf.key') }, spec: { components: [{ kind: 'tls', managed: false }] } });
+    expect(passthroughTls(own)).toBe(true);
+    expect(passthroughTls({ ...own, components: { ...own.components, tls: { ...own.components.tls, managed: true } } })).toBe(false);
+  });
+});
