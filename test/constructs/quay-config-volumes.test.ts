@@ -142,6 +142,19 @@ describe('quay-config-init', () => {
   test('sized for a Python script, a memory limit and no CPU limit', () => {
     expect(init(render(testModel())).resources).toEqual({ requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '256Mi' } });
   });
+
+  test('every credential in your config.yaml (databases, Redis, storage and Clair yours): no env key at all, not an empty list', () => {
+    const config = [
+      'DB_URI: postgresql://quay:pw@db.example.com/quay',
+      'SECRET_KEY: s1',
+      'DATABASE_SECRET_KEY: s2',
+      'BUILDLOGS_REDIS: {host: redis.example.com, port: 6379}',
+      'USER_EVENTS_REDIS: {host: redis.example.com, port: 6379}',
+      STORAGE,
+    ].join('\n');
+    const external = ['postgres', 'redis', 'objectstorage', 'clair', 'clairpostgres'].map((kind) => ({ kind, managed: false }));
+    expect(Object.keys(init(render(testModel({ files: { 'config.yaml': config }, spec: { components: external } }))))).not.toContain('env');
+  });
 });
 
 describe('the proxy', () => {
