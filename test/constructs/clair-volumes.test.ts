@@ -141,6 +141,11 @@ describe("Clair's proxy", () => {
       { name: 'NO_PROXY', value: `${HOST},a.example.com,b.example.com` },
     ]);
     expect(clairProxyEnv(testModel({ environment: { proxy: { noProxy: 'a.example.com' } } }))).toEqual([]);
+    // No NO_PROXY of the cluster's: Quay's host alone.
+    expect(clairProxyEnv(testModel({ environment: { proxy: { httpProxy: 'http://proxy:3128' } } }))).toEqual([
+      { name: 'HTTP_PROXY', value: 'http://proxy:3128' },
+      { name: 'NO_PROXY', value: HOST },
+    ]);
   });
 });
 

@@ -5,7 +5,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { App, Chart } from 'cdk8s';
 import { ClairPostgres } from '../../constructs/clair-postgres';
-import { Postgres, quayDatabaseCredentials } from '../../constructs/postgres';
+import { POSTGRES_COMPONENT, POSTGRES_NAMES, Postgres, quayDatabaseCredentials } from '../../constructs/postgres';
+import { ManagedPostgres } from '../../constructs/shared/database';
 import { passthroughTls } from '../../constructs/route';
 import type { RegistryModel } from '../../lib/model';
 import { testModel } from '../support/model';
@@ -28,6 +29,37 @@ describe("the database claim's StorageClass", () => {
     const withClass = testModel({ spec: { components: [{ kind: 'postgres', managed: true, overrides: { storageClassName: 'fast-ssd' } }] } });
     expect(claim(render(withClass, Postgres)).spec).toEqual({ accessModes: ['ReadWriteOnce'], storageClassName: 'fast-ssd', resources: { requests: { storage: '50Gi' } } });
     expect(Object.keys(claim(render(testModel(), Postgres)).spec)).toEqual(['accessModes', 'resources']);
+  });
+});
+
+describe('start scripts', () => {
+  const withScripts = (files: Record<string, string>): Obj[] => {
+    const model = testModel();
+    const chart = new Chart(new App(), 'test', { namespace: 'quay-enterprise', disableResourceNameHashes: true });
+    new ManagedPostgres(chart, 'db', {
+      model,
+      kind: 'postgres',
+      component: POSTGRES_COMPONENT,
+      names: POSTGRES_NAMES,
+      containerName: 'postgres',
+      image: model.environment.images.postgres,
+      user: 'quay',
+      startScripts: { configMapName: 'scripts', files },
+    });
+    return chart.toJson();
+  };
+  const deploymentOf = (objs: Obj[]) => objs.find((o) => o.kind === 'Deployment') as Obj;
+
+  test('mounted one by one in name order, whatever order they are given in', () => {
+    const mounts = deploymentOf(withScripts({ 'b.sh': 'B', 'a.sh': 'A' })).spec.template.spec.containers[0].volumeMounts.filter((m: Obj) => m.name === 'postgres-start-scripts');
+    expect(mounts.map((m: Obj) => m.subPath)).toEqual(['a.sh', 'b.sh']);
+  });
+
+  test('a changed script restarts the database (it runs only at start); the same ones do not', () => {
+    const hash = (objs: Obj[]) => deploymentOf(objs).spec.template.metadata.annotations;
+    expect(hash(withScripts({ 'a.sh': 'A' }))).toEqual(hash(withScripts({ 'a.sh': 'A' })));
+    expect(hash(withScripts({ 'a.sh': 'A2' }))).not.toEqual(hash(withScripts({ 'a.sh': 'A' })));
+    expect(hash(withScripts({ 'b.sh': 'A' }))).not.toEqual(hash(withScripts({ 'a.sh': 'A' })));
   });
 });
 
