@@ -273,3 +273,95 @@ describe('override values at their limits', () => {
     expect(overrides('quay', { annotations: { note: 'app' }, nodeSelector: { 'node-role.kubernetes.io/infra': '' } })).toEqual([]);
   });
 });
+
+describe('what the spec keeps, and the checks that read spec.components', () => {
+  test('every field of the spec is kept as written', () => {
+    const spec = {
+      configBundleSecret: 'config-bundle',
+      tlsSecret: 'registry-tls',
+      components: [{ kind: 'tls', managed: false }],
+      exposure: { type: 'Route' },
+      initialUser: { secretName: 'admin' },
+      persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain' },
+      networkPolicies: { enabled: true },
+      backup: { schedule: '@daily' },
+      migrations: { run: false },
+      clair: { disconnected: true },
+    };
+    expect(parseQuayRegistry(registry(spec)).registry?.spec).toEqual(spec);
+  });
+
+  test('an unmanaged database cannot be backed up; only components declared `managed: false` count', () => {
+    expect(problemsOf(registry({ backup: { schedule: '@daily' }, components: [{ kind: 'postgres', managed: false }] }))).toEqual([
+      invalid('spec.backup.components', 'defaults to [postgres], which is unmanaged: list the managed databases to back up (clairpostgres), or remove spec.backup'),
+    ]);
+    expect(problemsOf(registry({ backup: { schedule: '@daily' }, components: [{ kind: 'postgres', managed: true }, { kind: 'clairpostgres', managed: false }] }))).toEqual([]);
+  });
+
+  test('a component that is not a mapping, or says managed as text, is not taken as unmanaged by the other checks', () => {
+    expect(problemsOf(registry({ backup: { schedule: '@daily' }, components: ['postgres'] }))).toEqual([invalid('spec.components[0]', 'must be a mapping with kind and managed')]);
+    expect(problemsOf(registry({ backup: { schedule: '@daily' }, components: [{ kind: 'postgres', managed: 'false' }] }))).toEqual([
+      invalid('spec.components[0].managed', 'is required and must be true or false'),
+    ]);
+  });
+
+  test('spec.clair with clair unmanaged is named', () => {
+    expect(problemsOf(registry({ clair: { disconnected: true }, components: [{ kind: 'clair', managed: false }] }))).toEqual([
+      invalid('spec.clair.disconnected', "the clair component is unmanaged: set airgap in your own Clair's config (indexer.airgap, matcher.disable_updaters), or make clair managed"),
+    ]);
+    expect(problemsOf(registry({ clair: { disconnected: true }, components: [{ kind: 'mirror', managed: false }] }))).toEqual([]);
+  });
+
+  test('labels or annotations with any value that is not text are dropped whole', () => {
+    const metadata = { name: 'example-registry', namespace: 'quay-enterprise', labels: { a: 1, b: 'x' }, annotations: { c: 'y', d: null } };
+    expect(parseQuayRegistry(registry({}, metadata)).registry?.metadata).toEqual({ name: 'example-registry', namespace: 'quay-enterprise' });
+  });
+
+  test('a three-letter typo is matched too; shorter ones are not', () => {
+    expect(problemsOf(registry({ components: [{ kind: 'qua', managed: true }] }))).toEqual([
+      invalid('spec.components[0].kind', `unknown component kind \`qua\` (did you mean \`quay\`?); valid kinds are ${VALID_KINDS}`),
+    ]);
+  });
+});
+
+describe('override checks, more edges', () => {
+  test('fsGroupChangePolicy: a long wrong value is named for what it is', () => {
+    expect(overrides('postgres', { securityContext: { fsGroupChangePolicy: 'x'.repeat(40) } })).toEqual(at('securityContext.fsGroupChangePolicy', 'must be OnRootMismatch or Always'));
+  });
+
+  test('an override given as undefined (from code, not YAML) is no override', () => {
+    expect(overrides('redis', { env: undefined, labels: undefined })).toEqual([]);
+  });
+
+  test('tolerations: every entry a mapping', () => {
+    expect(overrides('quay', { tolerations: [{ key: 'infra', operator: 'Exists' }, 'infra'] })).toEqual(at('tolerations', 'must be a list of tolerations'));
+  });
+
+  test('affinity and tolerations problems are named under their field', () => {
+    expect(overrides('quay', { affinity: { podAffinity: 'x' } })).toEqual(
+      at('affinity.podAffinity', 'must be a mapping with requiredDuringSchedulingIgnoredDuringExecution, preferredDuringSchedulingIgnoredDuringExecution'),
+    );
+    expect(overrides('quay', { tolerations: [{ operator: 'Sometimes' }] })).toEqual([
+      ...at('tolerations[0].operator', '"Sometimes" is not one of Exists, Equal'),
+      ...at('tolerations[0]', 'without a key the operator must be Exists'),
+    ]);
+  });
+
+  test('nodeSelector values are label values; annotation values are free text', () => {
+    expect(overrides('quay', { nodeSelector: { role: 'not a label value' } })).toEqual(
+      at('nodeSelector', "value \"not a label value\" is not a label value (at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit)"),
+    );
+    expect(overrides('quay', { annotations: { note: 'free text, with spaces' } })).toEqual([]);
+  });
+
+  test('labels: a reserved label is named once, and only when it is there; values are label values', () => {
+    expect(overrides('quay', { labels: { team: 'registry' } })).toEqual([]);
+    expect(overrides('quay', { labels: { team: 'the registry team' } })).toEqual(
+      at('labels', "value \"the registry team\" is not a label value (at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit)"),
+    );
+    expect(overrides('quay', { labels: { 'quay-component': 'x', app: 'y' } })).toEqual([
+      ...at('labels.quay-component', 'label `quay-component` is reserved: the operator selects pods with it'),
+      ...at('labels.app', 'label `app` is reserved: the operator selects pods with it'),
+    ]);
+  });
+});
