@@ -98,3 +98,19 @@ describe('names', () => {
     expect(clairImportJobName({ name: 'a'.repeat(44) }, { source: 'pvc://c/u.gz' }).length).toBeLessThanOrEqual(63);
   });
 });
+
+describe('the import Job, other settings', () => {
+  it('placement overrides of clair reach the pod spec; a request without an id is named as one with an empty id', () => {
+    const tolerations = [{ key: 'scanners', operator: 'Exists' }];
+    const model = testModel({ spec: { clair: { disconnected: true }, components: [{ kind: 'clair', managed: true, overrides: { tolerations } }] } });
+    expect(job(model, URL_SOURCE).spec.template.spec.tolerations).toEqual(tolerations);
+    expect(clairImportJobName(model, { source: URL_SOURCE.url })).toBe(clairImportJobName(model, { source: URL_SOURCE.url, id: '' }));
+    expect(clairImportJobName(model, { source: URL_SOURCE.url })).not.toBe(clairImportJobName(model, { source: URL_SOURCE.url, id: '1' }));
+  });
+
+  it("plain Kubernetes: the pod runs as nobody (65534), Clair image's user, with that fsGroup", () => {
+    const storage = 'DISTRIBUTED_STORAGE_CONFIG: {default: [S3Storage, {host: s3.example.com, s3_bucket: quay, s3_access_key: a, s3_secret_key: b, storage_path: /registry}]}\nDISTRIBUTED_STORAGE_PREFERENCE: [default]\n';
+    const model = testModel({ platform: 'kubernetes', files: { 'config.yaml': storage }, spec: { exposure: { type: 'Ingress', ingressClassName: 'nginx' }, clair: { disconnected: true } } });
+    expect(job(model, URL_SOURCE).spec.template.spec.securityContext).toEqual({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' }, runAsUser: 65534, runAsGroup: 65534, fsGroup: 65534 });
+  });
+});

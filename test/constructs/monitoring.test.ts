@@ -82,7 +82,10 @@ describe('Monitoring', () => {
     expect(alert.expr).toBe('increase(kube_pod_container_status_restarts_total{namespace="quay-enterprise",pod=~"example-registry-quay-app-.*"}[1h]) > 5');
     expect(alert.for).toBe('10m');
     expect(alert.labels).toEqual({ severity: 'warning' });
-    expect(Object.keys(alert.annotations).sort()).toEqual(['description', 'summary']);
+    expect(alert.annotations).toEqual({
+      summary: 'Quay pod is restarting frequently',
+      description: 'Pod {{ $labels.namespace }}/{{ $labels.pod }} was restarted {{ $value }} times within the last hour.',
+    });
   });
 
   it('grants the cluster Prometheus read access for discovery, and the Prometheus operator read access to rules', () => {
