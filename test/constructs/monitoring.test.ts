@@ -118,6 +118,10 @@ describe('Monitoring', () => {
     expect(Object.keys(cm.data)).toEqual(['quay.json']);
   });
 
+  it('the dashboard as rendered: panels, units, legends and layout (snapshot)', () => {
+    expect(find(objs, 'ConfigMap', 'example-registry-grafana-dashboard-quay').data['quay.json']).toMatchSnapshot();
+  });
+
   it('renders a dashboard that parses, is titled for the registry and queries only its Service', () => {
     const dashboard = JSON.parse(find(objs, 'ConfigMap', 'example-registry-grafana-dashboard-quay').data['quay.json']);
     expect(dashboard.title).toBe('Quay - quay-enterprise - example-registry');
