@@ -118,6 +118,10 @@ describe('Monitoring', () => {
     expect(Object.keys(cm.data)).toEqual(['quay.json']);
   });
 
+  it('stableStringify sorts keys at every level and keeps nulls and arrays in order', () => {
+    expect(stableStringify({ b: null, a: [2, { d: 1, c: [null] }] }, 0)).toBe('{"a":[2,{"c":[null],"d":1}],"b":null}');
+  });
+
   it('the dashboard as rendered: panels, units, legends and layout (snapshot)', () => {
     expect(find(objs, 'ConfigMap', 'example-registry-grafana-dashboard-quay').data['quay.json']).toMatchSnapshot();
   });
