@@ -6,7 +6,7 @@ import { CLAIR_IMPORT_ANNOTATION, ImportSource } from '../../lib/api/clair-disco
 import type { RegistryModel } from '../../lib/model';
 import { renderRegistry } from '../../lib/synth';
 import { toYamlStream } from '../../lib/yaml';
-import { testModel } from '../support/model';
+import { ingressTerminatedModel, testModel } from '../support/model';
 import { validateAll } from '../support/schema';
 
 type Obj = Record<string, any>;
@@ -109,8 +109,7 @@ describe('the import Job, other settings', () => {
   });
 
   it("plain Kubernetes: the pod runs as nobody (65534), Clair image's user, with that fsGroup", () => {
-    const storage = 'DISTRIBUTED_STORAGE_CONFIG: {default: [S3Storage, {host: s3.example.com, s3_bucket: quay, s3_access_key: a, s3_secret_key: b, storage_path: /registry}]}\nDISTRIBUTED_STORAGE_PREFERENCE: [default]\n';
-    const model = testModel({ platform: 'kubernetes', files: { 'config.yaml': storage }, spec: { exposure: { type: 'Ingress', ingressClassName: 'nginx' }, clair: { disconnected: true } } });
+    const model = ingressTerminatedModel({}, { clair: { disconnected: true } });
     expect(job(model, URL_SOURCE).spec.template.spec.securityContext).toEqual({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' }, runAsUser: 65534, runAsGroup: 65534, fsGroup: 65534 });
   });
 });

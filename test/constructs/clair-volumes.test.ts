@@ -8,17 +8,13 @@ import { App, Chart } from 'cdk8s';
 import { Clair, clairConfigMapData, clairPodParts, clairProxyEnv } from '../../constructs/clair';
 import { CLAIR_AUTH_KEY, clairAuthSecretName } from '../../lib/config/clair-config';
 import type { RegistryModel } from '../../lib/model';
-import { TestModelOptions, testModel } from '../support/model';
+import { ingressTerminatedModel, testModel } from '../support/model';
 import { validateAll } from '../support/schema';
 
 type Obj = Record<string, any>;
 
 const HOST = 'example-registry-quay-quay-enterprise.apps.example.com';
 const read = (f: string) => fs.readFileSync(path.resolve(__dirname, '../fixtures/tls', f), 'utf8');
-const STORAGE = 'DISTRIBUTED_STORAGE_CONFIG: {default: [S3Storage, {host: s3.example.com, s3_bucket: quay, s3_access_key: a, s3_secret_key: b, storage_path: /registry}]}\nDISTRIBUTED_STORAGE_PREFERENCE: [default]\n';
-/** Plain Kubernetes behind an Ingress that terminates TLS: Quay has no certificate of its own. */
-const ingressModel = (files: Record<string, string> = {}, options: TestModelOptions = {}) =>
-  testModel({ ...options, platform: 'kubernetes', files: { 'config.yaml': STORAGE, ...files }, spec: { exposure: { type: 'Ingress', ingressClassName: 'nginx' } } });
 
 function deployment(model: RegistryModel): Obj {
   const chart = new Chart(new App(), 'test', { namespace: 'quay-enterprise', disableResourceNameHashes: true });
@@ -31,7 +27,7 @@ const hashOf = (model: RegistryModel) => deployment(model).spec.template.metadat
 
 describe("Clair's volumes", () => {
   test('no Clair files, no CAs, no certificate: the config from the operator alone, a certificates volume without sources', () => {
-    const model = ingressModel();
+    const model = ingressTerminatedModel();
     const parts = clairPodParts(model);
     expect(parts.config.volume.projected?.sources).toEqual([
       { configMap: { name: expect.stringMatching(/^example-registry-clair-config-[0-9a-f]{10}$/), items: [{ key: 'config.yaml', path: 'config.yaml' }] } },
@@ -42,7 +38,7 @@ describe("Clair's volumes", () => {
   });
 
   test("the bundle's Clair files and CAs, in name order whatever order the bundle lists them; empty or prefix-only keys are none", () => {
-    const model = ingressModel({
+    const model = ingressTerminatedModel({
       'extra_ca_cert_b.crt': 'B',
       'clair-ssl.key': read('leaf.key'),
       extra_ca_cert_: 'X',
@@ -98,7 +94,7 @@ describe("Clair's volumes", () => {
   });
 
   test('an air-gapped clair-config.yaml adds a drop-in, listed in name order before config.yaml', () => {
-    const items = (clairPodParts(ingressModel({ 'clair-config.yaml': 'indexer: {airgap: true}\n' })).config.volume.projected?.sources?.[0] as Obj).configMap.items;
+    const items = (clairPodParts(ingressTerminatedModel({ 'clair-config.yaml': 'indexer: {airgap: true}\n' })).config.volume.projected?.sources?.[0] as Obj).configMap.items;
     expect(items).toEqual([
       { key: '90-airgap.yaml', path: 'config.yaml.d/90-airgap.yaml' },
       { key: 'config.yaml', path: 'config.yaml' },
@@ -117,9 +113,9 @@ describe("Clair's volumes", () => {
 
 describe('what rolls Clair', () => {
   test("each file it reads counts, not only the last: a changed first CA rolls it", () => {
-    const base = hashOf(ingressModel({ 'extra_ca_cert_a.crt': 'A', 'extra_ca_cert_b.crt': 'B' }));
-    expect(hashOf(ingressModel({ 'extra_ca_cert_a.crt': 'A', 'extra_ca_cert_b.crt': 'B' }))).toBe(base);
-    expect(hashOf(ingressModel({ 'extra_ca_cert_a.crt': 'A2', 'extra_ca_cert_b.crt': 'B' }))).not.toBe(base);
+    const base = hashOf(ingressTerminatedModel({ 'extra_ca_cert_a.crt': 'A', 'extra_ca_cert_b.crt': 'B' }));
+    expect(hashOf(ingressTerminatedModel({ 'extra_ca_cert_a.crt': 'A', 'extra_ca_cert_b.crt': 'B' }))).toBe(base);
+    expect(hashOf(ingressTerminatedModel({ 'extra_ca_cert_a.crt': 'A2', 'extra_ca_cert_b.crt': 'B' }))).not.toBe(base);
   });
 
   test("a renewed certificate of spec.tlsSecret (which Clair trusts)", () => {

@@ -7,7 +7,7 @@ import { App, Chart } from 'cdk8s';
 import { Quay } from '../../constructs/quay';
 import { proxyEnv, quayConfigAnnotations, quayConfigVolumes, tlsSecretSource } from '../../constructs/quay-volumes';
 import type { RegistryModel } from '../../lib/model';
-import { TestModelOptions, testModel } from '../support/model';
+import { S3_STORAGE_CONFIG, TestModelOptions, ingressTerminatedModel, testModel } from '../support/model';
 import { validateAll } from '../support/schema';
 
 type Obj = Record<string, any>;
@@ -80,10 +80,6 @@ describe('a certificate from spec.tlsSecret', () => {
   });
 });
 
-/** Plain Kubernetes behind an Ingress that terminates TLS itself: no certificate for Quay, so no CA of its own. */
-const STORAGE = 'DISTRIBUTED_STORAGE_CONFIG: {default: [S3Storage, {host: s3.example.com, s3_bucket: quay, s3_access_key: a, s3_secret_key: b, storage_path: /registry}]}\nDISTRIBUTED_STORAGE_PREFERENCE: [default]\n';
-const ingressModel = (files: Record<string, string> = {}) =>
-  testModel({ platform: 'kubernetes', files: { 'config.yaml': STORAGE, ...files }, spec: { exposure: { type: 'Ingress', ingressClassName: 'nginx' } } });
 
 describe('no config bundle (OpenShift)', () => {
   const objs = render(testModel());
@@ -105,11 +101,11 @@ describe('no config bundle (OpenShift)', () => {
 
 describe('extra CAs of the bundle', () => {
   test('none, and no certificate of Quay\'s: a CA volume without sources (no empty list for the API server to drop)', () => {
-    expect(volume(render(ingressModel()), 'extra-ca-certs')).toEqual({ name: 'extra-ca-certs', projected: {} });
+    expect(volume(render(ingressTerminatedModel()), 'extra-ca-certs')).toEqual({ name: 'extra-ca-certs', projected: {} });
   });
 
   test('projected in name order whatever order the bundle lists them; a key that is only the prefix is no CA', () => {
-    const model = ingressModel({ 'extra_ca_cert_b.crt': 'B', extra_ca_cert_: 'X', 'extra_ca_cert_a.crt': 'A' });
+    const model = ingressTerminatedModel({ 'extra_ca_cert_b.crt': 'B', extra_ca_cert_: 'X', 'extra_ca_cert_a.crt': 'A' });
     expect(quayConfigVolumes(model).find((v) => v.name === 'extra-ca-certs')).toEqual({
       name: 'extra-ca-certs',
       projected: {
@@ -129,7 +125,7 @@ describe('extra CAs of the bundle', () => {
   });
 
   test('bundle files (config.yaml aside: the assembly reads it) are copied in name order, so the same bundle listed differently renders the same', () => {
-    const copy = (files: Record<string, string>) => specJson(render(ingressModel(files))).copy;
+    const copy = (files: Record<string, string>) => specJson(render(ingressTerminatedModel(files))).copy;
     expect(copy({ 'ldap.crt': 'L', 'db.pem': 'D' })).toEqual([
       ['/quay-bundle/db.pem', '/conf/stack/db.pem'],
       ['/quay-bundle/ldap.crt', '/conf/stack/ldap.crt'],
@@ -150,7 +146,7 @@ describe('quay-config-init', () => {
       'DATABASE_SECRET_KEY: s2',
       'BUILDLOGS_REDIS: {host: redis.example.com, port: 6379}',
       'USER_EVENTS_REDIS: {host: redis.example.com, port: 6379}',
-      STORAGE,
+      S3_STORAGE_CONFIG,
     ].join('\n');
     const external = ['postgres', 'redis', 'objectstorage', 'clair', 'clairpostgres'].map((kind) => ({ kind, managed: false }));
     expect(Object.keys(init(render(testModel({ files: { 'config.yaml': config }, spec: { components: external } }))))).not.toContain('env');

@@ -71,6 +71,14 @@ export function testModel(options: TestModelOptions = {}): RegistryModel {
   return result.model;
 }
 
+/** An S3 location in config.yaml: the storage a registry brings where there is no managed bucket (plain Kubernetes). */
+export const S3_STORAGE_CONFIG = 'DISTRIBUTED_STORAGE_CONFIG: {default: [S3Storage, {host: s3.example.com, s3_bucket: quay, s3_access_key: a, s3_secret_key: b, storage_path: /registry}]}\nDISTRIBUTED_STORAGE_PREFERENCE: [default]\n';
+
+/** Plain Kubernetes behind an Ingress that terminates TLS itself: Quay has no certificate, so no CA of its own to trust. */
+export function ingressTerminatedModel(files: Record<string, string> = {}, spec: Record<string, unknown> = {}): RegistryModel {
+  return testModel({ platform: 'kubernetes', files: { 'config.yaml': S3_STORAGE_CONFIG, ...files }, spec: { exposure: { type: 'Ingress', ingressClassName: 'nginx' }, ...spec } });
+}
+
 /** A kubernetes.io/tls Secret as cert-manager writes it. */
 export function tlsSecretObject(name: string, files: Record<string, string>, namespace = 'quay-enterprise'): Record<string, unknown> {
   return {
