@@ -34,8 +34,12 @@ describe('decideUpgrade', () => {
     ['v3.4.6', 'v3.7.1'],
     ['v3.5.7', 'v3.7.0'],
     ['v3.7.14', 'v3.8.0'],
-    // A release after its own pre-release.
+    // A release after its own pre-release; a later pre-release after an earlier one.
     ['v3.9.0-rc1', 'v3.9.0'],
+    ['v3.9.0-rc1', 'v3.9.0-rc2'],
+    // The same version spelled differently: nothing to migrate, but the status is written anew.
+    ['3.8.1', 'v3.8.1'],
+    ['3.9.0-rc1', 'v3.9.0-rc1'],
   ])('%s → %s: upgrade', (from, to) => {
     expect(decideUpgrade(from, to)).toEqual({ kind: 'upgrade', from, to });
   });
@@ -47,7 +51,14 @@ describe('decideUpgrade', () => {
     ['v3.3.4', 'v3.8.0', 'cannot upgrade from v3.3.4 to v3.8.0: 3.3 → 3.8 skips minor versions; upgrade one supported step at a time: 3.3 → 3.6 → 3.7 → 3.8 (an operator of each version in turn)'],
     ['v3.6.4', 'v3.8.0', 'cannot upgrade from v3.6.4 to v3.8.0: 3.6 → 3.8 skips minor versions; upgrade one supported step at a time: 3.6 → 3.7 → 3.8 (an operator of each version in turn)'],
     ['v3.5.7', 'v3.9.0', 'cannot upgrade from v3.5.7 to v3.9.0: 3.5 → 3.9 skips minor versions; upgrade one supported step at a time: 3.5 → 3.7 → 3.8 → 3.9 (an operator of each version in turn)'],
+    ['v3.9.0-rc2', 'v3.9.0-rc1', 'cannot upgrade from v3.9.0-rc2 to v3.9.0-rc1: a downgrade is not supported (the database was migrated to v3.9.0-rc2); install an operator of 3.9 or later'],
+    ['v3.9.0', 'v3.9.0-rc1', 'cannot upgrade from v3.9.0 to v3.9.0-rc1: a downgrade is not supported (the database was migrated to v3.9.0); install an operator of 3.9 or later'],
+    // An exception that lands exactly on the target is taken from an intermediate step too.
+    ['v3.2.0', 'v3.6.0', 'cannot upgrade from v3.2.0 to v3.6.0: 3.2 → 3.6 skips minor versions; upgrade one supported step at a time: 3.2 → 3.3 → 3.6 (an operator of each version in turn)'],
     ['v2.9.5', 'v3.1.0', 'cannot upgrade from v2.9.5 to v3.1.0: no supported path between major versions 2 and 3'],
+    // The same or the next minor number in another major is no path either.
+    ['v2.8.0', 'v3.8.0', 'cannot upgrade from v2.8.0 to v3.8.0: no supported path between major versions 2 and 3'],
+    ['v2.7.0', 'v3.8.0', 'cannot upgrade from v2.7.0 to v3.8.0: no supported path between major versions 2 and 3'],
     ['banana', 'v3.8.0', 'cannot upgrade from banana to v3.8.0: banana is not a Quay version (vX.Y.Z); set status.currentVersion right or restore the registry\'s previous operator'],
     ['v3.8.0', 'latest', 'cannot upgrade from v3.8.0 to latest: the operator\'s QUAY_VERSION latest is not a Quay version (vX.Y.Z)'],
   ])('%s → %s: refused', (from, to, message) => {
@@ -58,6 +69,10 @@ describe('decideUpgrade', () => {
     expect(parseQuayVersion('v3.8.5')).toEqual({ major: 3, minor: 8, patch: 5 });
     expect(parseQuayVersion('3.99.0-dev')).toEqual({ major: 3, minor: 99, patch: 0, prerelease: 'dev' });
     expect(parseQuayVersion('3.8')).toBeUndefined();
+    expect(parseQuayVersion(' v10.11.12\n')).toEqual({ major: 10, minor: 11, patch: 12 });
+    // The whole text is the version: nothing before or after it.
+    expect(parseQuayVersion('quay-v3.8.5')).toBeUndefined();
+    expect(parseQuayVersion('3.8.5.1')).toBeUndefined();
   });
 });
 
