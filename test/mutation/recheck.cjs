@@ -57,7 +57,7 @@ for (const [file, entry] of Object.entries(report.files)) {
       if (m.status !== 'Survived' && m.status !== 'NoCoverage') continue;
       const [a, b] = [offset(m.location.start), offset(m.location.end)];
       fs.writeFileSync(target, original.slice(0, a) + m.replacement + original.slice(b));
-      const run = spawnSync('npx', ['jest', '-c', 'jest.stryker.config.js', '--silent', ...tests], { cwd: root, encoding: 'utf8' });
+      const run = spawnSync('npx', ['jest', '-c', 'jest.stryker.config.js', '--silent', '--bail', ...tests], { cwd: root, encoding: 'utf8' });
       const kill = run.status !== 0;
       if (kill) {
         killed++;
