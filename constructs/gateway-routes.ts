@@ -32,7 +32,7 @@ export class GatewayRoutes extends Construct {
         ...(gateway.sectionName ? { sectionName: gateway.sectionName } : {}),
       },
     ];
-    const meta = (suffix: string, component: string) => metadataFor(model, nameFor(model, suffix), { component, overrides, annotations: { ...overrides.annotations } });
+    const meta = (suffix: string, component: string) => metadataFor(model, nameFor(model, suffix), { component, overrides });
     const quayApp = nameFor(model, SHARED_NAMES.quayApp);
     const server = stripPort(model.hostnames.server);
 

@@ -245,6 +245,10 @@ describe('rendered', () => {
 
 // ------------------------------------------------------------------------------- the program
 
+// Each program test starts python3 (and bash) several times: seconds on a loaded machine, past
+// Jest's 5 s default (a mutation re-check on two busy cores timed out unmutated).
+jest.setTimeout(30_000);
+
 const python = spawnSync('python3', ['--version']).status === 0;
 const withPython = python ? describe : describe.skip;
 const hasBash = spawnSync('bash', ['-c', 'true']).status === 0;
