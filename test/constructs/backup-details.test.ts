@@ -6,7 +6,7 @@ import { Backups, backupVolume, boundedName, keysDigest } from '../../constructs
 import { INSPECT_SCRIPT, RESTORE_SCRIPT, renderRestoreJob, restoreComponentLabel, restoreJobName } from '../../constructs/restore';
 import { DEFAULT_IMAGES } from '../../lib/images';
 import type { RegistryModel } from '../../lib/model';
-import { testModel } from '../support/model';
+import { ingressTerminatedModel, testModel } from '../support/model';
 
 type Obj = Record<string, any>;
 const DUMP = 'example-registry-postgres-20260101T030000Z-v3.17.3.dump';
@@ -183,6 +183,21 @@ describe('the CronJobs', () => {
     const m = { ...both, components: { ...both.components, clairpostgres: { ...both.components.clairpostgres, managed: false } } };
     expect(cronJobs(backups(both)).map((c) => c.metadata.name)).toEqual(['example-registry-postgres-backup', 'example-registry-clairpostgres-backup']);
     expect(cronJobs(backups(m)).map((c) => c.metadata.name)).toEqual(['example-registry-postgres-backup']);
+  });
+
+  test("elsewhere than OpenShift a bucket's pods run as uid 26 too, so the Quay image reads what pg_dump wrote", () => {
+    const m = ingressTerminatedModel({}, { backup: { schedule: '@daily', destination: { objectStorage: {} } } });
+    expect(cronJobs(backups(m)).map((c) => c.spec.jobTemplate.spec.template.spec.securityContext)).toEqual([
+      { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' }, runAsUser: 26, runAsGroup: 26, fsGroup: 26 },
+    ]);
+  });
+
+  // The model refuses a bucket it cannot resolve (spec.backup.destination.objectStorage); the construct
+  // still renders nothing then, rather than falling back to a claim nobody asked for.
+  test('object storage that does not resolve: no claim and no CronJob', () => {
+    const m = ingressTerminatedModel({}, { backup: { schedule: '@daily', destination: { objectStorage: {} } } });
+    expect(cronJobs(backups(m))).toHaveLength(1);
+    expect(backups({ ...m, bundle: { ...m.bundle!, config: {} } })).toEqual([]);
   });
 
   test('the volume rendered: labelled backup, with the storage class and size given', () => {

@@ -223,6 +223,14 @@ describe('rendered', () => {
     expect(rpod.containers[0].env).toContainEqual({ name: 'PGUSER', value: 'postgres' });
     expect(rpod.volumes.map((v: Obj) => v.name)).toEqual(['backups', 'extra-ca-certs']);
     expect(restore.spec.template.metadata.labels['quay-component']).toBe('postgres-restore');
+    // Who mounts what, and asks for how much: the download stages into the emptyDir over TLS, the
+    // restore reads the emptyDir only.
+    const mounts = (c: Obj) => [c.name, (c.volumeMounts ?? []).map((m: Obj) => m.name), c.resources.requests];
+    expect([...ipod.containers, ...rpod.initContainers, ...rpod.containers].map(mounts)).toEqual([
+      ['inspect', ['extra-ca-certs'], { cpu: '10m', memory: '32Mi' }],
+      ['download', ['backups', 'extra-ca-certs'], { cpu: '100m', memory: '64Mi' }],
+      ['restore', ['backups'], { cpu: '500m', memory: '512Mi' }],
+    ]);
     expect(credentialLeaks([inspect, restore], forbiddenValues(managed))).toEqual([]);
   });
 

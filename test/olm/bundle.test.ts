@@ -121,6 +121,25 @@ describe('images', () => {
   });
 });
 
+describe('releases and images beyond the default bundle', () => {
+  const render = (images = DEFAULT_IMAGES, releases = releasedVersions(DEFAULT_QUAY_VERSION)) =>
+    csvOf(manifestsOf(renderBundle({ quayVersion: DEFAULT_QUAY_VERSION, operatorImage: DEFAULT_OPERATOR_IMAGE, images, releases, examples: almExamples() })));
+
+  test('the first bundle of a minor replaces nothing; a later patch replaces the one before it', () => {
+    expect(render().spec).not.toHaveProperty('replaces');
+    expect(render(DEFAULT_IMAGES, ['3.17.1', '3.17.2', '3.17.3']).spec.replaces).toBe('quay-operator-ts.v3.17.2');
+  });
+
+  test('one image by tag among digests: not installable disconnected', () => {
+    const pinned = Object.fromEntries(Object.keys(DEFAULT_IMAGES).map((k) => [k, `registry.example.com/${k.toLowerCase()}@sha256:${'a'.repeat(64)}`])) as unknown as typeof DEFAULT_IMAGES;
+    expect(render({ ...pinned, quay: 'registry.example.com/quay:v3.17.3' }).metadata.annotations['features.operators.openshift.io/disconnected']).toBe('false');
+  });
+
+  test("the Service config editors commit to is labelled as the operator's other objects", () => {
+    expect(objects.find((o) => o.kind === 'Service')!.metadata).toEqual({ name: 'quay-operator', labels: { 'app.kubernetes.io/name': 'quay-operator' } });
+  });
+});
+
 describe('spec descriptors, derived from the CRD schema', () => {
   const descriptors = () => csv.spec.customresourcedefinitions.owned[0].specDescriptors as Obj[];
 
