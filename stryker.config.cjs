@@ -8,7 +8,8 @@
 const narrowed = Boolean(process.env.STRYKER_TESTS);
 // STRYKER_COVERAGE=all runs every mutant against all the (narrowed) tests instead of the tests that
 // reached it: slower per mutant, but right for files whose tests render in a describe body (the
-// trap at ignoreStatic below), so their survivors need no re-check by hand.
+// trap at ignoreStatic below), so their survivors need no re-check by hand. Incremental reruns then
+// keep Survived results when tests were added (no per-test coverage says what they reach): --force.
 const allTests = process.env.STRYKER_COVERAGE === 'all';
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
