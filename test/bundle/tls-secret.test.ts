@@ -1,17 +1,14 @@
 // spec.tlsSecret: the certificate Quay serves from a kubernetes.io/tls Secret (tls.crt, tls.key), as
 // cert-manager issues it, instead of ssl.cert/ssl.key in the config bundle.
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { buildModel } from '../../lib/model';
 import { renderRegistry } from '../../lib/synth';
-import { testBundle, testEnvironment, testModel, tlsSecretObject } from '../support/model';
+import { testBundle, testEnvironment, testModel, tlsSecretObject, tlsFixture } from '../support/model';
 import { validateAll } from '../support/schema';
 
 type Obj = Record<string, any>;
-const tls = (f: string) => fs.readFileSync(path.resolve(__dirname, '../fixtures/tls', f), 'utf8');
 const HOST = 'example-registry-quay-quay-enterprise.apps.example.com';
 const CONFIG = `SERVER_HOSTNAME: ${HOST}\n`;
-const PAIR = { 'tls.crt': tls('leaf-chain.crt'), 'tls.key': tls('leaf.key'), 'ca.crt': tls('ca.crt') };
+const PAIR = { 'tls.crt': tlsFixture('leaf-chain.crt'), 'tls.key': tlsFixture('leaf.key'), 'ca.crt': tlsFixture('ca.crt') };
 
 function problemsFor(spec: Obj, tlsFiles: Record<string, string> | undefined, bundleFiles: Record<string, string> = { 'config.yaml': CONFIG }): string[] {
   const result = buildModel({
@@ -36,21 +33,21 @@ describe('spec.tlsSecret: checked like the bundle pair', () => {
     [
       'not a tls Secret',
       { tlsSecret: 'registry-tls' },
-      { 'ssl.cert': tls('leaf.crt') },
+      { 'ssl.cert': tlsFixture('leaf.crt') },
       undefined,
       ['spec.tlsSecret: Secret registry-tls: has no tls.crt and tls.key: name a kubernetes.io/tls Secret (as cert-manager writes them)'],
     ],
     [
       'the key of another certificate',
       { tlsSecret: 'registry-tls' },
-      { 'tls.crt': tls('leaf.crt'), 'tls.key': tls('other.key') },
+      { 'tls.crt': tlsFixture('leaf.crt'), 'tls.key': tlsFixture('other.key') },
       undefined,
       ['spec.tlsSecret: Secret registry-tls: tls.key: does not match the certificate in tls.crt'],
     ],
     [
       'a certificate for other hosts',
       { tlsSecret: 'registry-tls' },
-      { 'tls.crt': tls('ip.crt'), 'tls.key': tls('ip.key') },
+      { 'tls.crt': tlsFixture('ip.crt'), 'tls.key': tlsFixture('ip.key') },
       undefined,
       [
         `spec.tlsSecret: Secret registry-tls: tls.crt: provided certificate pair not valid for host '${HOST}': the certificate covers 192.0.2.10`,
@@ -60,7 +57,7 @@ describe('spec.tlsSecret: checked like the bundle pair', () => {
       'the bundle has ssl.cert and ssl.key too',
       { tlsSecret: 'registry-tls' },
       PAIR,
-      { 'config.yaml': CONFIG, 'ssl.cert': tls('leaf.crt'), 'ssl.key': tls('leaf.key') },
+      { 'config.yaml': CONFIG, 'ssl.cert': tlsFixture('leaf.crt'), 'ssl.key': tlsFixture('leaf.key') },
       ['spec.tlsSecret: the config bundle has ssl.cert/ssl.key too: take the certificate from one place (remove them, or spec.tlsSecret)'],
     ],
     [
@@ -114,7 +111,7 @@ describe('spec.tlsSecret: rendered by reference', () => {
   });
 
   test('a renewal (cert-manager) changes the config hash of Quay and Clair pods: they roll and read the new pair', () => {
-    const renewed = testModel({ files: { 'config.yaml': CONFIG }, spec: { tlsSecret: 'registry-tls' }, tlsSecret: { 'tls.crt': tls('leaf.crt'), 'tls.key': tls('leaf.key') } });
+    const renewed = testModel({ files: { 'config.yaml': CONFIG }, spec: { tlsSecret: 'registry-tls' }, tlsSecret: { 'tls.crt': tlsFixture('leaf.crt'), 'tls.key': tlsFixture('leaf.key') } });
     const again = renderRegistry(renewed).objects as Obj[];
     const hash = (list: Obj[], name: string) => list.find((o) => o.kind === 'Deployment' && o.metadata.name === `example-registry-${name}`)!.spec.template.metadata.annotations['quay-operator/config-hash'];
     for (const d of ['quay-app', 'quay-mirror', 'clair-app']) expect([d, hash(again, d)]).not.toEqual([d, hash(objs, d)]);

@@ -1,11 +1,9 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { App, Chart } from 'cdk8s';
 import { ClairPostgres } from '../../constructs/clair-postgres';
 import { clairConfig } from '../../lib/config/clair-config';
 import type { RegistryModel } from '../../lib/model';
 import { renderCredentials } from '../../lib/synth';
-import { TestModelOptions, testModel } from '../support/model';
+import { TestModelOptions, testModel, tlsFixture } from '../support/model';
 import { validateAll } from '../support/schema';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -41,7 +39,6 @@ function connstring(model: RegistryModel, section: 'indexer' | 'matcher' | 'noti
 }
 
 function kubernetesModel(): RegistryModel {
-  const tls = (f: string) => fs.readFileSync(path.join(__dirname, '../fixtures/tls', f), 'utf8');
   return testModel({
     platform: 'kubernetes',
     appsDomain: null,
@@ -53,8 +50,8 @@ function kubernetesModel(): RegistryModel {
         'DISTRIBUTED_STORAGE_PREFERENCE: [default]',
         'DISTRIBUTED_STORAGE_DEFAULT_LOCATIONS: [default]',
       ].join('\n'),
-      'ssl.cert': tls('leaf.crt'),
-      'ssl.key': tls('leaf.key'),
+      'ssl.cert': tlsFixture('leaf.crt'),
+      'ssl.key': tlsFixture('leaf.key'),
     },
   });
 }

@@ -1,20 +1,17 @@
 // What Clair's pods mount, case by case (constructs/clair.ts clairPodParts): the bundle's Clair files
 // and CAs in name order, empty and prefix-only keys left out, Quay's certificate from spec.tlsSecret,
 // no sources at all; what rolls Clair (its inputs hash); its proxy list; its ConfigMap's YAML form.
-import * as fs from 'fs';
-import * as path from 'path';
 import * as yaml from 'js-yaml';
 import { App, Chart } from 'cdk8s';
 import { Clair, clairConfigMapData, clairPodParts, clairProxyEnv } from '../../constructs/clair';
 import { CLAIR_AUTH_KEY, clairAuthSecretName } from '../../lib/config/clair-config';
 import type { RegistryModel } from '../../lib/model';
-import { ingressTerminatedModel, testModel } from '../support/model';
+import { ingressTerminatedModel, testModel, tlsFixture } from '../support/model';
 import { validateAll } from '../support/schema';
 
 type Obj = Record<string, any>;
 
 const HOST = 'example-registry-quay-quay-enterprise.apps.example.com';
-const read = (f: string) => fs.readFileSync(path.resolve(__dirname, '../fixtures/tls', f), 'utf8');
 
 function deployment(model: RegistryModel): Obj {
   const chart = new Chart(new App(), 'test', { namespace: 'quay-enterprise', disableResourceNameHashes: true });
@@ -40,11 +37,11 @@ describe("Clair's volumes", () => {
   test("the bundle's Clair files and CAs, in name order whatever order the bundle lists them; empty or prefix-only keys are none", () => {
     const model = ingressTerminatedModel({
       'extra_ca_cert_b.crt': 'B',
-      'clair-ssl.key': read('leaf.key'),
+      'clair-ssl.key': tlsFixture('leaf.key'),
       extra_ca_cert_: 'X',
       'extra_ca_cert_empty.crt': '',
       'clair-config.yaml': 'log_level: debug\n',
-      'clair-ssl.crt': read('leaf.crt'),
+      'clair-ssl.crt': tlsFixture('leaf.crt'),
       'extra_ca_cert_a.crt': 'A',
     });
     const parts = clairPodParts(model);
@@ -80,7 +77,7 @@ describe("Clair's volumes", () => {
     const model = testModel({
       files: { 'config.yaml': `SERVER_HOSTNAME: ${HOST}\n` },
       spec: { tlsSecret: 'registry-tls', components: [{ kind: 'tls', managed: false }] },
-      tlsSecret: { 'tls.crt': read('leaf.crt'), 'tls.key': read('leaf.key') },
+      tlsSecret: { 'tls.crt': tlsFixture('leaf.crt'), 'tls.key': tlsFixture('leaf.key') },
     });
     expect(clairPodParts(model).certificates.volume).toEqual({
       name: 'certificates',
@@ -123,7 +120,7 @@ describe('what rolls Clair', () => {
       testModel({
         files: { 'config.yaml': `SERVER_HOSTNAME: ${HOST}\n` },
         spec: { tlsSecret: 'registry-tls', components: [{ kind: 'tls', managed: false }] },
-        tlsSecret: { 'tls.crt': read(crt), 'tls.key': read(key) },
+        tlsSecret: { 'tls.crt': tlsFixture(crt), 'tls.key': tlsFixture(key) },
       });
     expect(hashOf(withPair('wildcard.crt', 'wildcard.key'))).not.toBe(hashOf(withPair('leaf.crt', 'leaf.key')));
   });

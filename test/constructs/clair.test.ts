@@ -1,5 +1,3 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { App, Chart } from 'cdk8s';
 import * as yaml from 'js-yaml';
 import { Clair, clairConfigMapName } from '../../constructs/clair';
@@ -8,7 +6,7 @@ import { clairBaseConfig, clairConfig } from '../../lib/config/clair-config';
 import { quayConfig } from '../../lib/config/quay-config';
 import type { RegistryModel } from '../../lib/model';
 import { renderCredentials } from '../../lib/synth';
-import { TestModelOptions, testModel } from '../support/model';
+import { TestModelOptions, testModel, tlsFixture } from '../support/model';
 import { validateAll } from '../support/schema';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -49,7 +47,6 @@ const withClair = (overrides: Obj, files?: Record<string, string>): TestModelOpt
   ...(files ? { files } : {}),
   spec: { components: [{ kind: 'clair', managed: true, overrides }] },
 });
-const tls = (f: string) => fs.readFileSync(path.join(__dirname, '../fixtures/tls', f), 'utf8');
 
 function kubernetesModel(): RegistryModel {
   return testModel({
@@ -63,8 +60,8 @@ function kubernetesModel(): RegistryModel {
         'DISTRIBUTED_STORAGE_PREFERENCE: [default]',
         'DISTRIBUTED_STORAGE_DEFAULT_LOCATIONS: [default]',
       ].join('\n'),
-      'ssl.cert': tls('leaf.crt'),
-      'ssl.key': tls('leaf.key'),
+      'ssl.cert': tlsFixture('leaf.crt'),
+      'ssl.key': tlsFixture('leaf.key'),
     },
   });
 }
@@ -164,11 +161,11 @@ describe('Clair', () => {
     it("projects the bundle's certificates and Clair's TLS pair from the bundle Secret, never Quay's key", () => {
       const files = {
         'config.yaml': '',
-        'extra_ca_cert_rds-ca-2019-root.pem': tls('ca.crt'),
-        'clair-ssl.crt': tls('wildcard.crt'),
-        'clair-ssl.key': tls('wildcard.key'),
-        'ssl.cert': tls('leaf.crt'),
-        'ssl.key': tls('leaf.key'),
+        'extra_ca_cert_rds-ca-2019-root.pem': tlsFixture('ca.crt'),
+        'clair-ssl.crt': tlsFixture('wildcard.crt'),
+        'clair-ssl.key': tlsFixture('wildcard.key'),
+        'ssl.cert': tlsFixture('leaf.crt'),
+        'ssl.key': tlsFixture('leaf.key'),
       };
       const o = render(testModel({ files }));
       // /clair: config.yaml next to Clair's own certificate and key.
@@ -190,8 +187,8 @@ describe('Clair', () => {
 
     it('restarts when an extra CA changes (the config hash)', () => {
       const hash = (objs2: Obj[]) => deploymentOf(objs2).spec.template.metadata.annotations['quay-operator/config-hash'];
-      const a = render(testModel({ files: { 'config.yaml': '', 'extra_ca_cert_corp.pem': tls('ca.crt') } }));
-      const b = render(testModel({ files: { 'config.yaml': '', 'extra_ca_cert_corp.pem': tls('wildcard.crt') } }));
+      const a = render(testModel({ files: { 'config.yaml': '', 'extra_ca_cert_corp.pem': tlsFixture('ca.crt') } }));
+      const b = render(testModel({ files: { 'config.yaml': '', 'extra_ca_cert_corp.pem': tlsFixture('wildcard.crt') } }));
       expect(hash(a)).not.toBe(hash(b));
     });
   });

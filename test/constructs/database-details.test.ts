@@ -1,15 +1,13 @@
 // Managed databases' details their own test files leave loose: the claim's StorageClass override,
 // Clair's database restarting when its credentials rotate (only when the renderer knows them), the
 // message for a DB_URI that is not PostgreSQL's, and when the Route passes TLS through.
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { App, Chart } from 'cdk8s';
 import { ClairPostgres } from '../../constructs/clair-postgres';
 import { POSTGRES_COMPONENT, POSTGRES_NAMES, Postgres, quayDatabaseCredentials } from '../../constructs/postgres';
 import { ManagedPostgres } from '../../constructs/shared/database';
 import { passthroughTls } from '../../constructs/route';
 import type { RegistryModel } from '../../lib/model';
-import { testModel } from '../support/model';
+import { testModel, tlsFixture } from '../support/model';
 import { validateAll } from '../support/schema';
 
 type Obj = Record<string, any>;
@@ -84,12 +82,11 @@ describe("Quay's database login", () => {
 });
 
 describe('passthrough TLS on the Route', () => {
-  const read = (f: string) => fs.readFileSync(path.resolve(__dirname, '../fixtures/tls', f), 'utf8');
   const HOST = 'example-registry-quay-quay-enterprise.apps.example.com';
 
   test("only with the user's certificate and tls unmanaged", () => {
     expect(passthroughTls(testModel())).toBe(false);
-    const own = testModel({ files: { 'config.yaml': `SERVER_HOSTNAME: ${HOST}\n`, 'ssl.cert': read('leaf.crt'), 'ssl.key': read('leaf.key') }, spec: { components: [{ kind: 'tls', managed: false }] } });
+    const own = testModel({ files: { 'config.yaml': `SERVER_HOSTNAME: ${HOST}\n`, 'ssl.cert': tlsFixture('leaf.crt'), 'ssl.key': tlsFixture('leaf.key') }, spec: { components: [{ kind: 'tls', managed: false }] } });
     expect(passthroughTls(own)).toBe(true);
     expect(passthroughTls({ ...own, components: { ...own.components, tls: { ...own.components.tls, managed: true } } })).toBe(false);
   });

@@ -1,19 +1,16 @@
 // spec.exposure's objects in the cases test/synth/exposure.test.ts (the seeds' TLS × exposure table)
 // leaves out: the build manager's Ingress, an issuer without a kind, and the route component's
 // annotation overrides on Ingresses and Gateway routes.
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { App, Chart } from 'cdk8s';
 import { Exposure } from '../../constructs/exposure';
 import type { RegistryModel } from '../../lib/model';
-import { S3_STORAGE_CONFIG, testModel } from '../support/model';
+import { S3_STORAGE_CONFIG, testModel, tlsFixture } from '../support/model';
 import { validateAll } from '../support/schema';
 
 type Obj = Record<string, any>;
 const HOST = 'example-registry-quay-quay-enterprise.apps.example.com';
 const BUILDER = 'example-registry-quay-builder-quay-enterprise.apps.example.com';
-const tls = (f: string) => fs.readFileSync(path.resolve(__dirname, '../fixtures/tls', f), 'utf8');
-const PAIR = { 'tls.crt': tls('leaf-chain.crt'), 'tls.key': tls('leaf.key') };
+const PAIR = { 'tls.crt': tlsFixture('leaf-chain.crt'), 'tls.key': tlsFixture('leaf.key') };
 
 function render(model: RegistryModel): Obj[] {
   const chart = new Chart(new App(), 'test', { namespace: model.namespace, disableResourceNameHashes: true });

@@ -1,12 +1,10 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { App, Chart } from 'cdk8s';
 import { Postgres } from '../../constructs/postgres';
 import { quayConfig } from '../../lib/config/quay-config';
 import { parseDatabaseUri } from '../../lib/keys';
 import type { RegistryModel } from '../../lib/model';
 import { renderCredentials } from '../../lib/synth';
-import { TestModelOptions, testModel } from '../support/model';
+import { TestModelOptions, testModel, tlsFixture } from '../support/model';
 import { validateAll } from '../support/schema';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -34,7 +32,6 @@ const containerOf = (objs: Obj[]) => podOf(objs).containers[0];
 const withPostgres = (overrides: Obj): TestModelOptions => ({ spec: { components: [{ kind: 'postgres', managed: true, overrides }] } });
 
 function kubernetesModel(): RegistryModel {
-  const tls = (f: string) => fs.readFileSync(path.join(__dirname, '../fixtures/tls', f), 'utf8');
   return testModel({
     platform: 'kubernetes',
     appsDomain: null,
@@ -46,8 +43,8 @@ function kubernetesModel(): RegistryModel {
         'DISTRIBUTED_STORAGE_PREFERENCE: [default]',
         'DISTRIBUTED_STORAGE_DEFAULT_LOCATIONS: [default]',
       ].join('\n'),
-      'ssl.cert': tls('leaf.crt'),
-      'ssl.key': tls('leaf.key'),
+      'ssl.cert': tlsFixture('leaf.crt'),
+      'ssl.key': tlsFixture('leaf.key'),
     },
   });
 }

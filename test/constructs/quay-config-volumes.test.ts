@@ -1,20 +1,16 @@
 // What quay-config-init and the pods mount, case by case (constructs/quay-volumes.ts): a certificate
 // from spec.tlsSecret (copied where Quay reads it, trusted, its renewal rolling the pods), no bundle
 // at all, a bundle without CAs, the order of extra CAs, the init container's sizing, the proxy list.
-import * as fs from 'fs';
-import * as path from 'path';
 import { App, Chart } from 'cdk8s';
 import { Quay } from '../../constructs/quay';
 import { proxyEnv, quayConfigAnnotations, quayConfigVolumes, tlsSecretSource } from '../../constructs/quay-volumes';
 import type { RegistryModel } from '../../lib/model';
-import { S3_STORAGE_CONFIG, TestModelOptions, ingressTerminatedModel, testModel } from '../support/model';
+import { S3_STORAGE_CONFIG, TestModelOptions, ingressTerminatedModel, testModel, tlsFixture } from '../support/model';
 import { validateAll } from '../support/schema';
 
 type Obj = Record<string, any>;
 
 const HOST = 'example-registry-quay-quay-enterprise.apps.example.com';
-const TLS_DIR = path.resolve(__dirname, '../fixtures/tls');
-const read = (f: string) => fs.readFileSync(path.join(TLS_DIR, f), 'utf8');
 const SERVICE_CA = { configMap: { name: 'example-registry-cluster-service-ca', items: [{ key: 'service-ca.crt', path: 'service-ca.crt' }], optional: true } };
 const TRUSTED_CA = { configMap: { name: 'example-registry-cluster-trusted-ca', items: [{ key: 'ca-bundle.crt', path: 'ca-bundle.crt' }], optional: true } };
 
@@ -34,7 +30,7 @@ const specJson = (objs: Obj[]) => {
 };
 
 /** Quay serving the certificate of spec.tlsSecret (tls unmanaged), a bundle with config.yaml only. */
-function tlsSecretModel(cert = read('leaf.crt'), key = read('leaf.key'), options: TestModelOptions = {}): RegistryModel {
+function tlsSecretModel(cert = tlsFixture('leaf.crt'), key = tlsFixture('leaf.key'), options: TestModelOptions = {}): RegistryModel {
   return testModel({
     ...options,
     files: { 'config.yaml': `SERVER_HOSTNAME: ${HOST}\n` },
@@ -75,8 +71,8 @@ describe('a certificate from spec.tlsSecret', () => {
   test('a renewed certificate rolls the pods (the config hash), the same one does not', () => {
     const hash = quayConfigAnnotations(model);
     expect(quayConfigAnnotations(tlsSecretModel())).toEqual(hash);
-    expect(quayConfigAnnotations(tlsSecretModel(read('wildcard.crt'), read('wildcard.key')))).not.toEqual(hash);
-    expect(quayConfigAnnotations(tlsSecretModel(read('leaf.crt'), read('leaf.key')))).toEqual(hash);
+    expect(quayConfigAnnotations(tlsSecretModel(tlsFixture('wildcard.crt'), tlsFixture('wildcard.key')))).not.toEqual(hash);
+    expect(quayConfigAnnotations(tlsSecretModel(tlsFixture('leaf.crt'), tlsFixture('leaf.key')))).toEqual(hash);
   });
 });
 

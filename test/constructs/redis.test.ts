@@ -1,10 +1,8 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { App, Chart } from 'cdk8s';
 import { Redis } from '../../constructs/redis';
 import { quayConfig } from '../../lib/config/quay-config';
 import type { RegistryModel } from '../../lib/model';
-import { TestModelOptions, testModel } from '../support/model';
+import { TestModelOptions, testModel, tlsFixture } from '../support/model';
 import { validateAll } from '../support/schema';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -31,7 +29,6 @@ const containerOf = (objs: Obj[]) => podOf(objs).containers[0];
 const withRedis = (overrides: Obj): TestModelOptions => ({ spec: { components: [{ kind: 'redis', managed: true, overrides }] } });
 
 function kubernetesModel(): RegistryModel {
-  const tls = (f: string) => fs.readFileSync(path.join(__dirname, '../fixtures/tls', f), 'utf8');
   return testModel({
     platform: 'kubernetes',
     appsDomain: null,
@@ -43,8 +40,8 @@ function kubernetesModel(): RegistryModel {
         'DISTRIBUTED_STORAGE_PREFERENCE: [default]',
         'DISTRIBUTED_STORAGE_DEFAULT_LOCATIONS: [default]',
       ].join('\n'),
-      'ssl.cert': tls('leaf.crt'),
-      'ssl.key': tls('leaf.key'),
+      'ssl.cert': tlsFixture('leaf.crt'),
+      'ssl.key': tlsFixture('leaf.key'),
     },
   });
 }

@@ -1,9 +1,7 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { App, Chart } from 'cdk8s';
 import { Routes } from '../../constructs/route';
 import type { RegistryModel } from '../../lib/model';
-import { testModel } from '../support/model';
+import { testModel, tlsFixture } from '../support/model';
 import { validateAll } from '../support/schema';
 
 function render(model: RegistryModel): any[] {
@@ -20,12 +18,11 @@ const byName = (objs: any[], name: string) => {
   return found;
 };
 
-const fixture = (file: string) => fs.readFileSync(path.join(__dirname, '../fixtures/tls', file), 'utf8');
 const HOST = 'example-registry-quay-quay-enterprise.apps.example.com';
 
 /** tls defaults to unmanaged when the bundle has the user's certificate. */
 function userCertificateModel(): RegistryModel {
-  return testModel({ files: { 'config.yaml': `SERVER_HOSTNAME: ${HOST}\n`, 'ssl.cert': fixture('leaf.crt'), 'ssl.key': fixture('leaf.key') } });
+  return testModel({ files: { 'config.yaml': `SERVER_HOSTNAME: ${HOST}\n`, 'ssl.cert': tlsFixture('leaf.crt'), 'ssl.key': tlsFixture('leaf.key') } });
 }
 
 describe('Routes', () => {

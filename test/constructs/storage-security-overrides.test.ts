@@ -1,22 +1,19 @@
 // The storageClassName and securityContext overrides in what is rendered: the databases' claims,
 // Clair's layer volume, the bucket claim; the pod securityContext of every component with pods.
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { renderRegistry } from '../../lib/synth';
-import { testModel } from '../support/model';
+import { testModel, tlsFixture } from '../support/model';
 import { validateAll } from '../support/schema';
 
 type Obj = Record<string, any>;
 
 function render(components: Obj[], platform: 'openshift' | 'kubernetes' = 'openshift'): Obj[] {
-  const tls = (f: string) => fs.readFileSync(path.resolve(__dirname, '../fixtures/tls', f), 'utf8');
   // Plain Kubernetes: no route or bucket provisioner, so the user's hostname, certificate and storage.
   const files: Record<string, string> =
     platform === 'kubernetes'
       ? {
           'config.yaml': 'SERVER_HOSTNAME: example-registry-quay-quay-enterprise.apps.example.com\nDISTRIBUTED_STORAGE_CONFIG: {default: [S3Storage, {host: s3.example.com, s3_bucket: quay}]}\n',
-          'ssl.cert': tls('leaf.crt'),
-          'ssl.key': tls('leaf.key'),
+          'ssl.cert': tlsFixture('leaf.crt'),
+          'ssl.key': tlsFixture('leaf.key'),
         }
       : { 'config.yaml': 'FEATURE_USER_INITIALIZE: true\n' };
   const objs = renderRegistry(testModel({ platform, files, spec: { components } })).objects as Obj[];

@@ -1,7 +1,5 @@
 // The controller end to end, against the in-process fake API server: the real @kubernetes/client-node
 // (KubeConfig, Watch) and the operator's raw HTTP requests.
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { Controller } from '../../lib/controller/controller';
 import { KubeClient } from '../../lib/controller/kube-client';
 import { createLogger } from '../../lib/controller/runtime/logger';
@@ -11,6 +9,7 @@ import { FakeApiServer } from '../support/fake-apiserver';
 import { syncPods, admitRoutes, bindBucket, completeJob, deploymentUnavailable, eventually, openshiftCluster, settleDeployments } from '../support/cluster-sim';
 import { installOperator } from '../support/operator-install';
 import { leaksOf, reconcileCount } from '../support/controller-harness';
+import { tlsFixture } from '../support/model';
 
 type Obj = Record<string, any>;
 const NS = 'quay-enterprise';
@@ -196,24 +195,23 @@ describe('day 2', () => {
   });
 
   test('spec.tlsSecret: a cert-manager renewal of the Secret rolls Quay (the watch maps it to the registry); nothing of it is rendered', async () => {
-    const pem = (f: string) => fs.readFileSync(path.resolve(__dirname, '../fixtures/tls', f), 'utf8');
     const tlsSecret = (cert: string) => ({
       apiVersion: 'v1',
       kind: 'Secret',
       type: 'kubernetes.io/tls',
       metadata: { name: 'registry-tls', namespace: NS },
-      data: { 'tls.crt': Buffer.from(cert).toString('base64'), 'tls.key': Buffer.from(pem('leaf.key')).toString('base64') },
+      data: { 'tls.crt': Buffer.from(cert).toString('base64'), 'tls.key': Buffer.from(tlsFixture('leaf.key')).toString('base64') },
     });
-    server.create(tlsSecret(pem('leaf.crt')));
+    server.create(tlsSecret(tlsFixture('leaf.crt')));
     createRegistry({ configBundleSecret: 'config-bundle-secret', tlsSecret: 'registry-tls' });
     await deployToHealthy();
     expect(get('route.openshift.io/v1', 'Route', `${NAME}-quay`)!.spec.tls.termination).toBe('passthrough');
     const hash = () => deployment('quay-app')!.spec.template.metadata.annotations['quay-operator/config-hash'];
     const before = hash();
     // cert-manager renews: same key, new certificate (here the chain).
-    server.update({ ...(server.get('v1', 'Secret', NS, 'registry-tls') as Obj), data: tlsSecret(pem('leaf-chain.crt')).data });
+    server.update({ ...(server.get('v1', 'Secret', NS, 'registry-tls') as Obj), data: tlsSecret(tlsFixture('leaf-chain.crt')).data });
     await eventually(() => expect(hash()).not.toBe(before));
-    expect(JSON.stringify(deployment('quay-app'))).not.toContain(Buffer.from(pem('leaf.key')).toString('base64'));
+    expect(JSON.stringify(deployment('quay-app'))).not.toContain(Buffer.from(tlsFixture('leaf.key')).toString('base64'));
   });
 
   test('mirror unmanaged: its Deployment and HPA are pruned; managed again: they come back', async () => {

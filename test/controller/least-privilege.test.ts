@@ -5,8 +5,6 @@
 //   - everything granted was used by some scenario, or is listed in UNEXERCISED with the reason
 //     (and the list holds nothing that is used or not granted, so it cannot rot);
 //   - watching one namespace, it makes no cluster-wide request and needs no ClusterRole at all.
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { Controller } from '../../lib/controller/controller';
 import { KubeClient } from '../../lib/controller/kube-client';
 import { LeaderElector } from '../../lib/controller/runtime/leader-election';
@@ -21,6 +19,7 @@ import { basicAuth, httpPost } from '../support/http-post';
 import { installManifests, installOperator } from '../support/operator-install';
 import { createBundleSecret, leaksAfter, refusedOperatorWrites, startController } from '../support/controller-harness';
 import { Grant, Use, grantsByScope, operatorRequests, ungranted } from '../support/rbac-usage';
+import { tlsFixture } from '../support/model';
 
 type Obj = Record<string, any>;
 const NS = 'quay-enterprise';
@@ -28,7 +27,6 @@ const NAME = 'example-registry';
 const OPERATOR_NS = 'quay-operator';
 const OLD = 'v3.98.4';
 const NEW = 'v3.99.0';
-const tls = (f: string) => fs.readFileSync(path.resolve(__dirname, '../fixtures/tls', f), 'utf8');
 const STORAGE = [
   'DISTRIBUTED_STORAGE_CONFIG: {default: [S3Storage, {host: s3.example.com, s3_bucket: quay, s3_access_key: a, s3_secret_key: b, storage_path: /registry}]}',
   'DISTRIBUTED_STORAGE_PREFERENCE: [default]',
@@ -148,7 +146,7 @@ describe('all namespaces (the default install)', () => {
         await settled(run, () => expect(names(server, 'route.openshift.io/v1', 'Route')).toEqual([]));
         setSpec(server, { exposure: { type: 'Gateway', gateway: { name: 'public', namespace: 'gateways' } } });
         await settled(run, () => expect([names(server, 'networking.k8s.io/v1', 'Ingress'), names(server, 'gateway.networking.k8s.io/v1', 'HTTPRoute').length]).toEqual([[], 2]));
-        server.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'registry-tls', namespace: NS }, type: 'kubernetes.io/tls', stringData: { 'tls.crt': tls('leaf-chain.crt'), 'tls.key': tls('leaf.key') } });
+        server.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'registry-tls', namespace: NS }, type: 'kubernetes.io/tls', stringData: { 'tls.crt': tlsFixture('leaf-chain.crt'), 'tls.key': tlsFixture('leaf.key') } });
         setSpec(server, { tlsSecret: 'registry-tls' });
         await settled(run, () => expect([names(server, 'gateway.networking.k8s.io/v1', 'HTTPRoute'), names(server, 'gateway.networking.k8s.io/v1', 'TLSRoute').length > 0]).toEqual([[], true]));
         setSpec(server, { exposure: undefined, tlsSecret: undefined });

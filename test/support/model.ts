@@ -1,4 +1,6 @@
 // Builds RegistryModels for tests: the seeds' example-registry in quay-enterprise, deterministic keys.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { Platform, platformCapabilities } from '../../lib/api/components';
 import { ConfigBundle, bundleFromFiles } from '../../lib/bundle/bundle';
 import { DEFAULT_IMAGES, DEFAULT_QUAY_VERSION } from '../../lib/images';
@@ -80,6 +82,11 @@ export function ingressTerminatedModel(files: Record<string, string> = {}, spec:
 }
 
 /** A kubernetes.io/tls Secret as cert-manager writes it. */
+/** A file of test/fixtures/tls (certificates and keys made by its gen.sh), as text. */
+export function tlsFixture(file: string): string {
+  return fs.readFileSync(path.resolve(__dirname, '../fixtures/tls', file), 'utf8');
+}
+
 export function tlsSecretObject(name: string, files: Record<string, string>, namespace = 'quay-enterprise'): Record<string, unknown> {
   return {
     apiVersion: 'v1',

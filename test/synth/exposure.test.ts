@@ -1,8 +1,6 @@
 // spec.exposure on Kubernetes without Routes: Ingress or Gateway API routes, for each row of the
 // seeds' TLS × route table, rendered, schema-validated, snapshotted, and accepted by the fake API
 // server as the operator applies them (twice: the second a no-op).
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { KubeClient } from '../../lib/controller/kube-client';
 import { resourceType } from '../../lib/controller/resources';
 import { quayConfig } from '../../lib/config/quay-config';
@@ -11,13 +9,12 @@ import { renderRegistry } from '../../lib/synth';
 import { toYamlStream } from '../../lib/yaml';
 import { FakeApiServer } from '../support/fake-apiserver';
 import { installOperator } from '../support/operator-install';
-import { testBundle, testEnvironment, testModel, tlsSecretObject } from '../support/model';
+import { testBundle, testEnvironment, testModel, tlsSecretObject, tlsFixture } from '../support/model';
 import { validateAll } from '../support/schema';
 
 type Obj = Record<string, any>;
-const tls = (f: string) => fs.readFileSync(path.resolve(__dirname, '../fixtures/tls', f), 'utf8');
 const HOST = 'example-registry-quay-quay-enterprise.apps.example.com';
-const PAIR = { 'tls.crt': tls('leaf-chain.crt'), 'tls.key': tls('leaf.key') };
+const PAIR = { 'tls.crt': tlsFixture('leaf-chain.crt'), 'tls.key': tlsFixture('leaf.key') };
 const STORAGE = [
   'DISTRIBUTED_STORAGE_CONFIG: {default: [S3Storage, {host: s3.example.com, s3_bucket: quay, s3_access_key: a, s3_secret_key: b, storage_path: /registry}]}',
   'DISTRIBUTED_STORAGE_PREFERENCE: [default]',
@@ -143,7 +140,7 @@ describe('exposure: refusals name the field', () => {
   });
 
   test('an Ingress cannot pass through the bundle\'s ssl.cert: name a kubernetes.io/tls Secret instead', () => {
-    const files = { ...FILES, 'config.yaml': `${STORAGE}\nSERVER_HOSTNAME: ${HOST}`, 'ssl.cert': tls('leaf.crt'), 'ssl.key': tls('leaf.key') };
+    const files = { ...FILES, 'config.yaml': `${STORAGE}\nSERVER_HOSTNAME: ${HOST}`, 'ssl.cert': tlsFixture('leaf.crt'), 'ssl.key': tlsFixture('leaf.key') };
     expect(problems({ exposure: { type: 'Ingress' } }, files)).toEqual([
       'spec.exposure: an Ingress cannot pass TLS through to Quay and reads its certificate from a kubernetes.io/tls Secret: move ssl.cert/ssl.key into one and name it in spec.tlsSecret, or use type Gateway (TLSRoute passthrough)',
     ]);
