@@ -1,17 +1,16 @@
 // The operator's install chart (`quay-operator manifests`), rendered in process: test/cli/manifests
 // checks the built binary's options and the RBAC against what the controller needs; this checks the
 // chart itself, object by object, so a changed rule, binding or Deployment field fails without a build.
-import { App } from 'cdk8s';
-import { OperatorInstall, OperatorInstallProps } from '../../constructs/operator-install';
 import { quayRegistryCrd } from '../../lib/api/crd';
 import { DEFAULT_IMAGES, Images } from '../../lib/images';
 import { toYamlStream } from '../../lib/yaml';
+import { InstallOptions, installManifests } from '../support/operator-install';
 import { validateAll } from '../support/schema';
 
 type Obj = Record<string, any>;
 
-function render(props: Partial<OperatorInstallProps> = {}): Obj[] {
-  const objects = new OperatorInstall(new App(), 'install', { namespace: 'quay-operator', image: 'quay.io/example/quay-operator:test', ...props }).toJson() as Obj[];
+function render(options: InstallOptions = {}): Obj[] {
+  const objects = installManifests(options);
   validateAll(objects);
   return objects;
 }

@@ -3,25 +3,17 @@
 // its ServiceAccount's token: controller tests then run with exactly the permissions users grant.
 import { App } from 'cdk8s';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { OPERATOR_NAME, OperatorInstall } from '../../constructs/operator-install';
+import { OPERATOR_NAME, OperatorInstall, OperatorInstallProps } from '../../constructs/operator-install';
 import type { FakeApiServer } from './fake-apiserver';
 
 type Obj = Record<string, any>;
 
-export interface InstallOptions {
-  /** Where the operator runs (default quay-operator). */
-  readonly namespace?: string;
-  /** The one namespace it watches (namespace mode); all when undefined. */
-  readonly watchNamespace?: string;
-}
+/** Where the operator runs (default quay-operator), the one namespace it watches (all when undefined), and the rest of the chart's props. */
+export type InstallOptions = Partial<OperatorInstallProps>;
 
-/** The install manifests' objects, as `quay-operator manifests` prints them. */
+/** The install manifests' objects, as `quay-operator manifests` prints them (with a test image unless given). */
 export function installManifests(options: InstallOptions = {}): Obj[] {
-  const chart = new OperatorInstall(new App(), 'install', {
-    namespace: options.namespace ?? OPERATOR_NAME,
-    ...(options.watchNamespace ? { watchNamespace: options.watchNamespace } : {}),
-    image: 'quay.io/example/quay-operator:test',
-  });
+  const chart = new OperatorInstall(new App(), 'install', { namespace: OPERATOR_NAME, image: 'quay.io/example/quay-operator:test', ...options });
   return chart.toJson() as Obj[];
 }
 
